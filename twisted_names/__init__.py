@@ -1,0 +1,21 @@
+"""
+twisted-names: a TCP name exchange.
+
+The client sends its name as one line; the server's operator (or C{--name})
+answers with the server's name and the connection closes.  See
+C{docs/protocol.md} for the wire protocol.
+
+Modules, one job each:
+  - L{twisted_names.wire}: messages, decoding and encoding (pure).
+  - L{twisted_names.display}: making peers' words safe to show on a terminal (pure).
+  - L{twisted_names.framing}: the line-or-quiet-period framing both sides speak.
+  - L{twisted_names.replies}: the queue that matches operator lines to waiting clients.
+  - L{twisted_names.terminal}: the operator's (or user's) terminal over stdio.
+  - L{twisted_names.console}: what the operator sees and types, wired to the queue.
+  - L{twisted_names.server}: the server protocol and factory.
+  - L{twisted_names.tap}: the C{twistd names-server} options and service.
+  - L{twisted_names.client}: the client protocol and L{exchangeNames}.
+  - L{twisted_names.cli}: the client's command line.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,259 @@
+"""
+Where the server's replies come from.
+
+With C{--name}, every client gets the same reply at once (L{FixedReply}).
+Otherwise a person types each reply, and L{ReplyQueue} matches the lines
+they type to the clients waiting for one: first come, first answered.
+
+Pure logic: no I/O, no reactor beyond the clock it is given, so it is tested
+with L{twisted.internet.task.Clock} alone.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Protocol
+
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+
+class NoReply(Exception):
+    """A client will get no reply; the message says why, for a person."""
+
+
+class OperatorGone(NoReply):
+    """The operator's input is closed and no typed-ahead line is left."""
+
+    def __str__(self) -> str:
+        return "the operator's input is closed"
+
+
+class ReplyTimedOut(NoReply):
+    """Nobody replied in time."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__(timeout)
+        self.timeout = timeout
+
+    def __str__(self) -> str:
+        return f"no reply within {self.timeout:g} s"
+
+
+class ReplySource(Protocol):
+    """Anything the server protocol can ask for a reply."""
+
+    def ask(self, name: str, peer: str) -> Deferred[str]:
+        """
+        Ask for the reply to a client.
+
+        @param name: the name the client sent.
+        @param peer: the client's address, for people to read.
+        @return: fires with the reply, or fails with L{NoReply}.  Cancel it
+            when the client leaves.
+        """
+
+
+class FixedReply:
+    """Every client gets the same reply, at once (C{--name})."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+
+    def ask(self, name: str, peer: str) -> Deferred[str]:
+        return succeed(self.reply)
+
+
+class Waiter:
+    """A client waiting for the operator's reply."""
+
+    __slots__ = ("deferred", "done", "name", "peer", "since")
+
+    #: Fires with the reply; set by the queue when the client starts waiting.
+    deferred: Deferred[str]
+
+    def __init__(self, name: str, peer: str, since: float) -> None:
+        self.name = name
+        self.peer = peer
+        self.since = since
+        self.done = False
+
+
+class ReplyObserver(Protocol):
+    """What the queue tells the person at the terminal (see L{console})."""
+
+    def waiting(self, waiter: Waiter) -> None:
+        """A client started waiting."""
+
+    def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
+        """
+        A client got C{reply}: just typed, or C{typedAhead} while nobody
+        waited.
+        """
+
+    def kept(self, reply: str) -> None:
+        """A line was typed while nobody waited: it will answer the next client."""
+
+    def left(self, waiter: Waiter, reason: str) -> None:
+        """
+        A client stopped waiting before its reply: C{reason} is C{"left"}
+        (it disconnected) or C{"timed out"}.
+        """
+
+    def closed(self, dropped: list[Waiter]) -> None:
+        """The operator's input closed; C{dropped} were waiting and get no reply."""
+
+    def refused(self, waiter: Waiter) -> None:
+        """A client arrived after the input closed and the typed-ahead lines ran out."""
+
+
+class _Silent:
+    """The observer used until someone watches."""
+
+    def waiting(self, waiter: Waiter) -> None: ...
+    def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None: ...
+    def kept(self, reply: str) -> None: ...
+    def left(self, waiter: Waiter, reason: str) -> None: ...
+    def closed(self, dropped: list[Waiter]) -> None: ...
+    def refused(self, waiter: Waiter) -> None: ...
+
+
+class ReplyQueue:
+    """
+    Clients waiting for the operator, in the order they arrived, and lines the
+    operator typed while nobody waited.
+
+    Each reply goes to the client at the head of the queue.  A client that
+    leaves is dropped from the queue at once, so its turn never swallows a
+    reply meant for the next one.  Every client waits at most C{timeout}
+    seconds: as all wait equally long, the head always expires first, so one
+    timer serves the whole queue.
+
+    @ivar typedAhead: lines typed while nobody waited, oldest first.
+    @ivar closed: whether the operator's input is closed.
+    @ivar observer: told of every change, to show it to the operator.
+    """
+
+    def __init__(self, clock: IReactorTime, timeout: float | None = None) -> None:
+        self._clock = clock
+        self._timeout = timeout or None
+        # Clients who left stay here, marked done, until they reach the head
+        # (or a compaction): removal from the middle of a deque is O(n).
+        self._waiting: deque[Waiter] = deque()
+        self._count = 0
+        self._timer: IDelayedCall | None = None
+        self._timerFor: Waiter | None = None
+        self.typedAhead: deque[str] = deque()
+        self.closed = False
+        self.observer: ReplyObserver = _Silent()
+
+    def __len__(self) -> int:
+        """How many clients are waiting."""
+        return self._count
+
+    @property
+    def head(self) -> Waiter | None:
+        """The client the next line answers, or C{None}."""
+        waiting = self._waiting
+        while waiting and waiting[0].done:
+            waiting.popleft()
+        return waiting[0] if waiting else None
+
+    def waiters(self) -> list[Waiter]:
+        """The waiting clients, in the order they will be answered."""
+        return [w for w in self._waiting if not w.done]
+
+    def ask(self, name: str, peer: str) -> Deferred[str]:
+        """
+        Wait for the operator's reply to a client; see L{ReplySource.ask}.
+
+        A line typed ahead answers at once.  Once the input is closed and no
+        typed-ahead line is left, the result fails with L{OperatorGone}.
+        """
+        waiter = Waiter(name, peer, self._clock.seconds())
+        if self.typedAhead:
+            reply = self.typedAhead.popleft()
+            waiter.done = True
+            self.observer.answered(waiter, reply, typedAhead=True)
+            return succeed(reply)
+        if self.closed:
+            waiter.done = True
+            self.observer.refused(waiter)
+            return fail(OperatorGone())
+        waiter.deferred = Deferred(lambda _: self._withdraw(waiter))
+        self._waiting.append(waiter)
+        self._count += 1
+        self._rearm()
+        self.observer.waiting(waiter)
+        return waiter.deferred
+
+    def answer(self, reply: str) -> None:
+        """
+        The operator typed C{reply}: it goes to the head of the queue, or, if
+        nobody waits, to the next client to arrive.
+        """
+        head = self.head
+        if head is None:
+            self.typedAhead.append(reply)
+            self.observer.kept(reply)
+            return
+        self._remove(head)
+        self.observer.answered(head, reply, typedAhead=False)
+        head.deferred.callback(reply)
+
+    def close(self) -> None:
+        """
+        The operator's input is closed: every waiting client fails with
+        L{OperatorGone} now, and later ones once the typed-ahead lines are
+        used up.
+        """
+        if self.closed:
+            return
+        self.closed = True
+        dropped = self.waiters()
+        self._waiting.clear()
+        self._count = 0
+        self._rearm()
+        for waiter in dropped:
+            waiter.done = True
+        self.observer.closed(dropped)
+        for waiter in dropped:
+            waiter.deferred.errback(OperatorGone())
+
+    def _withdraw(self, waiter: Waiter) -> None:
+        """The client's Deferred was cancelled: it left."""
+        if waiter.done:
+            return
+        self._remove(waiter)
+        self.observer.left(waiter, "left")
+
+    def _remove(self, waiter: Waiter) -> None:
+        waiter.done = True
+        self._count -= 1
+        if len(self._waiting) > 2 * self._count + 64:
+            self._waiting = deque(w for w in self._waiting if not w.done)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Keep the one timer set for the head's deadline."""
+        if self._timeout is None:
+            return
+        head = self.head
+        if head is self._timerFor:
+            return
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer, self._timerFor = None, head
+        if head is not None:
+            delay = max(0.0, head.since + self._timeout - self._clock.seconds())
+            self._timer = self._clock.callLater(delay, self._expire)
+
+    def _expire(self) -> None:
+        assert self._timeout is not None
+        self._timer, self._timerFor = None, None
+        now = self._clock.seconds()
+        while (head := self.head) is not None and head.since + self._timeout <= now:
+            self._remove(head)
+            self.observer.left(head, "timed out")
+            head.deferred.errback(ReplyTimedOut(self._timeout))
+        self._rearm()

@@ -1,0 +1,279 @@
+"""
+The server side of the name exchange: one L{NameServerProtocol} a client,
+one L{NameServerFactory} a listening port.
+
+The protocol never prints: what happens is logged with L{twisted.logger}
+(one event per exchange, with its fields) and shown to the operator by
+L{twisted_names.console} through the reply queue.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.interfaces import (
+    IAddress,
+    IDelayedCall,
+    IHalfCloseableProtocol,
+    IReactorTime,
+)
+from twisted.internet.protocol import ServerFactory, connectionDone
+from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from twisted_names.display import describeAddress
+from twisted_names.framing import MessageReceiver
+from twisted_names.replies import NoReply, ReplySource
+from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
+
+log = Logger(namespace="names")
+
+#: The format of the one event logged for each exchange.  Its fields (peer,
+#: name, reply, duration) are what JSON and other observers record; C{!r}
+#: keeps control characters in a peer's name from reaching a terminal.
+EXCHANGE = "{peer} {name!r} answered {reply!r} in {duration:.3f} s"
+
+#: How many lines a chat client may send ahead of the operator's replies.
+CHAT_BACKLOG = 16
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """
+    Limits and modes of a server, with the documented defaults.
+
+    @ivar maxLength: longest name in bytes (without its line ending).
+    @ivar quietPeriod: seconds before unterminated bytes count as a name.
+    @ivar nameTimeout: seconds a client has to send its name (in chat mode:
+        each next line); 0 for none.
+    @ivar chat: keep the connection for turn after turn.
+    @ivar maxClients: connections open at once; more are refused.
+    @ivar maxPerAddress: connections open at once from one IP address; 0 for
+        no limit.
+    """
+
+    maxLength: int = DEFAULT_MAX_LENGTH
+    quietPeriod: float = DEFAULT_QUIET_PERIOD
+    nameTimeout: float = 30.0
+    chat: bool = False
+    maxClients: int = 1000
+    maxPerAddress: int = 0
+
+
+@implementer(IHalfCloseableProtocol)
+class NameServerProtocol(MessageReceiver, TimeoutMixin):
+    """
+    One client: read its name, ask the reply source, send the reply, close
+    (or, in chat mode, wait for the next line).
+    """
+
+    factory: NameServerFactory
+    peer = "?"
+    #: The IP address this connection counts against (--max-per-address).
+    hostForLimit: str | None = None
+    _asking: Deferred[str] | None = None
+    _finishing = False
+    _ignoredExtra = False
+
+    def __init__(self, factory: NameServerFactory) -> None:
+        settings = factory.settings
+        self.factory = factory
+        self.clock = factory.clock
+        self.setLimits(settings.maxLength, settings.quietPeriod)
+        self._pending: deque[Message] = deque()
+        self._exchanges = 0
+
+    def callLater(self, delay: float, call: Callable[[], object]) -> IDelayedCall:
+        """L{TimeoutMixin}'s timer: on the factory's clock, faked in tests."""
+        return self.clock.callLater(delay, call)
+
+    def connectionMade(self) -> None:
+        self.peer = describeAddress(self.transport.getPeer())
+        self.setTimeout(self.factory.settings.nameTimeout or None)
+
+    def messageReceived(self, message: Message) -> None:
+        if message.replaced:
+            log.warn(
+                "{peer} sent invalid UTF-8; undecodable bytes shown as U+FFFD",
+                peer=self.peer,
+            )
+        if self._lost:
+            log.info(
+                "{peer} sent {name!r} and closed the connection", peer=self.peer, name=message.text
+            )
+            return
+        if not message.text.strip():
+            self._finish("sent an empty line" if not self._exchanges else None)
+            return
+        if self._asking is not None or (self._exchanges and not self.factory.settings.chat):
+            self._queueOrIgnore(message)
+            return
+        self._ask(message)
+
+    def _queueOrIgnore(self, message: Message) -> None:
+        if not self.factory.settings.chat:
+            if not self._ignoredExtra:
+                self._ignoredExtra = True
+                log.info("{peer} sent more after its name; ignored", peer=self.peer)
+            return
+        if len(self._pending) >= CHAT_BACKLOG:
+            log.warn(
+                "{peer} sent more than {limit} lines ahead of the replies; closing",
+                peer=self.peer,
+                limit=CHAT_BACKLOG,
+            )
+            self.transport.loseConnection()
+            return
+        self._pending.append(message)
+
+    def _ask(self, message: Message) -> None:
+        self.setTimeout(None)
+        started = self.clock.seconds()
+        asking = self._asking = self.factory.replies.ask(message.text, self.peer)
+        asking.addCallbacks(
+            self._reply, self._noReply, callbackArgs=(message, started), errbackArgs=(message,)
+        )
+
+    def _reply(self, reply: str, message: Message, started: float) -> None:
+        self._asking = None
+        self._exchanges += 1
+        self.transport.write(encodeLine(reply, message.ending))
+        log.info(
+            EXCHANGE,
+            peer=self.peer,
+            name=message.text,
+            reply=reply,
+            duration=self.clock.seconds() - started,
+        )
+        if not self.factory.settings.chat or self._finishing:
+            self._finish(None)
+        elif self._pending:
+            self._ask(self._pending.popleft())
+        else:
+            self.setTimeout(self.factory.settings.nameTimeout or None)
+
+    def _noReply(self, failure: Failure, message: Message) -> None:
+        self._asking = None
+        if failure.check(CancelledError):
+            return  # We cancelled it: the client left.
+        failure.trap(NoReply)
+        log.info("{peer} gets no reply ({why}); closing", peer=self.peer, why=str(failure.value))
+        self.transport.loseConnection()
+
+    def _finish(self, why: str | None) -> None:
+        """Close once nothing is owed to the client any more."""
+        self._finishing = True
+        if self._asking is not None or self._pending:
+            return
+        if why is not None:
+            log.info("{peer} {why}; closing", peer=self.peer, why=why)
+        self.transport.loseConnection()
+
+    def messageTooLong(self, size: int) -> None:
+        log.warn(
+            "{peer} sent a line longer than {limit} bytes ({size} bytes); closing",
+            peer=self.peer,
+            limit=self.maxLength,
+            size=size,
+        )
+        self.transport.loseConnection()
+
+    def timeoutConnection(self) -> None:
+        log.info(
+            "{peer} sent no {what} within {timeout:g} s; closing",
+            peer=self.peer,
+            what="next line" if self._exchanges else "name",
+            timeout=self.factory.settings.nameTimeout,
+        )
+        self.transport.abortConnection()
+
+    def readConnectionLost(self) -> None:
+        """The client finished sending: what it sent last is a message too."""
+        self.flushUnterminated()
+        self._finish(None if self._exchanges or self._asking else "closed without a name")
+
+    def writeConnectionLost(self) -> None:
+        self.transport.loseConnection()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        super().connectionLost(reason)
+        self.setTimeout(None)
+        self._pending.clear()
+        asking, self._asking = self._asking, None
+        if asking is not None:
+            asking.cancel()
+        self.factory.clientLeft(self)
+
+
+class NameServerFactory(ServerFactory):
+    """
+    The clients of one server: their limits, their reply source, and who is
+    connected (to refuse floods and to close everyone at shutdown).
+
+    @ivar clients: the connected protocols.
+    """
+
+    noisy = False
+
+    def __init__(
+        self, replies: ReplySource, clock: IReactorTime, settings: ServerSettings | None = None
+    ) -> None:
+        self.replies = replies
+        self.clock = clock
+        self.settings = settings or ServerSettings()
+        self.clients: set[NameServerProtocol] = set()
+        self._perAddress: dict[str, int] = {}
+        self._refused = 0
+
+    def buildProtocol(self, addr: IAddress) -> NameServerProtocol | None:  # type: ignore[override]
+        host = getattr(addr, "host", None)
+        why = self._refusal(host)
+        if why is not None:
+            self._refused += 1
+            if self._refused == 1:
+                log.warn("refusing {peer}: {why}", peer=describeAddress(addr), why=why)
+            return None
+        if self._refused:
+            log.warn("refused {count} connections while over a limit", count=self._refused)
+            self._refused = 0
+        protocol = NameServerProtocol(self)
+        self.clients.add(protocol)
+        if host is not None:
+            self._perAddress[host] = self._perAddress.get(host, 0) + 1
+        protocol.hostForLimit = host
+        return protocol
+
+    def _refusal(self, host: str | None) -> str | None:
+        settings = self.settings
+        if len(self.clients) >= settings.maxClients:
+            return f"{len(self.clients)} clients connected, the limit (--max-clients)"
+        if host is not None and settings.maxPerAddress:
+            count = self._perAddress.get(host, 0)
+            if count >= settings.maxPerAddress:
+                return f"{count} connections from {host}, the limit (--max-per-address)"
+        return None
+
+    def clientLeft(self, protocol: NameServerProtocol) -> None:
+        """Forget a client that disconnected."""
+        if protocol not in self.clients:
+            return
+        self.clients.discard(protocol)
+        host = protocol.hostForLimit
+        if host is not None:
+            left = self._perAddress[host] - 1
+            if left:
+                self._perAddress[host] = left
+            else:
+                del self._perAddress[host]
+
+    def closeAll(self) -> int:
+        """Close every client's connection (at shutdown); return how many."""
+        clients = list(self.clients)
+        for protocol in clients:
+            protocol.transport.loseConnection()
+        return len(clients)

@@ -1,0 +1,375 @@
+"""
+C{twistd names-server}: its options, and the service that listens, talks to
+the operator's terminal and shuts down cleanly.
+
+All behaviour lives in the other modules; this one wires options to objects.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from types import FrameType
+from typing import Any
+
+from twisted.application.service import MultiService
+from twisted.internet.defer import Deferred, maybeDeferred, succeed
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.interfaces import IListeningPort, IStreamServerEndpoint
+from twisted.logger import ILogObserver, Logger
+from twisted.python import usage
+from twisted.python.components import Componentized
+from twisted.python.failure import Failure
+
+from twisted_names.console import OperatorConsole
+from twisted_names.display import describeAddress
+from twisted_names.logs import TerminalLogObserver
+from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
+from twisted_names.server import NameServerFactory, ServerSettings
+from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, usableFd
+from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
+
+log = Logger(namespace="names")
+
+#: How long shutdown waits for the terminal to take what is still to be shown.
+FLUSH_TIMEOUT = 2.0
+
+
+def _number(kind: type[int] | type[float], minimum: float, what: str) -> Any:
+    def coerce(value: str) -> int | float:
+        try:
+            number = kind(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not {what}") from None
+        if number < minimum:
+            raise ValueError(f"{value!r} is not {what}")
+        return number
+
+    coerce.coerceDoc = ""  # type: ignore[attr-defined]
+    return coerce
+
+
+_port = _number(int, 0, "a port number (0-65535)")
+_count = _number(int, 1, "a whole number of at least 1")
+_countOrZero = _number(int, 0, "a whole number (0 for no limit)")
+_seconds = _number(float, 0, "a number of seconds (0 for no limit)")
+
+
+class Options(usage.Options):
+    """The options of C{twistd names-server}."""
+
+    synopsis = "[options]"
+    longdesc = (
+        "A TCP name exchange.  Each client sends its name; it is shown here, you type the"
+        " server's name, it goes back to that client and the connection closes.  Clients"
+        " that arrive while you type wait in line, answered in the order they came.  With"
+        " --name, every client is answered at once with that name.  Run it with twistd -n"
+        " (in the foreground) unless --name is given: the replies are read from stdin."
+    )
+    optFlags = [
+        [
+            "chat",
+            "c",
+            "Keep each connection for turn after turn, as the course's chat did: every line"
+            " a client sends gets one reply, until the client ends it.",
+        ],
+    ]
+    optParameters = [
+        ["port", "p", 5000, "TCP port to listen on (0: any free port).", _port],
+        [
+            "interface",
+            "i",
+            "127.0.0.1",
+            "Address to listen on: 127.0.0.1 (this machine only), ::1 (IPv6), 0.0.0.0 or ::"
+            " (every network).",
+        ],
+        [
+            "endpoint",
+            "e",
+            None,
+            "Where to listen, as a Twisted server endpoint string; overrides --port,"
+            " --interface and --backlog. Examples: tcp:5000, tcp6:5000:interface=\\:\\:1,"
+            " unix:/tmp/names.sock, ssl:5000:privateKey=key.pem:certKey=cert.pem.",
+        ],
+        [
+            "name",
+            None,
+            None,
+            "Answer every client at once with this name: no operator, nothing read from"
+            " stdin (for daemons, scripts and benchmarks).",
+        ],
+        [
+            "max-length",
+            None,
+            DEFAULT_MAX_LENGTH,
+            "Longest name, in bytes; a client sending a longer line is logged and closed.",
+            _count,
+        ],
+        [
+            "quiet-period",
+            None,
+            DEFAULT_QUIET_PERIOD,
+            "Seconds after which bytes with no line ending count as a whole name, for"
+            " clients that send none (0: only a line ending or the client's close do).",
+            _seconds,
+        ],
+        [
+            "name-timeout",
+            None,
+            30.0,
+            "Seconds a client has to send its name (in chat mode, each next line); 0: no limit.",
+            _seconds,
+        ],
+        [
+            "reply-timeout",
+            None,
+            300.0,
+            "Seconds a client waits for the operator's reply before it is closed; 0: no limit.",
+            _seconds,
+        ],
+        [
+            "max-clients",
+            None,
+            1000,
+            "Connections open at once; more are refused at once (and logged).",
+            _count,
+        ],
+        [
+            "max-per-address",
+            None,
+            0,
+            "Connections open at once from one IP address; 0: no limit.",
+            _countOrZero,
+        ],
+        [
+            "backlog",
+            None,
+            1024,
+            "Connections the kernel holds before the server accepts them (the"
+            " operating system may cap it).",
+            _count,
+        ],
+    ]
+
+    def postOptions(self) -> None:
+        if self["port"] > 65535:
+            raise usage.UsageError(f"--port {self['port']} is not a port number (0-65535)")
+        if self["name"] is not None:
+            try:
+                self["name"] = checkName(self["name"], self["max-length"])
+            except InvalidName as e:
+                raise usage.UsageError(f"--name: {e}") from None
+        self["description"] = self["endpoint"] or self._tcpDescription()
+        try:
+            serverFromString(_reactor(), self["description"])
+        except Exception as e:
+            raise usage.UsageError(
+                f"bad endpoint {self['description']!r}: {e or type(e).__name__}"
+            ) from None
+
+    def _tcpDescription(self) -> str:
+        interface = self["interface"].replace(":", "\\:")
+        return f"tcp:{self['port']}:interface={interface}:backlog={self['backlog']}"
+
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Parse; under twistd, a bad option gives one clear line and exit
+        status 2 instead of twistd's whole usage text.
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            if self.parent is None:
+                raise
+            sys.stderr.write(
+                f"twistd names-server: error: {e}\n"
+                "Run 'twistd names-server --help' for the options.\n"
+            )
+            raise SystemExit(2) from None
+
+
+def _reactor() -> Any:
+    from twisted.internet import reactor
+
+    return reactor
+
+
+class CannotListen(SystemExit):
+    """The server could not listen: one line for the person, exit status 1."""
+
+
+class NamesServerService(MultiService):
+    """
+    Listens, shows the operator the clients and reads the replies, and on
+    shutdown closes every client and leaves the terminal as it was.
+    """
+
+    port: IListeningPort | None = None
+    terminal: Terminal | None = None
+    _stdio: Any = None
+    _modes: BlockingModeKeeper | None = None
+
+    def __init__(
+        self,
+        endpoint: IStreamServerEndpoint,
+        description: str,
+        factory: NameServerFactory,
+        queue: ReplyQueue | None,
+        reactor: Any,
+        logObserver: TerminalLogObserver | None = None,
+        handleSignals: bool = False,
+    ) -> None:
+        super().__init__()
+        self.endpoint = endpoint
+        self.description = description
+        self.factory = factory
+        self.queue = queue
+        self.reactor = reactor
+        self.logObserver = logObserver
+        self.handleSignals = handleSignals
+
+    def setServiceParent(self, parent: Any) -> None:
+        super().setServiceParent(parent)
+        if self.logObserver is not None and isinstance(parent, Componentized):
+            # twistd uses the application's log observer, if it has one.
+            parent.setComponent(ILogObserver, self.logObserver)
+
+    def privilegedStartService(self) -> None:
+        super().privilegedStartService()
+        outcome: list[Any] = []
+        self.endpoint.listen(self.factory).addBoth(outcome.append)
+        if not outcome:
+            raise CannotListen(f"names-server: {self.description} did not listen at once")
+        if isinstance(outcome[0], Failure):
+            reason = outcome[0].value
+            why = getattr(reason, "socketError", None) or reason
+            message = f"names-server: cannot listen on {self.description}: {why}"
+            sys.stderr.write(message + "\n")
+            raise CannotListen(1)
+        self.port = outcome[0]
+
+    def startService(self) -> None:
+        super().startService()
+        if self.port is None:
+            self.privilegedStartService()
+        assert self.port is not None
+        where = describeAddress(self.port.getHost())
+        log.info("names-server listening on {address}", address=where)
+        if self.handleSignals:
+            self.reactor.callWhenRunning(self._handleSignals)
+        if self.queue is not None:
+            self._startConsole(where)
+
+    def _startConsole(self, where: str) -> None:
+        assert self.queue is not None
+        self._modes = BlockingModeKeeper()
+        terminal = self.terminal = Terminal(
+            lambda line: console.lineTyped(line), lambda: console.inputEnded()
+        )
+        console = OperatorConsole(self.queue, terminal.show, self.factory.settings.maxLength)
+        stdin = os.dup(0) if usableFd(0) else os.open(os.devnull, os.O_RDONLY)
+        stdout = os.dup(1) if usableFd(1) else os.open(os.devnull, os.O_WRONLY)
+        self._stdio = attachStdio(terminal, stdin, stdout, self.reactor)
+        if self.logObserver is not None:
+            self.logObserver.show = terminal.show
+        console.greet(where)
+
+    def _handleSignals(self) -> None:
+        """
+        Stop on SIGINT, SIGTERM and SIGHUP with exit status 0: twistd would
+        otherwise re-raise SIGINT and SIGTERM on itself after shutdown.
+        """
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                signal.signal(number, self._signalled)
+
+    def _signalled(self, number: int, frame: FrameType | None) -> None:
+        self.reactor.callFromThread(self._stopFor, signal.Signals(number).name)
+
+    def _stopFor(self, signalName: str) -> None:
+        if self.reactor.running:
+            log.info("{signal}: stopping", signal=signalName)
+            self.reactor.stop()
+
+    def stopService(self) -> Deferred[None]:
+        super().stopService()
+        stopped: Deferred[Any] = succeed(None)
+        if self.port is not None:
+            stopped = maybeDeferred(self.port.stopListening)
+            self.port = None
+        closed = self.factory.closeAll()
+        if closed:
+            log.info("closed {count} connections at shutdown", count=closed)
+        stopped.addCallback(lambda _: self._stopConsole())
+        return stopped
+
+    def _stopConsole(self) -> Deferred[None] | None:
+        """Let the terminal show what is left, then give it back as it was."""
+        terminal, stdio = self.terminal, self._stdio
+        if terminal is None or stdio is None:
+            return None
+        terminal.show("names-server: stopped.")
+        flushed: Deferred[None] = Deferred()
+
+        def closed() -> None:
+            if not flushed.called:
+                flushed.callback(None)
+
+        terminal.onClosed = closed
+        stdio.loseConnection()
+        flushed.addTimeout(FLUSH_TIMEOUT, self.reactor)
+        flushed.addErrback(lambda _: None)
+
+        def restore(_: object) -> None:
+            if self.logObserver is not None:
+                self.logObserver.show = None
+            if self._modes is not None:
+                self._modes.restore()
+
+        flushed.addCallback(restore)
+        return flushed
+
+
+def makeService(options: Options, reactor: Any = None) -> NamesServerService:
+    """Make the names-server service from the parsed C{options}."""
+    reactor = reactor or _reactor()
+    settings = ServerSettings(
+        maxLength=options["max-length"],
+        quietPeriod=options["quiet-period"],
+        nameTimeout=options["name-timeout"],
+        chat=options["chat"],
+        maxClients=options["max-clients"],
+        maxPerAddress=options["max-per-address"],
+    )
+    queue: ReplyQueue | None = None
+    replies: ReplySource
+    if options["name"] is not None:
+        replies = FixedReply(options["name"])
+    else:
+        queue = ReplyQueue(reactor, options["reply-timeout"])
+        replies = queue
+    twistd = options.parent
+    observer = None
+    if queue is not None and twistd is not None and _logsToStdout(twistd):
+        observer = TerminalLogObserver(sys.stdout)
+    return NamesServerService(
+        serverFromString(reactor, options["description"]),
+        options["description"],
+        NameServerFactory(replies, reactor, settings),
+        queue,
+        reactor,
+        logObserver=observer,
+        handleSignals=twistd is not None,
+    )
+
+
+def _logsToStdout(twistd: Any) -> bool:
+    """Whether twistd was told to log to stdout (C{-n}, no log destination)."""
+    return bool(
+        twistd.get("nodaemon")
+        and twistd.get("logfile") in (None, "", "-")
+        and not twistd.get("syslog")
+        and not twistd.get("logger")
+    )

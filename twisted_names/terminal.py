@@ -1,0 +1,155 @@
+"""
+A person's terminal over L{twisted.internet.stdio}: lines typed in, lines
+shown out, and the server never blocked by either.
+
+C{StandardIO} makes stdin and stdout non-blocking (Twisted issue 3442), so
+everything shown goes through its transport, which buffers what the terminal
+cannot take yet.  When that buffer is full (a stopped terminal, C{| sleep 60})
+further lines are dropped and counted instead of piling up in memory, and a
+closed stdout is simply stopped being written to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet.interfaces import IHalfCloseableProtocol, IPushProducer
+from twisted.internet.protocol import connectionDone
+from twisted.internet.stdio import StandardIO
+from twisted.protocols.basic import LineReceiver
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+#: The longest line read from the terminal; longer ones are reported and dropped.
+MAX_INPUT_LINE = 64 * 1024
+
+
+@implementer(IPushProducer)
+class _OutputFlow:
+    """Told by the stdout writer when its buffer is full, and when it drained."""
+
+    def __init__(self, terminal: Terminal) -> None:
+        self._terminal = terminal
+
+    def pauseProducing(self) -> None:
+        self._terminal.outputPaused = True
+
+    def resumeProducing(self) -> None:
+        self._terminal.outputResumed()
+
+    def stopProducing(self) -> None:
+        self._terminal.outputClosed = True
+
+
+@implementer(IHalfCloseableProtocol)
+class Terminal(LineReceiver):
+    """
+    Lines from stdin go to C{onLine}, its end to C{onEnd}; L{show} writes
+    to stdout.
+
+    @ivar dropped: lines not shown because stdout was not being read.
+    """
+
+    delimiter = b"\n"
+    MAX_LENGTH = MAX_INPUT_LINE
+    outputPaused = False
+    outputClosed = False
+    inputClosed = False
+    transport: Any  # StandardIO: a consumer and a producer
+    #: Called once both stdin and stdout are closed.
+    onClosed: Callable[[], object] | None = None
+
+    def __init__(self, onLine: Callable[[str], None], onEnd: Callable[[], None]) -> None:
+        self.onLine = onLine
+        self.onEnd = onEnd
+        self.dropped = 0
+
+    def connectionMade(self) -> None:
+        self.transport.registerProducer(_OutputFlow(self), True)
+
+    def lineReceived(self, line: bytes) -> None:
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        self.onLine(line.decode("utf-8", "replace"))
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self.show(f"(a line of over {MAX_INPUT_LINE} bytes was ignored)")
+
+    def show(self, text: str, end: str = "\n") -> None:
+        """Write C{text} (and C{end}) unless stdout is closed or not being read."""
+        if self.outputClosed:
+            return
+        if self.outputPaused:
+            self.dropped += 1
+            return
+        self.transport.write((text + end).encode("utf-8", "replace"))
+
+    def outputResumed(self) -> None:
+        self.outputPaused = False
+        if self.dropped:
+            dropped, self.dropped = self.dropped, 0
+            self.show(f"({dropped} lines not shown: the output was not being read)")
+
+    def readConnectionLost(self) -> None:
+        if not self.inputClosed:
+            self.inputClosed = True
+            self.onEnd()
+
+    def writeConnectionLost(self) -> None:
+        self.outputClosed = True
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.outputClosed = True
+        self.readConnectionLost()
+        if self.onClosed is not None:
+            self.onClosed()
+
+
+def usableFd(fd: int) -> bool:
+    """Whether C{fd} is open (CI and daemons may start us with stdin closed)."""
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+class BlockingModeKeeper:
+    """
+    Remembers the file status flags of stdin and stdout and puts them back,
+    so the shell is not left with a non-blocking terminal after we exit.
+    """
+
+    def __init__(self, fds: tuple[int, ...] = (0, 1)) -> None:
+        self._saved: dict[int, int] = {}
+        if sys.platform == "win32":
+            return
+        import fcntl
+
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                self._saved[fd] = fcntl.fcntl(fd, fcntl.F_GETFL)
+
+    def restore(self) -> None:
+        if sys.platform == "win32":
+            return
+        import fcntl
+
+        for fd, flags in self._saved.items():
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+
+
+def attachStdio(terminal: Terminal, stdin: int, stdout: int, reactor: Any) -> Any:
+    """
+    Connect C{terminal} to the given file descriptors with C{StandardIO}.
+
+    Tests pass pipes; the programs pass duplicates of 0 and 1, so that
+    closing the transport at shutdown does not close the process's own
+    stdout, which twistd still writes its last log lines to.
+    """
+    return StandardIO(terminal, stdin=stdin, stdout=stdout, reactor=reactor)  # type: ignore[call-arg]
