@@ -48,6 +48,7 @@ class MessageReceiver(LineReceiver):
     transport: ITCPTransport
     _quietCall: IDelayedCall | None = None
     _lost = False
+    _overflowed = False
 
     def setLimits(self, maxLength: int, quietPeriod: float) -> None:
         """Set L{maxLength} and L{quietPeriod}; call before data arrives."""
@@ -68,13 +69,15 @@ class MessageReceiver(LineReceiver):
     def messageTooLong(self, size: int) -> None:
         """
         Called once when the peer sends more than L{maxLength} bytes without a
-        line ending; the rest of what it sent is discarded.
+        line ending; the rest of what it sent, and will send, is discarded.
 
         @param size: how many bytes had arrived (at least C{maxLength + 1}).
         """
         raise NotImplementedError
 
     def dataReceived(self, data: bytes) -> Any:
+        if self._overflowed:
+            return None
         why = super().dataReceived(data)
         if data.endswith(b"\n") or self._lost or self.transport.disconnecting:  # type: ignore[attr-defined]
             self._cancelQuiet()
@@ -90,8 +93,7 @@ class MessageReceiver(LineReceiver):
         self._deliver(content, ending)
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        self._cancelQuiet()
-        self.messageTooLong(len(line))
+        self._overflow(len(line))
 
     def flushUnterminated(self) -> None:
         """
@@ -101,7 +103,7 @@ class MessageReceiver(LineReceiver):
         """
         self._cancelQuiet()
         pending = self.clearLineBuffer()
-        if pending:
+        if pending and not self._overflowed:
             content = pending[:-1] if pending.endswith(b"\r") else pending
             self._deliver(content, UNTERMINATED)
 
@@ -111,9 +113,16 @@ class MessageReceiver(LineReceiver):
 
     def _deliver(self, content: bytes, ending: bytes) -> None:
         if len(content) > self.maxLength:
-            self.messageTooLong(len(content))
+            self._overflow(len(content))
             return
         self.messageReceived(decodeMessage(content, ending))
+
+    def _overflow(self, size: int) -> None:
+        """Too long: say so once, and take nothing more from this peer."""
+        self._overflowed = True
+        self._cancelQuiet()
+        self.clearLineBuffer()
+        self.messageTooLong(size)
 
     def _quietExpired(self) -> None:
         self._quietCall = None

@@ -239,7 +239,8 @@ class NameServerFactory(ServerFactory):
                 log.warn("refusing {peer}: {why}", peer=describeAddress(addr), why=why)
             return None
         if self._refused:
-            log.warn("refused {count} connections while over a limit", count=self._refused)
+            if self._refused > 1:
+                log.warn("refused {count} connections while over a limit", count=self._refused)
             self._refused = 0
         protocol = NameServerProtocol(self)
         self.clients.add(protocol)

@@ -1,0 +1,224 @@
+"""Tests for L{twisted_names.replies}: the queue of clients waiting for the operator."""
+
+from __future__ import annotations
+
+from twisted.internet.defer import CancelledError
+from twisted.internet.task import Clock
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_names.replies import (
+    FixedReply,
+    OperatorGone,
+    ReplyQueue,
+    ReplyTimedOut,
+    Waiter,
+)
+
+
+class RecordingObserver:
+    """Records what the queue tells the operator, as tuples."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[object, ...]] = []
+
+    def waiting(self, waiter: Waiter) -> None:
+        self.events.append(("waiting", waiter.name))
+
+    def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
+        self.events.append(("answered", waiter.name, reply, typedAhead))
+
+    def kept(self, reply: str) -> None:
+        self.events.append(("kept", reply))
+
+    def left(self, waiter: Waiter, reason: str) -> None:
+        self.events.append(("left", waiter.name, reason))
+
+    def closed(self, dropped: list[Waiter]) -> None:
+        self.events.append(("closed", [w.name for w in dropped]))
+
+    def refused(self, waiter: Waiter) -> None:
+        self.events.append(("refused", waiter.name))
+
+
+def makeQueue(timeout: float | None = None) -> tuple[ReplyQueue, Clock, RecordingObserver]:
+    clock = Clock()
+    queue = ReplyQueue(clock, timeout)
+    observer = RecordingObserver()
+    queue.observer = observer
+    return queue, clock, observer
+
+
+class FixedReplyTests(SynchronousTestCase):
+    def test_answersAtOnce(self) -> None:
+        self.assertEqual(self.successResultOf(FixedReply("Bob").ask("Ana", "peer")), "Bob")
+
+
+class ReplyQueueTests(SynchronousTestCase):
+    def test_answersInArrivalOrder(self) -> None:
+        """Each line answers the client that has waited longest."""
+        queue, _, observer = makeQueue()
+        ana, bea, cid = (queue.ask(n, "p") for n in ("Ana", "Bea", "Cid"))
+        self.assertEqual(len(queue), 3)
+        queue.answer("one")
+        queue.answer("two")
+        self.assertEqual(self.successResultOf(ana), "one")
+        self.assertEqual(self.successResultOf(bea), "two")
+        self.assertNoResult(cid)
+        self.assertEqual(len(queue), 1)
+        head = queue.head
+        assert head is not None
+        self.assertEqual(head.name, "Cid")
+        self.assertEqual(
+            observer.events[3:],
+            [("answered", "Ana", "one", False), ("answered", "Bea", "two", False)],
+        )
+
+    def test_leaverDoesNotSwallowNextReply(self) -> None:
+        """
+        A client that leaves (its Deferred cancelled) leaves the queue at
+        once: the next line goes to the client behind it.
+        """
+        queue, _, observer = makeQueue()
+        ana = queue.ask("Ana", "p")
+        bea = queue.ask("Bea", "p")
+        ana.cancel()
+        self.failureResultOf(ana, CancelledError)
+        self.assertEqual(len(queue), 1)
+        queue.answer("for Bea")
+        self.assertEqual(self.successResultOf(bea), "for Bea")
+        self.assertIn(("left", "Ana", "left"), observer.events)
+
+    def test_leaverInTheMiddle(self) -> None:
+        queue, _, _ = makeQueue()
+        ana, bea, cid = (queue.ask(n, "p") for n in ("Ana", "Bea", "Cid"))
+        bea.cancel()
+        self.failureResultOf(bea, CancelledError)
+        self.assertEqual([w.name for w in queue.waiters()], ["Ana", "Cid"])
+        queue.answer("1")
+        queue.answer("2")
+        self.assertEqual(self.successResultOf(ana), "1")
+        self.assertEqual(self.successResultOf(cid), "2")
+        self.assertEqual(len(queue), 0)
+
+    def test_cancelAfterAnswerIsHarmless(self) -> None:
+        queue, _, observer = makeQueue()
+        ana = queue.ask("Ana", "p")
+        queue.answer("x")
+        ana.cancel()
+        self.assertEqual(self.successResultOf(ana), "x")
+        self.assertNotIn(("left", "Ana", "left"), observer.events)
+        self.assertEqual(len(queue), 0)
+
+    def test_typedAheadAnswersNextClients(self) -> None:
+        """Lines typed while nobody waits answer the next clients, in order."""
+        queue, _, observer = makeQueue()
+        queue.answer("first")
+        queue.answer("second")
+        self.assertEqual(list(queue.typedAhead), ["first", "second"])
+        self.assertEqual(self.successResultOf(queue.ask("Ana", "p")), "first")
+        self.assertEqual(self.successResultOf(queue.ask("Bea", "p")), "second")
+        pending = queue.ask("Cid", "p")
+        self.assertNoResult(pending)
+        self.assertEqual(
+            observer.events[:4],
+            [
+                ("kept", "first"),
+                ("kept", "second"),
+                ("answered", "Ana", "first", True),
+                ("answered", "Bea", "second", True),
+            ],
+        )
+
+    def test_closeFailsEveryWaiter(self) -> None:
+        queue, _, observer = makeQueue()
+        ana, bea = queue.ask("Ana", "p"), queue.ask("Bea", "p")
+        queue.close()
+        self.failureResultOf(ana, OperatorGone)
+        self.failureResultOf(bea, OperatorGone)
+        self.assertEqual(len(queue), 0)
+        self.assertIsNone(queue.head)
+        self.assertEqual(observer.events[-1], ("closed", ["Ana", "Bea"]))
+
+    def test_afterCloseTypedAheadThenRefusal(self) -> None:
+        """After the input closes, typed-ahead lines still answer; then refusal."""
+        queue, _, observer = makeQueue()
+        queue.answer("kept")
+        queue.close()
+        self.assertEqual(self.successResultOf(queue.ask("Ana", "p")), "kept")
+        failure = self.failureResultOf(queue.ask("Bea", "p"), OperatorGone)
+        self.assertEqual(str(failure.value), "the operator's input is closed")
+        self.assertEqual(observer.events[-1], ("refused", "Bea"))
+
+    def test_closeTwice(self) -> None:
+        queue, _, observer = makeQueue()
+        queue.close()
+        queue.close()
+        self.assertEqual(observer.events, [("closed", [])])
+
+    def test_timeoutClosesOnlyTheExpired(self) -> None:
+        """Each client waits at most the timeout, counted from its arrival."""
+        queue, clock, observer = makeQueue(timeout=10)
+        ana = queue.ask("Ana", "p")
+        clock.advance(4)
+        bea = queue.ask("Bea", "p")
+        clock.advance(5.9)
+        self.assertNoResult(ana)
+        clock.advance(0.1)
+        failure = self.failureResultOf(ana, ReplyTimedOut)
+        self.assertEqual(str(failure.value), "no reply within 10 s")
+        self.assertNoResult(bea)
+        self.assertEqual(observer.events[-1], ("left", "Ana", "timed out"))
+        clock.advance(3.9)
+        self.assertNoResult(bea)
+        clock.advance(0.1)
+        self.failureResultOf(bea, ReplyTimedOut)
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_timeoutFollowsTheHead(self) -> None:
+        """When the head is answered, the timer moves to the next client's deadline."""
+        queue, clock, _ = makeQueue(timeout=10)
+        queue.ask("Ana", "p")
+        clock.advance(8)
+        bea = queue.ask("Bea", "p")
+        queue.answer("x")
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+        clock.advance(9.9)
+        self.assertNoResult(bea)
+        clock.advance(0.1)
+        self.failureResultOf(bea, ReplyTimedOut)
+
+    def test_timeoutSameInstant(self) -> None:
+        """Clients that arrived together expire together."""
+        queue, clock, _ = makeQueue(timeout=5)
+        waiting = [queue.ask(str(i), "p") for i in range(3)]
+        clock.advance(5)
+        for d in waiting:
+            self.failureResultOf(d, ReplyTimedOut)
+        self.assertEqual(len(queue), 0)
+
+    def test_noTimeout(self) -> None:
+        queue, clock, _ = makeQueue(timeout=0)
+        ana = queue.ask("Ana", "p")
+        self.assertEqual(clock.getDelayedCalls(), [])
+        clock.advance(10**6)
+        self.assertNoResult(ana)
+
+    def test_noTimerWhenEmpty(self) -> None:
+        queue, clock, _ = makeQueue(timeout=10)
+        d = queue.ask("Ana", "p")
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_manyLeaversAreCompacted(self) -> None:
+        """Clients who left do not pile up in memory behind a waiting head."""
+        queue, _, _ = makeQueue()
+        head = queue.ask("head", "p")
+        for i in range(1000):
+            leaver = queue.ask(str(i), "p")
+            leaver.cancel()
+            self.failureResultOf(leaver, CancelledError)
+        self.assertLess(len(queue._waiting), 200)
+        self.assertEqual(len(queue), 1)
+        queue.answer("x")
+        self.assertEqual(self.successResultOf(head), "x")
