@@ -14,12 +14,14 @@ from typing import Any, TextIO
 from twisted.internet import task
 from twisted.internet.defer import CancelledError, Deferred, DeferredQueue, race
 from twisted.internet.endpoints import clientFromString, connectProtocol
+from twisted.internet.error import ConnectingCancelledError
 from twisted.python import usage
+from twisted.python.failure import Failure
 
-from twisted_names.client import NameClientProtocol, exchangeNames, explain
+from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
 from twisted_names.display import shown
-from twisted_names.errors import INTERRUPTED, ExchangeError, TimedOut, UsageProblem
-from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio
+from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
+from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
 #: The default --timeout: a little longer than the server's default reply
@@ -188,7 +190,7 @@ async def main(
         )
         reactor.addSystemEventTrigger("before", "shutdown", onShutdown)
         answer = await work
-    except CancelledError:
+    except (CancelledError, ConnectingCancelledError):
         if interrupted:
             raise SystemExit(INTERRUPTED) from None
         raise
@@ -208,53 +210,46 @@ async def _chat(
     modes = BlockingModeKeeper((stdinFd, stdoutFd))
     stdio = attachStdio(terminal, stdinFd, stdoutFd, reactor)
     prompt = stdin.isatty()
-    where = options["where"]
+    where, timeout = options["where"], options["timeout"] or None
     protocol = NameClientProtocol(reactor, options["max-length"], options["quiet-period"])
     try:
         connecting = connectProtocol(clientFromString(reactor, options["endpoint"]), protocol)
-        if options["timeout"]:
-            connecting.addTimeout(options["timeout"], reactor)
+        if timeout:
+            connecting.addTimeout(timeout, reactor, onTimeoutCancel=timedOut(where))
         try:
             await connecting
         except Exception as e:
-            from twisted.python.failure import Failure
-
-            raise explain(Failure(e), where, options["timeout"]) from e
+            raise explain(Failure(e), where, timeout) from e
         if prompt:
             terminal.show(f"Connected to {where}. Empty line or Ctrl-D to end.")
-        pending = [options["name"]] if options["name"] else []
+        line: str | None = options["name"]
         while True:
-            if pending:
-                line: str | None = pending.pop()
-            else:
+            if line is None:
                 if prompt:
                     terminal.show("You: ", end="")
                 typed: Deferred[Any] = lines.get()
                 closing: Deferred[Any] = protocol.whenClosed()
-                index, got = await race([typed, closing])
+                index, line = await race([typed, closing])
                 if index == 1:
                     terminal.show(f"{where} ended the conversation.")
                     return
-                line = got if isinstance(got, str) else None
             if line is None or not line.strip():
                 return
             try:
                 text = checkName(line, options["max-length"])
             except InvalidName as e:
                 terminal.show(f"Not sent: {e}.")
+                line = None
                 continue
             asking = protocol.ask(text)
-            if options["timeout"]:
-                asking.addTimeout(options["timeout"], reactor)
-            try:
-                answer = await asking
-            except CancelledError as e:
-                raise TimedOut(f"no answer from {where} within {options['timeout']:g} s") from e
-            terminal.show(f"Server: {shown(answer)}")
+            if timeout:
+                asking.addTimeout(timeout, reactor, onTimeoutCancel=timedOut(where))
+            terminal.show(f"Server: {shown(await asking)}")
+            line = None
     finally:
         if protocol.transport is not None:
             protocol.transport.loseConnection()
-        stdio.loseConnection()
+        await closeTerminal(terminal, stdio, reactor)
         modes.restore()
 
 

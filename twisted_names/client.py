@@ -9,6 +9,7 @@ L{twisted_names.cli}) and other programs both call it.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer, error
@@ -52,8 +53,7 @@ class NameClientProtocol(MessageReceiver):
         quietPeriod: float = DEFAULT_QUIET_PERIOD,
     ) -> None:
         self.clock = clock
-        self.maxLength = maxLength
-        self.quietPeriod = quietPeriod
+        self.setLimits(maxLength, quietPeriod)
         self._answers: deque[Deferred[str]] = deque()
         self._closed: list[Deferred[None]] = []
         self.closeReason: ExchangeError | None = None
@@ -150,8 +150,23 @@ def exchangeNames(
 
     result: Deferred[str] = Deferred.fromCoroutine(exchange())
     if timeout:
-        result.addTimeout(timeout, clock)
+        result.addTimeout(timeout, clock, onTimeoutCancel=timedOut(where))
     return result.addErrback(_raiseExplained, where, timeout)
+
+
+def timedOut(where: str) -> Callable[[object, float], object]:
+    """
+    For L{Deferred.addTimeout}: whatever the cancelled operation failed with
+    (L{CancelledError}, or L{error.ConnectingCancelledError} while
+    connecting), report it as L{TimedOut}.
+    """
+
+    def onTimeoutCancel(result: object, timeout: float) -> object:
+        if isinstance(result, Failure):
+            return Failure(TimedOut(f"no answer from {where} within {timeout:g} s"))
+        return result
+
+    return onTimeoutCancel
 
 
 def _raiseExplained(failure: Failure, where: str, timeout: float | None) -> Any:

@@ -43,6 +43,7 @@ class MessageReceiver(LineReceiver):
 
     delimiter = b"\n"
     maxLength: int = DEFAULT_MAX_LENGTH
+    MAX_LENGTH = DEFAULT_MAX_LENGTH + 1
     quietPeriod: float = DEFAULT_QUIET_PERIOD
     clock: IReactorTime
     transport: ITCPTransport

@@ -27,7 +27,13 @@ from twisted_names.display import describeAddress
 from twisted_names.logs import TerminalLogObserver
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
-from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, usableFd
+from twisted_names.terminal import (
+    BlockingModeKeeper,
+    Terminal,
+    attachStdio,
+    closeTerminal,
+    usableFd,
+)
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
 log = Logger(namespace="names")
@@ -311,16 +317,6 @@ class NamesServerService(MultiService):
         if terminal is None or stdio is None:
             return None
         terminal.show("names-server: stopped.")
-        flushed: Deferred[None] = Deferred()
-
-        def closed() -> None:
-            if not flushed.called:
-                flushed.callback(None)
-
-        terminal.onClosed = closed
-        stdio.loseConnection()
-        flushed.addTimeout(FLUSH_TIMEOUT, self.reactor)
-        flushed.addErrback(lambda _: None)
 
         def restore(_: object) -> None:
             if self.logObserver is not None:
@@ -328,8 +324,7 @@ class NamesServerService(MultiService):
             if self._modes is not None:
                 self._modes.restore()
 
-        flushed.addCallback(restore)
-        return flushed
+        return closeTerminal(terminal, stdio, self.reactor, FLUSH_TIMEOUT).addCallback(restore)
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHalfCloseableProtocol, IPushProducer
 from twisted.internet.protocol import connectionDone
 from twisted.internet.stdio import StandardIO
@@ -153,3 +154,24 @@ def attachStdio(terminal: Terminal, stdin: int, stdout: int, reactor: Any) -> An
     stdout, which twistd still writes its last log lines to.
     """
     return StandardIO(terminal, stdin=stdin, stdout=stdout, reactor=reactor)  # type: ignore[call-arg]
+
+
+def closeTerminal(
+    terminal: Terminal, stdio: Any, clock: Any, timeout: float = 2.0
+) -> Deferred[None]:
+    """
+    Close C{stdio} once the terminal has taken what is still to be shown, or
+    after C{timeout} seconds if it takes nothing (a stopped terminal).
+    """
+    flushed: Deferred[None] = Deferred()
+
+    def closed() -> None:
+        if not flushed.called:
+            flushed.callback(None)
+
+    terminal.onClosed = closed
+    stdio.loseConnection()
+    if terminal.outputClosed and terminal.inputClosed:
+        closed()
+    flushed.addTimeout(timeout, clock)
+    return flushed.addErrback(lambda _: None)
