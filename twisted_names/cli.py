@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 
 from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
 from twisted_names.display import shown
-from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
+from twisted_names.errors import INTERRUPTED, ExchangeError, NoAnswer, UsageProblem
 from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
@@ -223,6 +223,7 @@ async def _chat(
         if prompt:
             terminal.show(f"Connected to {where}. Empty line or Ctrl-D to end.")
         line: str | None = options["name"]
+        answers = 0
         while True:
             if line is None:
                 if prompt:
@@ -244,7 +245,17 @@ async def _chat(
             asking = protocol.ask(text)
             if timeout:
                 asking.addTimeout(timeout, reactor, onTimeoutCancel=timedOut(where))
-            terminal.show(f"Server: {shown(await asking)}")
+            try:
+                answer = await asking
+            except NoAnswer as e:
+                if not answers:
+                    raise
+                raise NoAnswer(
+                    f"{where} closed the connection after {answers} answer"
+                    f"{'s' if answers > 1 else ''} (is the server running with --chat?)"
+                ) from e
+            answers += 1
+            terminal.show(f"Server: {shown(answer)}")
             line = None
     finally:
         if protocol.transport is not None:

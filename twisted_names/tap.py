@@ -225,6 +225,7 @@ class NamesServerService(MultiService):
         reactor: Any,
         logObserver: TerminalLogObserver | None = None,
         handleSignals: bool = False,
+        stdio: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
         self.endpoint = endpoint
@@ -234,6 +235,7 @@ class NamesServerService(MultiService):
         self.reactor = reactor
         self.logObserver = logObserver
         self.handleSignals = handleSignals
+        self.stdioFds = stdio
 
     def setServiceParent(self, parent: Any) -> None:
         super().setServiceParent(parent)
@@ -269,13 +271,12 @@ class NamesServerService(MultiService):
 
     def _startConsole(self, where: str) -> None:
         assert self.queue is not None
-        self._modes = BlockingModeKeeper()
+        stdin, stdout = self.stdioFds or _standardFds()
+        self._modes = BlockingModeKeeper((stdin, stdout))
         terminal = self.terminal = Terminal(
             lambda line: console.lineTyped(line), lambda: console.inputEnded()
         )
         console = OperatorConsole(self.queue, terminal.show, self.factory.settings.maxLength)
-        stdin = os.dup(0) if usableFd(0) else os.open(os.devnull, os.O_RDONLY)
-        stdout = os.dup(1) if usableFd(1) else os.open(os.devnull, os.O_WRONLY)
         self._stdio = attachStdio(terminal, stdin, stdout, self.reactor)
         if self.logObserver is not None:
             self.logObserver.show = terminal.show
@@ -325,6 +326,16 @@ class NamesServerService(MultiService):
                 self._modes.restore()
 
         return closeTerminal(terminal, stdio, self.reactor, FLUSH_TIMEOUT).addCallback(restore)
+
+
+def _standardFds() -> tuple[int, int]:
+    """
+    stdin and stdout for C{StandardIO}; C{/dev/null} for one that is closed
+    (CI and daemons may start us so): a closed stdin is an ended one.
+    """
+    stdin = 0 if usableFd(0) else os.open(os.devnull, os.O_RDONLY)
+    stdout = 1 if usableFd(1) else os.open(os.devnull, os.O_WRONLY)
+    return stdin, stdout
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:

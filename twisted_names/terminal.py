@@ -149,9 +149,7 @@ def attachStdio(terminal: Terminal, stdin: int, stdout: int, reactor: Any) -> An
     """
     Connect C{terminal} to the given file descriptors with C{StandardIO}.
 
-    Tests pass pipes; the programs pass duplicates of 0 and 1, so that
-    closing the transport at shutdown does not close the process's own
-    stdout, which twistd still writes its last log lines to.
+    Tests pass pipes; the programs pass 0 and 1.
     """
     return StandardIO(terminal, stdin=stdin, stdout=stdout, reactor=reactor)  # type: ignore[call-arg]
 

@@ -1,0 +1,143 @@
+"""Tests for L{twisted_names.terminal}, on fake transports and through real pipes."""
+
+from __future__ import annotations
+
+import os
+
+from twisted.internet.testing import StringTransport
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from tests.pipes import Pipe, reactor, until
+from twisted_names.terminal import (
+    MAX_INPUT_LINE,
+    BlockingModeKeeper,
+    Terminal,
+    attachStdio,
+    closeTerminal,
+    usableFd,
+)
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.ends = 0
+
+    def terminal(self) -> Terminal:
+        return Terminal(self.lines.append, self.end)
+
+    def end(self) -> None:
+        self.ends += 1
+
+
+class TerminalTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.recorded = Recorded()
+        self.terminal = self.recorded.terminal()
+        self.transport = StringTransport()
+        self.terminal.makeConnection(self.transport)
+
+    def test_lines(self) -> None:
+        self.terminal.dataReceived(b"Ana\r\nZo\xc3\xab\nbad \xff\n")
+        self.assertEqual(self.recorded.lines, ["Ana", "Zoë", "bad \ufffd"])
+
+    def test_show(self) -> None:
+        self.terminal.show("hello")
+        self.terminal.show("You: ", end="")
+        self.assertEqual(self.transport.value(), b"hello\nYou: ")
+
+    def test_pausedOutputIsDroppedAndCounted(self) -> None:
+        """When stdout is not being read, lines are dropped, counted, then reported."""
+        self.terminal.show("one")
+        producer = self.transport.producer
+        assert producer is not None
+        producer.pauseProducing()
+        self.terminal.show("two")
+        self.terminal.show("three")
+        self.assertEqual(self.terminal.dropped, 2)
+        producer.resumeProducing()
+        self.terminal.show("four")
+        self.assertEqual(
+            self.transport.value(),
+            b"one\n(2 lines not shown: the output was not being read)\nfour\n",
+        )
+
+    def test_closedOutputIgnored(self) -> None:
+        self.terminal.writeConnectionLost()
+        self.terminal.show("nobody reads this")
+        self.assertEqual(self.transport.value(), b"")
+        self.terminal.dataReceived(b"still typing\n")
+        self.assertEqual(self.recorded.lines, ["still typing"])
+
+    def test_endOnce(self) -> None:
+        self.terminal.readConnectionLost()
+        self.terminal.readConnectionLost()
+        self.terminal.connectionLost()
+        self.assertEqual(self.recorded.ends, 1)
+
+    def test_tooLongLine(self) -> None:
+        self.terminal.dataReceived(b"x" * (MAX_INPUT_LINE + 2))
+        self.assertIn(b"was ignored", self.transport.value())
+        self.assertFalse(self.transport.disconnecting)
+
+    def test_usableFd(self) -> None:
+        r, w = os.pipe()
+        os.close(w)
+        self.assertTrue(usableFd(r))
+        os.close(r)
+        self.assertFalse(usableFd(r))
+
+
+class StandardIOTests(TestCase):
+    """The terminal on C{StandardIO}, with pipes for stdin and stdout."""
+
+    def setUp(self) -> None:
+        self.stdin, self.stdout = Pipe(self), Pipe(self)
+        self.recorded = Recorded()
+        self.terminal = self.recorded.terminal()
+        self.modes = BlockingModeKeeper((self.stdin.readFd, self.stdout.writeFd))
+        os.set_blocking(self.stdin.readFd, True)
+        self.stdio = attachStdio(self.terminal, self.stdin.readFd, self.stdout.writeFd, reactor)
+        self.addCleanup(self.closeStdio)
+
+    async def closeStdio(self) -> None:
+        await closeTerminal(self.terminal, self.stdio, reactor, timeout=1)
+        self.modes.restore()
+
+    async def test_linesAndEnd(self) -> None:
+        self.stdin.write(b"Ana\nBea\n")
+        await until(lambda: len(self.recorded.lines) == 2)
+        self.stdin.closeWriteEnd()
+        await until(lambda: self.recorded.ends == 1)
+        self.assertEqual(self.recorded.lines, ["Ana", "Bea"])
+        self.terminal.show("still showing after stdin ended")
+        await self.stdout.readUntil(b"still showing after stdin ended\n")
+
+    async def test_slowReaderDoesNotBlockOrGrow(self) -> None:
+        """
+        A stdout nobody reads (C{| sleep 60}, a stopped terminal) never blocks
+        and never holds more than about one buffer; what was dropped is said.
+        """
+        line = "x" * 99
+        for _ in range(5000):
+            self.terminal.show(line)
+        self.assertTrue(self.terminal.outputPaused)
+        self.assertGreater(self.terminal.dropped, 3000)
+        writer = self.stdio._writer
+        buffered = len(writer.dataBuffer) - writer.offset + writer._tempDataLen
+        self.assertLess(buffered, 2 * writer.bufferSize)
+        await self.stdout.readUntil(b"lines not shown: the output was not being read)\n")
+
+    async def test_closedReaderStopsOutputOnly(self) -> None:
+        """stdout's reader gone (EPIPE): showing stops, reading stdin goes on."""
+        self.stdout.closeReadEnd()
+        self.terminal.show("into the void")
+        await until(lambda: self.terminal.outputClosed)
+        self.terminal.show("no error either")
+        self.stdin.write(b"Ana\n")
+        await until(lambda: self.recorded.lines == ["Ana"])
+
+    def test_blockingModeRestored(self) -> None:
+        self.assertFalse(os.get_blocking(self.stdout.writeFd))
+        self.modes.restore()
+        self.assertTrue(os.get_blocking(self.stdout.writeFd))
