@@ -73,7 +73,7 @@ class ErrorTests(CLITestCase):
         self.assertEqual(out, "")
         self.assertEqual(
             err,
-            "error: Parameter type enforcement failed: 'banana' is not a port number\n"
+            "error: --port: 'banana' is not a port number (0-65535)\n"
             "Run with --help for the options.\n",
         )
 

@@ -78,10 +78,12 @@ class OptionsTests(SynchronousTestCase):
 
     def test_badValues(self) -> None:
         cases = {
-            ("--port", "banana"): "'banana' is not a port number",
-            ("--port", "70000"): "--port 70000 is not a port number",
-            ("--max-length", "0"): "is not a whole number of at least 1",
-            ("--reply-timeout", "-1"): "is not a number of seconds",
+            ("--port", "banana"): "--port: 'banana' is not a port number (0-65535)",
+            ("--port=banana",): "--port: 'banana' is not a port number (0-65535)",
+            ("-p", "x"): "-p: 'x' is not a port number (0-65535)",
+            ("--port", "70000"): "--port: 70000 is not a port number",
+            ("--max-length", "0"): "--max-length: '0' is not a whole number of at least 1",
+            ("--reply-timeout", "-1"): "--reply-timeout: '-1' is not a number of seconds",
             ("--name", ""): "--name: the name is empty",
             ("--name", "\x1b[2J"): "--name: the name holds control characters",
             ("--endpoint", "nonsense:1"): "bad endpoint 'nonsense:1'",
@@ -103,8 +105,7 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(
             stderr.getvalue().splitlines(),
             [
-                "twistd names-server: error: Parameter type enforcement failed:"
-                " 'banana' is not a port number (0-65535)",
+                "twistd names-server: error: --port: 'banana' is not a port number (0-65535)",
                 "Run 'twistd names-server --help' for the options.",
             ],
         )
@@ -204,9 +205,8 @@ class ServiceTests(TestCase):
         taken.listen(1)
         self.addCleanup(taken.close)
         port = taken.getsockname()[1]
-        stderr = io.StringIO()
-        self.patch(sys, "stderr", stderr)
         service = makeService(parsed("--port", str(port), "--name", "x"), reactor)
+        stderr = service.stderr = io.StringIO()
         e = self.assertRaises(CannotListen, service.privilegedStartService)
         self.assertEqual(e.code, 1)
         self.assertEqual(

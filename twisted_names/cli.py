@@ -21,26 +21,13 @@ from twisted.python.failure import Failure
 from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
 from twisted_names.display import shown
 from twisted_names.errors import INTERRUPTED, ExchangeError, NoAnswer, UsageProblem
+from twisted_names.options import COUNT, PORT, SECONDS, checkPort, explainUsageError
 from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
 #: The default --timeout: a little longer than the server's default reply
 #: timeout (300 s), so a waiting client normally hears the server's own close.
 DEFAULT_TIMEOUT = 330.0
-
-
-def _positive(kind: type[int] | type[float], what: str) -> Any:
-    def coerce(value: str) -> int | float:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not {what}") from None
-        if number < 0:
-            raise ValueError(f"{value!r} is not {what}")
-        return number
-
-    coerce.coerceDoc = ""  # type: ignore[attr-defined]
-    return coerce
 
 
 class ClientOptions(usage.Options):
@@ -64,7 +51,7 @@ class ClientOptions(usage.Options):
     ]
     optParameters = [
         ["host", "H", "127.0.0.1", "The server's host name or address (::1 for IPv6)."],
-        ["port", "p", 5000, "The server's TCP port.", _positive(int, "a port number")],
+        ["port", "p", 5000, "The server's TCP port.", PORT],
         [
             "endpoint",
             "e",
@@ -80,14 +67,14 @@ class ClientOptions(usage.Options):
             DEFAULT_TIMEOUT,
             "Seconds to wait for connecting and the answer (in chat mode: for each"
             " answer); 0: no limit.",
-            _positive(float, "a number of seconds"),
+            SECONDS,
         ],
         [
             "max-length",
             None,
             DEFAULT_MAX_LENGTH,
             "Longest name and answer, in bytes.",
-            _positive(int, "a whole number"),
+            COUNT,
         ],
         [
             "quiet-period",
@@ -95,13 +82,12 @@ class ClientOptions(usage.Options):
             DEFAULT_QUIET_PERIOD,
             "Seconds after which an answer with no line ending counts as whole (servers"
             " like the course's Servidor.py send none).",
-            _positive(float, "a number of seconds"),
+            SECONDS,
         ],
     ]
 
     def postOptions(self) -> None:
-        if self["port"] > 65535:
-            raise usage.UsageError(f"--port {self['port']} is not a port number (0-65535)")
+        checkPort(self)
         if self["endpoint"] is None:
             host = self["host"].replace(":", "\\:")
             self["endpoint"] = f"tcp:host={host}:port={self['port']}"
@@ -154,7 +140,9 @@ async def main(
     try:
         options.parseOptions(list(argv))
     except usage.UsageError as e:
-        stderr.write(f"error: {e}\nRun with --help for the options.\n")
+        stderr.write(
+            f"error: {explainUsageError(e, list(argv))}\nRun with --help for the options.\n"
+        )
         raise SystemExit(UsageProblem.exitCode) from None
 
     interrupted = False

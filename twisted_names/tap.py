@@ -11,7 +11,7 @@ import os
 import signal
 import sys
 from types import FrameType
-from typing import Any
+from typing import Any, TextIO
 
 from twisted.application.service import MultiService
 from twisted.internet.defer import Deferred, maybeDeferred, succeed
@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from twisted_names.console import OperatorConsole
 from twisted_names.display import describeAddress
 from twisted_names.logs import TerminalLogObserver
+from twisted_names.options import COUNT, COUNT_OR_ZERO, PORT, SECONDS, checkPort, explainUsageError
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.terminal import (
@@ -40,26 +41,6 @@ log = Logger(namespace="names")
 
 #: How long shutdown waits for the terminal to take what is still to be shown.
 FLUSH_TIMEOUT = 2.0
-
-
-def _number(kind: type[int] | type[float], minimum: float, what: str) -> Any:
-    def coerce(value: str) -> int | float:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise ValueError(f"{value!r} is not {what}") from None
-        if number < minimum:
-            raise ValueError(f"{value!r} is not {what}")
-        return number
-
-    coerce.coerceDoc = ""  # type: ignore[attr-defined]
-    return coerce
-
-
-_port = _number(int, 0, "a port number (0-65535)")
-_count = _number(int, 1, "a whole number of at least 1")
-_countOrZero = _number(int, 0, "a whole number (0 for no limit)")
-_seconds = _number(float, 0, "a number of seconds (0 for no limit)")
 
 
 class Options(usage.Options):
@@ -82,7 +63,7 @@ class Options(usage.Options):
         ],
     ]
     optParameters = [
-        ["port", "p", 5000, "TCP port to listen on (0: any free port).", _port],
+        ["port", "p", 5000, "TCP port to listen on (0: any free port).", PORT],
         [
             "interface",
             "i",
@@ -110,7 +91,7 @@ class Options(usage.Options):
             None,
             DEFAULT_MAX_LENGTH,
             "Longest name, in bytes; a client sending a longer line is logged and closed.",
-            _count,
+            COUNT,
         ],
         [
             "quiet-period",
@@ -118,35 +99,35 @@ class Options(usage.Options):
             DEFAULT_QUIET_PERIOD,
             "Seconds after which bytes with no line ending count as a whole name, for"
             " clients that send none (0: only a line ending or the client's close do).",
-            _seconds,
+            SECONDS,
         ],
         [
             "name-timeout",
             None,
             30.0,
             "Seconds a client has to send its name (in chat mode, each next line); 0: no limit.",
-            _seconds,
+            SECONDS,
         ],
         [
             "reply-timeout",
             None,
             300.0,
             "Seconds a client waits for the operator's reply before it is closed; 0: no limit.",
-            _seconds,
+            SECONDS,
         ],
         [
             "max-clients",
             None,
             1000,
             "Connections open at once; more are refused at once (and logged).",
-            _count,
+            COUNT,
         ],
         [
             "max-per-address",
             None,
             0,
             "Connections open at once from one IP address; 0: no limit.",
-            _countOrZero,
+            COUNT_OR_ZERO,
         ],
         [
             "backlog",
@@ -154,13 +135,12 @@ class Options(usage.Options):
             1024,
             "Connections the kernel holds before the server accepts them (the"
             " operating system may cap it).",
-            _count,
+            COUNT,
         ],
     ]
 
     def postOptions(self) -> None:
-        if self["port"] > 65535:
-            raise usage.UsageError(f"--port {self['port']} is not a port number (0-65535)")
+        checkPort(self)
         if self["name"] is not None:
             try:
                 self["name"] = checkName(self["name"], self["max-length"])
@@ -183,13 +163,15 @@ class Options(usage.Options):
         Parse; under twistd, a bad option gives one clear line and exit
         status 2 instead of twistd's whole usage text.
         """
+        argv = sys.argv[1:] if options is None else list(options)
         try:
             super().parseOptions(options)
         except usage.UsageError as e:
+            message = explainUsageError(e, argv)
             if self.parent is None:
-                raise
+                raise usage.UsageError(message) from None
             sys.stderr.write(
-                f"twistd names-server: error: {e}\n"
+                f"twistd names-server: error: {message}\n"
                 "Run 'twistd names-server --help' for the options.\n"
             )
             raise SystemExit(2) from None
@@ -212,6 +194,9 @@ class NamesServerService(MultiService):
     """
 
     port: IListeningPort | None = None
+    #: Where a failure to listen is said: the real stderr, as twistd has made
+    #: sys.stderr a log file by then.
+    stderr: TextIO = sys.__stderr__ or sys.stderr
     terminal: Terminal | None = None
     _stdio: Any = None
     _modes: BlockingModeKeeper | None = None
@@ -253,7 +238,7 @@ class NamesServerService(MultiService):
             reason = outcome[0].value
             why = getattr(reason, "socketError", None) or reason
             message = f"names-server: cannot listen on {self.description}: {why}"
-            sys.stderr.write(message + "\n")
+            self.stderr.write(message + "\n")
             raise CannotListen(1)
         self.port = outcome[0]
 
