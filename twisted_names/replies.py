@@ -198,8 +198,8 @@ class ReplyQueue:
             self.observer.kept(reply)
             return
         self._remove(head)
-        self.observer.answered(head, reply, typedAhead=False)
         head.deferred.callback(reply)
+        self.observer.answered(head, reply, typedAhead=False)
 
     def close(self) -> None:
         """
