@@ -11,10 +11,16 @@ order with the console's own lines.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import TextIO
 
-from twisted.logger import ILogObserver, LogEvent, formatEventAsClassicLogText
+from twisted.logger import (
+    ILogObserver,
+    LogEvent,
+    formatEventAsClassicLogText,
+    jsonFileLogObserver,
+)
 from zope.interface import implementer
 
 
@@ -38,3 +44,14 @@ class TerminalLogObserver:
             return
         self._fallback.write(text)
         self._fallback.flush()
+
+
+def jsonFile() -> ILogObserver:
+    """
+    For C{twistd --logger=twisted_names.logs.jsonFile}: every event as one
+    JSON object a line, appended to C{names-server.json} in the working
+    directory, or to the file C{$NAMES_SERVER_JSON_LOG} names.  Exchanges
+    carry their C{peer}, C{name}, C{reply} and C{duration} fields.
+    """
+    path = os.environ.get("NAMES_SERVER_JSON_LOG", "names-server.json")
+    return jsonFileLogObserver(open(path, "a", encoding="utf-8"))
