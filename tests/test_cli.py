@@ -130,6 +130,15 @@ class ErrorTests(CLITestCase):
             (status, err), (6, "error: the server's answer is longer than 10 bytes\n")
         )
 
+    async def test_badEndpoint(self) -> None:
+        status, _, err = await self.runClient("-e", "tls:localhost:1:trustRoots=/nonexistent")
+        self.assertEqual(status, 2)
+        self.assertTrue(
+            err.startswith("error: bad endpoint 'tls:localhost:1:trustRoots=/nonexistent': "),
+            err,
+        )
+        self.assertEqual(len(err.splitlines()), 2)
+
     def test_ipv6Host(self) -> None:
         options = ClientOptions()
         options.parseOptions(["--host", "::1", "--port", "7"])

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
 from twisted_names.display import shown
 from twisted_names.errors import INTERRUPTED, ExchangeError, NoAnswer, UsageProblem
-from twisted_names.options import COUNT, PORT, SECONDS, checkPort, explainUsageError
+from twisted_names.options import COUNT, PORT, SECONDS, checkEndpoint, checkPort, explainUsageError
 from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
@@ -98,6 +98,7 @@ class ClientOptions(usage.Options):
             )
         else:
             self["where"] = self["endpoint"]
+        checkEndpoint(clientFromString, self["endpoint"])
         if self["name"] is not None:
             try:
                 self["name"] = checkName(self["name"], self["max-length"])

@@ -5,6 +5,7 @@ usage errors worded for a person.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from twisted.python import usage
@@ -61,3 +62,22 @@ def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
         if option.startswith("--") and value and message.startswith(repr(value)):
             return f"{option}: {message}"
     return message
+
+
+def globalReactor() -> Any:
+    """The reactor, imported late: twistd chooses which one before running us."""
+    from twisted.internet import reactor
+
+    return reactor
+
+
+def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None:
+    """
+    Parse an endpoint string now, so a mistake in it (an unknown kind, a
+    missing certificate file) is a usage error and not a traceback later.
+    """
+    try:
+        parse(globalReactor(), description)
+    except Exception as e:
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise usage.UsageError(f"bad endpoint {description!r}: {reason}") from None

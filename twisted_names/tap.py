@@ -25,7 +25,16 @@ from twisted.python.failure import Failure
 from twisted_names.console import OperatorConsole
 from twisted_names.display import describeAddress
 from twisted_names.logs import TerminalLogObserver
-from twisted_names.options import COUNT, COUNT_OR_ZERO, PORT, SECONDS, checkPort, explainUsageError
+from twisted_names.options import (
+    COUNT,
+    COUNT_OR_ZERO,
+    PORT,
+    SECONDS,
+    checkEndpoint,
+    checkPort,
+    explainUsageError,
+    globalReactor,
+)
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.terminal import (
@@ -147,12 +156,7 @@ class Options(usage.Options):
             except InvalidName as e:
                 raise usage.UsageError(f"--name: {e}") from None
         self["description"] = self["endpoint"] or self._tcpDescription()
-        try:
-            serverFromString(_reactor(), self["description"])
-        except Exception as e:
-            raise usage.UsageError(
-                f"bad endpoint {self['description']!r}: {e or type(e).__name__}"
-            ) from None
+        checkEndpoint(serverFromString, self["description"])
 
     def _tcpDescription(self) -> str:
         interface = self["interface"].replace(":", "\\:")
@@ -175,12 +179,6 @@ class Options(usage.Options):
                 "Run 'twistd names-server --help' for the options.\n"
             )
             raise SystemExit(2) from None
-
-
-def _reactor() -> Any:
-    from twisted.internet import reactor
-
-    return reactor
 
 
 class CannotListen(SystemExit):
@@ -325,7 +323,7 @@ def _standardFds() -> tuple[int, int]:
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     """Make the names-server service from the parsed C{options}."""
-    reactor = reactor or _reactor()
+    reactor = reactor or globalReactor()
     settings = ServerSettings(
         maxLength=options["max-length"],
         quietPeriod=options["quiet-period"],
