@@ -6,11 +6,11 @@ import io
 import json
 import os
 
-from twisted.logger import Logger, LogPublisher
+from twisted.logger import Logger, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.logs import TerminalLogObserver, jsonFile
-from twisted_names.server import EXCHANGE
+from twisted_names.server import logExchange
 
 
 class TerminalLogObserverTests(SynchronousTestCase):
@@ -33,10 +33,9 @@ class JsonFileTests(SynchronousTestCase):
         path = self.mktemp()
         self.patch(os, "environ", {"NAMES_SERVER_JSON_LOG": path})
         observer = jsonFile()
-        publisher = LogPublisher(observer)
-        Logger(namespace="names", observer=publisher).info(
-            EXCHANGE, peer="127.0.0.1:1", name="Ana", reply="Bob", duration=0.5
-        )
+        globalLogPublisher.addObserver(observer)
+        self.addCleanup(globalLogPublisher.removeObserver, observer)
+        logExchange("127.0.0.1:1", "Ana", "Bob", 0.5)
         with open(path, encoding="utf-8") as f:
             records = [json.loads(line.strip("\x1e")) for line in f if line.strip()]
         self.assertEqual(len(records), 1)
@@ -45,3 +44,4 @@ class JsonFileTests(SynchronousTestCase):
             (record["peer"], record["name"], record["reply"], record["duration"]),
             ("127.0.0.1:1", "Ana", "Bob", 0.5),
         )
+        self.assertEqual(record["exchange"], "127.0.0.1:1 'Ana' answered 'Bob' in 0.500 s")

@@ -203,11 +203,22 @@ class ReplyQueueTests(SynchronousTestCase):
         clock.advance(10**6)
         self.assertNoResult(ana)
 
-    def test_noTimerWhenEmpty(self) -> None:
+    def test_leaverNeverTimesOut(self) -> None:
+        queue, clock, observer = makeQueue(timeout=10)
+        d = queue.ask("Ana", "p")
+        d.cancel()
+        self.failureResultOf(d, CancelledError)
+        clock.advance(10)
+        self.assertNotIn(("left", "Ana", "timed out"), observer.events)
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+    def test_stopTimeouts(self) -> None:
+        """At shutdown the queue keeps no timer."""
         queue, clock, _ = makeQueue(timeout=10)
         d = queue.ask("Ana", "p")
         d.cancel()
         self.failureResultOf(d, CancelledError)
+        queue.stopTimeouts()
         self.assertEqual(clock.getDelayedCalls(), [])
 
     def test_manyLeaversAreCompacted(self) -> None:

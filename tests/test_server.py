@@ -273,9 +273,15 @@ class TimeoutTests(ServerTestCase):
         self.assertEqual(len(self.logged("no reply within 300 s")), 1)
 
     def test_timersGoneAfterClose(self) -> None:
-        client = Client(self.factory())
+        """A closed client's timeouts do nothing more; a stopped factory keeps no timer."""
+        factory = self.factory()
+        client = Client(factory)
         client.send(b"Ana")
         client.finishClosing()
+        self.clock.advance(60)
+        self.assertEqual(self.logged("within"), [])
+        Client(factory, port=2)
+        factory.stopFactory()
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
 

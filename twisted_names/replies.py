@@ -15,7 +15,9 @@ from collections import deque
 from typing import Protocol
 
 from twisted.internet.defer import Deferred, fail, succeed
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IReactorTime
+
+from twisted_names.timeouts import SameTimeouts, Timeout
 
 
 class NoReply(Exception):
@@ -67,10 +69,12 @@ class FixedReply:
 class Waiter:
     """A client waiting for the operator's reply."""
 
-    __slots__ = ("deferred", "done", "name", "peer", "since")
+    __slots__ = ("deferred", "done", "name", "peer", "since", "timeout")
 
     #: Fires with the reply; set by the queue when the client starts waiting.
     deferred: Deferred[str]
+    #: The reply timeout; set by the queue when the client starts waiting.
+    timeout: Timeout
 
     def __init__(self, name: str, peer: str, since: float) -> None:
         self.name = name
@@ -126,8 +130,7 @@ class ReplyQueue:
     Each reply goes to the client at the head of the queue.  A client that
     leaves is dropped from the queue at once, so its turn never swallows a
     reply meant for the next one.  Every client waits at most C{timeout}
-    seconds: as all wait equally long, the head always expires first, so one
-    timer serves the whole queue.
+    seconds (on one timer for all: see L{twisted_names.timeouts}).
 
     @ivar typedAhead: lines typed while nobody waited, oldest first.
     @ivar closed: whether the operator's input is closed.
@@ -136,13 +139,11 @@ class ReplyQueue:
 
     def __init__(self, clock: IReactorTime, timeout: float | None = None) -> None:
         self._clock = clock
-        self._timeout = timeout or None
+        self._timeouts = SameTimeouts(clock, timeout)
         # Clients who left stay here, marked done, until they reach the head
         # (or a compaction): removal from the middle of a deque is O(n).
         self._waiting: deque[Waiter] = deque()
         self._count = 0
-        self._timer: IDelayedCall | None = None
-        self._timerFor: Waiter | None = None
         self.typedAhead: deque[str] = deque()
         self.closed = False
         self.observer: ReplyObserver = _Silent()
@@ -183,7 +184,7 @@ class ReplyQueue:
         waiter.deferred = Deferred(lambda _: self._withdraw(waiter))
         self._waiting.append(waiter)
         self._count += 1
-        self._rearm()
+        waiter.timeout = self._timeouts.start(lambda: self._expire(waiter))
         self.observer.waiting(waiter)
         return waiter.deferred
 
@@ -213,12 +214,16 @@ class ReplyQueue:
         dropped = self.waiters()
         self._waiting.clear()
         self._count = 0
-        self._rearm()
         for waiter in dropped:
             waiter.done = True
+            waiter.timeout.cancel()
         self.observer.closed(dropped)
         for waiter in dropped:
             waiter.deferred.errback(OperatorGone())
+
+    def stopTimeouts(self) -> None:
+        """Keep no timer any more (the server is stopping)."""
+        self._timeouts.stop()
 
     def _withdraw(self, waiter: Waiter) -> None:
         """The client's Deferred was cancelled: it left."""
@@ -229,31 +234,16 @@ class ReplyQueue:
 
     def _remove(self, waiter: Waiter) -> None:
         waiter.done = True
+        waiter.timeout.cancel()
         self._count -= 1
         if len(self._waiting) > 2 * self._count + 64:
             self._waiting = deque(w for w in self._waiting if not w.done)
-        self._rearm()
 
-    def _rearm(self) -> None:
-        """Keep the one timer set for the head's deadline."""
-        if self._timeout is None:
+    def _expire(self, waiter: Waiter) -> None:
+        """The client waited C{timeout} seconds: it gets no reply."""
+        if waiter.done:
             return
-        head = self.head
-        if head is self._timerFor:
-            return
-        if self._timer is not None and self._timer.active():
-            self._timer.cancel()
-        self._timer, self._timerFor = None, head
-        if head is not None:
-            delay = max(0.0, head.since + self._timeout - self._clock.seconds())
-            self._timer = self._clock.callLater(delay, self._expire)
-
-    def _expire(self) -> None:
-        assert self._timeout is not None
-        self._timer, self._timerFor = None, None
-        now = self._clock.seconds()
-        while (head := self.head) is not None and head.since + self._timeout <= now:
-            self._remove(head)
-            self.observer.left(head, "timed out")
-            head.deferred.errback(ReplyTimedOut(self._timeout))
-        self._rearm()
+        self._remove(waiter)
+        self.observer.left(waiter, "timed out")
+        assert self._timeouts.seconds is not None
+        waiter.deferred.errback(ReplyTimedOut(self._timeouts.seconds))

@@ -10,33 +10,47 @@ L{twisted_names.console} through the reply queue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.interfaces import (
     IAddress,
-    IDelayedCall,
     IHalfCloseableProtocol,
     IReactorTime,
 )
 from twisted.internet.protocol import ServerFactory, connectionDone
 from twisted.logger import Logger
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.replies import NoReply, ReplySource
+from twisted_names.timeouts import SameTimeouts, Timeout
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
 
-#: The format of the one event logged for each exchange.  Its fields (peer,
-#: name, reply, duration) are what JSON and other observers record; C{!r}
-#: keeps control characters in a peer's name from reaching a terminal.
-EXCHANGE = "{peer} {name!r} answered {reply!r} in {duration:.3f} s"
+
+def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
+    """
+    Log one exchange as one event, with C{peer}, C{name}, C{reply} and
+    C{duration} (seconds) as fields for JSON and other observers.
+
+    The text is formatted here, and the event's format is a single field:
+    formatting four fields with Twisted's formatter cost more than the rest
+    of an exchange (see docs/performance.md).  C{!r} keeps control
+    characters in a peer's name from reaching a terminal or a log file raw.
+    """
+    log.info(
+        "{exchange}",
+        exchange=f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
+        peer=peer,
+        name=name,
+        reply=reply,
+        duration=duration,
+    )
+
 
 #: How many lines a chat client may send ahead of the operator's replies.
 CHAT_BACKLOG = 16
@@ -66,7 +80,7 @@ class ServerSettings:
 
 
 @implementer(IHalfCloseableProtocol)
-class NameServerProtocol(MessageReceiver, TimeoutMixin):
+class NameServerProtocol(MessageReceiver):
     """
     One client: read its name, ask the reply source, send the reply, close
     (or, in chat mode, wait for the next line).
@@ -77,6 +91,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     #: The IP address this connection counts against (--max-per-address).
     hostForLimit: str | None = None
     _asking: Deferred[str] | None = None
+    _timeout: Timeout
     _finishing = False
     _ignoredExtra = False
 
@@ -88,13 +103,9 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self._pending: deque[Message] = deque()
         self._exchanges = 0
 
-    def callLater(self, delay: float, call: Callable[[], object]) -> IDelayedCall:
-        """L{TimeoutMixin}'s timer: on the factory's clock, faked in tests."""
-        return self.clock.callLater(delay, call)
-
     def connectionMade(self) -> None:
         self.peer = describeAddress(self.transport.getPeer())
-        self.setTimeout(self.factory.settings.nameTimeout or None)
+        self._timeout = self.factory.nameTimeouts.start(self.timeoutConnection)
 
     def messageReceived(self, message: Message) -> None:
         if message.replaced:
@@ -132,7 +143,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self._pending.append(message)
 
     def _ask(self, message: Message) -> None:
-        self.setTimeout(None)
+        self._timeout.cancel()
         started = self.clock.seconds()
         asking = self._asking = self.factory.replies.ask(message.text, self.peer)
         asking.addCallbacks(
@@ -143,19 +154,13 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self._asking = None
         self._exchanges += 1
         self.transport.write(encodeLine(reply, message.ending))
-        log.info(
-            EXCHANGE,
-            peer=self.peer,
-            name=message.text,
-            reply=reply,
-            duration=self.clock.seconds() - started,
-        )
+        logExchange(self.peer, message.text, reply, self.clock.seconds() - started)
         if not self.factory.settings.chat or self._finishing:
             self._finish(None)
         elif self._pending:
             self._ask(self._pending.popleft())
         else:
-            self.setTimeout(self.factory.settings.nameTimeout or None)
+            self._timeout = self.factory.nameTimeouts.start(self.timeoutConnection)
 
     def _noReply(self, failure: Failure, message: Message) -> None:
         self._asking = None
@@ -184,6 +189,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self.transport.loseConnection()
 
     def timeoutConnection(self) -> None:
+        """The client sent no name (chat: no next line) in time."""
         log.info(
             "{peer} sent no {what} within {timeout:g} s; closing",
             peer=self.peer,
@@ -202,7 +208,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
-        self.setTimeout(None)
+        self._timeout.cancel()
         self._pending.clear()
         asking, self._asking = self._asking, None
         if asking is not None:
@@ -226,6 +232,8 @@ class NameServerFactory(ServerFactory):
         self.replies = replies
         self.clock = clock
         self.settings = settings or ServerSettings()
+        #: Each client's time to send its name (chat: its next line).
+        self.nameTimeouts = SameTimeouts(clock, self.settings.nameTimeout)
         self.clients: set[NameServerProtocol] = set()
         self._perAddress: dict[str, int] = {}
         self._refused = 0
@@ -271,6 +279,10 @@ class NameServerFactory(ServerFactory):
                 self._perAddress[host] = left
             else:
                 del self._perAddress[host]
+
+    def stopFactory(self) -> None:
+        """No more listening: no more name timeouts to keep."""
+        self.nameTimeouts.stop()
 
     def closeAll(self) -> int:
         """Close every client's connection (at shutdown); return how many."""

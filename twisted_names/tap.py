@@ -292,6 +292,8 @@ class NamesServerService(MultiService):
         closed = self.factory.closeAll()
         if closed:
             log.info("closed {count} connections at shutdown", count=closed)
+        if self.queue is not None:
+            self.queue.stopTimeouts()
         stopped.addCallback(lambda _: self._stopConsole())
         return stopped
 
