@@ -18,6 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor, until
 from twisted_names.client import exchangeNames
 from twisted_names.errors import NoAnswer
+from twisted_names.logs import BatchedFileLogObserver
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.tap import CannotListen, NamesServerService, Options, makeService
 
@@ -145,8 +146,24 @@ class MakeServiceTests(SynchronousTestCase):
         service.setServiceParent(application)
         self.assertIs(application.getComponent(ILogObserver), service.logObserver)
 
+    def test_logFileGetsTheBatchedObserver(self) -> None:
+        """--logfile (or a daemon's twistd.log) is written by the batched observer."""
+        import os
+        import signal
+
+        self.addCleanup(signal.signal, signal.SIGUSR1, signal.getsignal(signal.SIGUSR1))
+        path = self.mktemp()
+        for values, expected in (
+            ({"logfile": path}, os.path.abspath(path)),
+            ({"nodaemon": False}, os.path.abspath("twistd.log")),
+        ):
+            service = makeService(self.twistdOptions(**values), reactor)
+            assert isinstance(service.logObserver, BatchedFileLogObserver), values
+            self.assertEqual(service.logObserver.logFile.path, expected)
+            service.logObserver.logFile.close()
+
     def test_logsWhereTwistdWasTold(self) -> None:
-        for values in ({"logfile": "names.log"}, {"nodaemon": False}, {"syslog": True}):
+        for values in ({"syslog": True}, {"logger": object()}):
             service = makeService(self.twistdOptions(**values), reactor)
             self.assertIsNone(service.logObserver, values)
 

@@ -24,7 +24,7 @@ from twisted.python.failure import Failure
 
 from twisted_names.console import OperatorConsole
 from twisted_names.display import describeAddress
-from twisted_names.logs import TerminalLogObserver
+from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, fileObserver
 from twisted_names.options import (
     COUNT,
     COUNT_OR_ZERO,
@@ -206,7 +206,7 @@ class NamesServerService(MultiService):
         factory: NameServerFactory,
         queue: ReplyQueue | None,
         reactor: Any,
-        logObserver: TerminalLogObserver | None = None,
+        logObserver: TerminalLogObserver | BatchedFileLogObserver | None = None,
         handleSignals: bool = False,
         stdio: tuple[int, int] | None = None,
     ) -> None:
@@ -261,7 +261,7 @@ class NamesServerService(MultiService):
         )
         console = OperatorConsole(self.queue, terminal.show, self.factory.settings.maxLength)
         self._stdio = attachStdio(terminal, stdin, stdout, self.reactor)
-        if self.logObserver is not None:
+        if isinstance(self.logObserver, TerminalLogObserver):
             self.logObserver.show = terminal.show
         console.greet(where)
 
@@ -305,7 +305,7 @@ class NamesServerService(MultiService):
         terminal.show("names-server: stopped.")
 
         def restore(_: object) -> None:
-            if self.logObserver is not None:
+            if isinstance(self.logObserver, TerminalLogObserver):
                 self.logObserver.show = None
             if self._modes is not None:
                 self._modes.restore()
@@ -342,9 +342,13 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         queue = ReplyQueue(reactor, options["reply-timeout"])
         replies = queue
     twistd = options.parent
-    observer = None
-    if queue is not None and twistd is not None and _logsToStdout(twistd):
-        observer = TerminalLogObserver(sys.stdout)
+    observer: TerminalLogObserver | BatchedFileLogObserver | None = None
+    if twistd is not None:
+        logFile = _logFile(twistd)
+        if logFile is not None:
+            observer = fileObserver(logFile, reactor)
+        elif queue is not None and _logsToStdout(twistd):
+            observer = TerminalLogObserver(sys.stdout)
     return NamesServerService(
         serverFromString(reactor, options["description"]),
         options["description"],
@@ -354,6 +358,18 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         logObserver=observer,
         handleSignals=twistd is not None,
     )
+
+
+def _logFile(twistd: Any) -> str | None:
+    """The log file twistd was told to write (a daemon's default: twistd.log)."""
+    if twistd.get("syslog") or twistd.get("logger"):
+        return None
+    logfile = twistd.get("logfile")
+    if logfile == "-":
+        return None
+    if logfile:
+        return str(logfile)
+    return None if twistd.get("nodaemon") else "twistd.log"
 
 
 def _logsToStdout(twistd: Any) -> bool:
