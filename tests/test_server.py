@@ -307,13 +307,29 @@ class DisconnectTests(ServerTestCase):
         self.assertEqual(len(self.queue), 0)
         self.assertEqual(len(self.logged("'Ana' and closed the connection")), 1)
 
-    def test_halfCloseWhileWaitingStillAnswered(self) -> None:
+    def test_finWhileWaitingLeavesTheLine(self) -> None:
+        """
+        A waiting client that closes its side (as one that quits, is
+        interrupted or killed does) leaves the line: the next reply is for
+        the client behind it.
+        """
+        factory = self.factory()
+        ana, bea = Client(factory, port=1), Client(factory, port=2)
+        ana.send(b"Ana\n")
+        bea.send(b"Bea\n")
+        ana.protocol.readConnectionLost()
+        self.assertTrue(ana.closed)
+        self.assertEqual(len(self.queue), 1)
+        self.queue.answer("for Bea")
+        self.assertEqual((ana.received, bea.received), (b"", b"for Bea\n"))
+
+    def test_finAfterNameWithTypedAheadReply(self) -> None:
+        """A reply ready at once still reaches a client that half-closed (nc -N)."""
+        self.queue.answer("ready")
         client = Client(self.factory())
         client.send(b"Ana\n")
         client.protocol.readConnectionLost()
-        self.assertFalse(client.closed)
-        self.queue.answer("Bob")
-        self.assertEqual(client.received, b"Bob\n")
+        self.assertEqual(client.received, b"ready\n")
         self.assertTrue(client.closed)
 
     def test_halfCloseWithoutName(self) -> None:

@@ -1,0 +1,372 @@
+"""
+Helpers for end-to-end tests: real processes (the server under twistd, the
+client's command line) and raw TCP peers, all watched from the reactor.
+
+Every wait is bounded: a helper that waits fails the test with what the
+process printed so far instead of hanging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import reactor as _reactor
+from twisted.internet.defer import Deferred, TimeoutError
+from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+from twisted.internet.error import ProcessExitedAlready
+from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
+from twisted.python.failure import Failure
+
+reactor: Any = _reactor
+
+#: Seconds any single wait may take before the test fails.
+TIMEOUT = 10.0
+
+#: The interpreter, and the command lines of the two programs under test.
+PYTHON = sys.executable
+_TWISTD_SCRIPT = os.path.join(os.path.dirname(sys.executable), "twistd")
+TWISTD: list[str] = (
+    [PYTHON, _TWISTD_SCRIPT]
+    if os.path.isfile(_TWISTD_SCRIPT)
+    else [PYTHON, "-c", "import sys; from twisted.scripts.twistd import run; sys.exit(run())"]
+)
+CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
+
+#: What the server's console says once it listens (with --name, its log line).
+LISTENING = r"listening on 127\.0\.0\.1:(\d+)"
+
+
+def childEnvironment() -> dict[str, str]:
+    """Our environment (PATH, the venv, ...), with unbuffered Python output."""
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _relay(source: Deferred[Any], target: Deferred[Any]) -> None:
+    """Fire C{target} with C{source}'s result, unless it has fired already."""
+
+    def fire(result: object) -> object:
+        if not target.called:
+            target.callback(result)
+        return result
+
+    source.addBoth(fire)
+
+
+def _scratchDirectory(testCase: Any) -> str:
+    """A new directory for a process to run in (twistd may write files there)."""
+    path = os.path.abspath(str(testCase.mktemp()))
+    os.makedirs(path)
+    return path
+
+
+def withTimeout(d: Deferred[Any], timeout: float, what: str | Callable[[], str]) -> Deferred[Any]:
+    """
+    C{d}, failing with an C{AssertionError} after C{timeout} seconds; its
+    message is C{what} (or what C{what()} returns then).
+    """
+
+    def onTimeout(failure: Failure) -> Failure:
+        if failure.check(TimeoutError):
+            text = what() if callable(what) else f"timed out after {timeout:g} s: {what}"
+            return Failure(AssertionError(text))
+        return failure
+
+    d.addTimeout(timeout, reactor)
+    d.addErrback(onTimeout)
+    return d
+
+
+class WatchedProcess(ProcessProtocol):
+    """
+    A child process whose stdout and stderr are collected, so that a test
+    can wait for a line (L{waitFor}) and for its exit status (L{ended}).
+
+    @ivar out: everything written to stdout so far, decoded.
+    @ivar err: everything written to stderr so far, decoded.
+    @ivar ended: fires with the exit status, or minus the signal number that
+        killed the process.
+    @ivar status: the exit status once ended, else C{None}.
+    """
+
+    transport: Any  # a process transport, once spawned
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._outBytes = b""
+        self._errBytes = b""
+        self.status: int | None = None
+        self._ended: Deferred[int] = Deferred()
+        self._waiters: list[tuple[str, re.Pattern[str], int, Deferred[re.Match[str]]]] = []
+
+    @property
+    def out(self) -> str:
+        return self._outBytes.decode("utf-8", "replace")
+
+    @property
+    def err(self) -> str:
+        return self._errBytes.decode("utf-8", "replace")
+
+    @property
+    def running(self) -> bool:
+        return self.status is None
+
+    def describe(self) -> str:
+        """What the process printed, for failure messages."""
+        return (
+            f"--- {self.label} stdout ---\n{self.out}"
+            f"--- {self.label} stderr ---\n{self.err}"
+            f"--- {self.label} status: {self.status} ---"
+        )
+
+    # Writing to the child.
+
+    def write(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def closeStdin(self) -> None:
+        self.transport.closeStdin()
+
+    def signal(self, name: str) -> None:
+        """Send C{name} (C{"TERM"}, C{"INT"}, C{"KILL"}) unless it has exited."""
+        with contextlib.suppress(ProcessExitedAlready):
+            self.transport.signalProcess(name)
+
+    # Waiting.
+
+    def waitFor(
+        self, pattern: str, stream: str = "out", count: int = 1, timeout: float = TIMEOUT
+    ) -> Deferred[re.Match[str]]:
+        """
+        Fire with the C{count}th match of the regular expression C{pattern}
+        in everything the process wrote to C{stream} (C{"out"} or C{"err"}),
+        as soon as it is there; fail if it is not within C{timeout} seconds
+        or the process exits without writing it.
+        """
+        regex = re.compile(pattern, re.MULTILINE)
+        d: Deferred[re.Match[str]] = Deferred()
+        entry = (stream, regex, count, d)
+        self._waiters.append(entry)
+        self._check()
+        if not d.called and not self.running:
+            self._failWaiter(entry, "the process exited")
+
+        def forget(result: object) -> object:
+            if entry in self._waiters:
+                self._waiters.remove(entry)
+            return result
+
+        withTimeout(
+            d,
+            timeout,
+            lambda: (
+                f"{pattern!r} not seen on {self.label}'s std{stream} within"
+                f" {timeout:g} s\n{self.describe()}"
+            ),
+        )
+        d.addBoth(forget)
+        return d
+
+    def waitForEnd(self, timeout: float = TIMEOUT) -> Deferred[int]:
+        """Fire with the exit status (see L{ended}) within C{timeout} seconds."""
+        d: Deferred[int] = Deferred()
+        if self.status is not None:
+            d.callback(self.status)
+            return d
+        _relay(self._ended, d)
+        return withTimeout(
+            d,
+            timeout,
+            lambda: f"{self.label} did not exit within {timeout:g} s\n{self.describe()}",
+        )
+
+    @property
+    def ended(self) -> Deferred[int]:
+        """The exit status, waited for at most L{TIMEOUT} seconds."""
+        return self.waitForEnd()
+
+    def lines(self, stream: str = "out") -> list[str]:
+        text = self.out if stream == "out" else self.err
+        return text.splitlines()
+
+    # ProcessProtocol.
+
+    def outReceived(self, data: bytes) -> None:
+        self._outBytes += data
+        self._check()
+
+    def errReceived(self, data: bytes) -> None:
+        self._errBytes += data
+        self._check()
+
+    def processEnded(self, reason: Failure) -> None:
+        code = getattr(reason.value, "exitCode", None)
+        signal = getattr(reason.value, "signal", None)
+        self.status = code if code is not None else -(signal or 0)
+        self._check()
+        for entry in list(self._waiters):
+            self._failWaiter(entry, f"the process exited with status {self.status}")
+        self._ended.callback(self.status)
+
+    def _check(self) -> None:
+        for entry in list(self._waiters):
+            stream, regex, count, d = entry
+            text = self.out if stream == "out" else self.err
+            matches = list(regex.finditer(text))
+            if len(matches) >= count:
+                self._waiters.remove(entry)
+                d.callback(matches[count - 1])
+
+    def _failWaiter(
+        self, entry: tuple[str, re.Pattern[str], int, Deferred[re.Match[str]]], why: str
+    ) -> None:
+        stream, regex, _, d = entry
+        if entry in self._waiters:
+            self._waiters.remove(entry)
+        if not d.called:
+            d.errback(
+                AssertionError(
+                    f"{regex.pattern!r} not seen on {self.label}'s std{stream}: {why}\n"
+                    f"{self.describe()}"
+                )
+            )
+
+
+def spawn(testCase: Any, label: str, argv: list[str], path: str | None = None) -> WatchedProcess:
+    """
+    Start C{argv} with pipes for stdin, stdout and stderr; at cleanup, kill
+    it if it still runs and wait (bounded) for it to be gone, so the reactor
+    is left clean.
+    """
+    process = WatchedProcess(label)
+    reactor.spawnProcess(
+        process,
+        argv[0],
+        argv,
+        env=childEnvironment(),
+        path=path,
+        childFDs={0: "w", 1: "r", 2: "r"},
+    )
+
+    def cleanUp() -> Deferred[int] | None:
+        if not process.running:
+            return None
+        process.signal("KILL")
+        return process.waitForEnd()
+
+    testCase.addCleanup(cleanUp)
+    return process
+
+
+def spawnServer(
+    testCase: Any, *options: str, port: int = 0, stdin: bytes = b"", closeStdin: bool = False
+) -> WatchedProcess:
+    """
+    Start C{twistd -n names-server --port PORT OPTIONS} in a directory of its
+    own; write C{stdin} to it at once (before it even listens) and close its
+    stdin if asked.
+    """
+    server = spawn(
+        testCase,
+        "server",
+        [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
+        path=_scratchDirectory(testCase),
+    )
+    if stdin:
+        server.write(stdin)
+    if closeStdin:
+        server.closeStdin()
+    return server
+
+
+async def startServer(
+    testCase: Any, *options: str, stdin: bytes = b"", closeStdin: bool = False
+) -> tuple[WatchedProcess, int]:
+    """
+    Start the server on a free port (see L{spawnServer}) and wait until it
+    listens; return it and its port, learnt from what it printed.
+    """
+    server = spawnServer(testCase, *options, stdin=stdin, closeStdin=closeStdin)
+    match = await server.waitFor(LISTENING)
+    return server, int(match.group(1))
+
+
+def startClient(testCase: Any, port: int, *options: str, label: str = "client") -> WatchedProcess:
+    """Start C{python -m twisted_names.client --port PORT OPTIONS}."""
+    return spawn(testCase, label, [*CLIENT, "--port", str(port), *options])
+
+
+class RawPeer(Protocol):
+    """
+    A TCP peer that records what it receives and when the connection closes:
+    for sending what the client program never would.
+
+    @ivar received: every byte received so far.
+    @ivar isClosed: whether the connection is gone (see L{whenClosed}).
+    """
+
+    transport: Any  # a TCP transport, once connected
+
+    def __init__(self) -> None:
+        self.received = b""
+        self._closed: Deferred[bytes] = Deferred()
+        self.isClosed = False
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.isClosed = True
+        self._closed.callback(self.received)
+
+    def send(self, data: bytes) -> None:
+        self.transport.write(data)
+
+    def disconnect(self) -> None:
+        """
+        Leave at once, with a reset: a FIN alone would only tell the server
+        that we finished sending (a half-close, as C{nc -q} does).
+        """
+        self.transport.abortConnection()
+
+    def finishSending(self) -> None:
+        """Half-close: send a FIN, and keep reading."""
+        self.transport.loseWriteConnection()
+
+    def whenClosed(self, timeout: float = TIMEOUT) -> Deferred[bytes]:
+        """Fire with everything received once the connection is closed."""
+        d: Deferred[bytes] = Deferred()
+        if self.isClosed:
+            d.callback(self.received)
+            return d
+        _relay(self._closed, d)
+        return withTimeout(
+            d,
+            timeout,
+            lambda: f"the connection still open after {timeout:g} s (got {self.received!r})",
+        )
+
+
+async def connectRaw(testCase: Any, port: int) -> RawPeer:
+    """Connect a L{RawPeer} to 127.0.0.1:C{port}; it is closed at cleanup."""
+    peer = RawPeer()
+    await withTimeout(
+        connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer),
+        TIMEOUT,
+        f"connecting to port {port}",
+    )
+
+    def cleanUp() -> Deferred[bytes] | None:
+        if peer.isClosed:
+            return None
+        peer.transport.abortConnection()
+        return peer.whenClosed()
+
+    testCase.addCleanup(cleanUp)
+    return peer
