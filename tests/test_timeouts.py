@@ -5,7 +5,7 @@ from __future__ import annotations
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.timeouts import SameTimeouts
+from twisted_names.timeouts import SameTimeouts, Timeout
 
 
 class SameTimeoutsTests(SynchronousTestCase):
@@ -14,7 +14,7 @@ class SameTimeoutsTests(SynchronousTestCase):
         self.timeouts = SameTimeouts(self.clock, 10)
         self.expired: list[str] = []
 
-    def start(self, name: str):  # type: ignore[no-untyped-def]
+    def start(self, name: str) -> Timeout:
         return self.timeouts.start(lambda: self.expired.append(name))
 
     def test_expiresInStartOrder(self) -> None:

@@ -23,7 +23,7 @@ CRLF = b"\r\n"
 UNTERMINATED = b""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Message:
     """
     One message received from a peer.
