@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.trial.unittest import TestCase
@@ -138,6 +139,19 @@ class ErrorTests(CLITestCase):
             err,
         )
         self.assertEqual(len(err.splitlines()), 2)
+
+    async def test_closedStdoutQuiet(self) -> None:
+        """Output into a pipe nobody reads (C{--help | head -1}): status 1, no traceback."""
+
+        class Closed(io.StringIO):
+            def write(self, text: str) -> int:
+                raise BrokenPipeError()
+
+        stderr = io.StringIO()
+        self.patch(sys, "stdout", Closed())  # usage.Options prints --help there.
+        with self.assertRaises(SystemExit) as caught:
+            await main(reactor, "--help", stderr=stderr)
+        self.assertEqual((caught.exception.code, stderr.getvalue()), (1, ""))
 
     def test_ipv6Host(self) -> None:
         options = ClientOptions()

@@ -145,6 +145,16 @@ class ConsoleTests(SynchronousTestCase):
             ],
         )
 
+    def test_stoppingSaysItOnce(self) -> None:
+        """At shutdown, closed clients are not reported as leaving one by one."""
+        ana, bea = self.queue.ask("Ana", "p1"), self.queue.ask("Bea", "p2")
+        self.said()
+        self.console.stopping(2)
+        for d in (ana, bea):
+            d.cancel()
+            self.failureResultOf(d, CancelledError)
+        self.assertEqual(self.said(), ["Stopping: closed 2 connections."])
+
     def test_hostileNamesShownEscaped(self) -> None:
         self.queue.ask("\x1b[2J\u202eevil", "p1")
         for line in self.said():

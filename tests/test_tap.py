@@ -229,5 +229,5 @@ class ServiceTests(TestCase):
         self.assertEqual(
             stderr.getvalue(),
             f"names-server: cannot listen on tcp:{port}:interface=127.0.0.1:backlog=1024:"
-            " [Errno 98] Address already in use\n",
+            " Address already in use\n",
         )

@@ -8,7 +8,10 @@ never prints; this module does nothing else.
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from twisted.internet import task
@@ -139,7 +142,8 @@ async def main(
     stderr = stderr or sys.stderr
     options = ClientOptions()
     try:
-        options.parseOptions(list(argv))
+        with _stdoutMayBeClosed(stdout):
+            options.parseOptions(list(argv))  # --help prints here.
     except usage.UsageError as e:
         stderr.write(
             f"error: {explainUsageError(e, list(argv))}\nRun with --help for the options.\n"
@@ -186,8 +190,26 @@ async def main(
     except ExchangeError as e:
         stderr.write(f"error: {e}\n")
         raise SystemExit(e.exitCode) from None
-    stdout.write(f"Server: {shown(answer)}\n")
-    stdout.flush()
+    with _stdoutMayBeClosed(stdout):
+        stdout.write(f"Server: {shown(answer)}\n")
+        stdout.flush()
+
+
+@contextmanager
+def _stdoutMayBeClosed(stdout: TextIO) -> Iterator[None]:
+    """
+    Output into a pipe whose reader left (C{... --help | head -1}) ends the
+    client quietly with status 1, as C{SIGPIPE} ends other commands; Python
+    would print a traceback.
+    """
+    try:
+        yield
+    except BrokenPipeError:
+        if stdout is sys.stdout:
+            # Python flushes stdout again at exit: let that go nowhere.
+            with suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+        raise SystemExit(1) from None
 
 
 async def _chat(

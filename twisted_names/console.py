@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twisted_names.display import quoted
-from twisted_names.replies import ReplyQueue, Waiter
+from twisted_names.replies import ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
 
 #: How much of a name the status lines repeat; the first mention shows it whole.
@@ -62,6 +62,14 @@ class OperatorConsole:
             self._status()
             return
         self.queue.answer(reply)
+
+    def stopping(self, closed: int) -> None:
+        """
+        The server is stopping and closed C{closed} clients: say so once,
+        instead of telling of each client as if it had left.
+        """
+        self.queue.observer = SilentObserver()
+        self.show(f"Stopping: closed {_plural(closed, 'connection')}.")
 
     def inputEnded(self) -> None:
         """The operator's input is closed (Ctrl-D, end of a file or pipe)."""

@@ -111,8 +111,8 @@ class ReplyObserver(Protocol):
         """A client arrived after the input closed and the typed-ahead lines ran out."""
 
 
-class _Silent:
-    """The observer used until someone watches."""
+class SilentObserver:
+    """An observer that tells nobody: until someone watches, and once they stop."""
 
     def waiting(self, waiter: Waiter) -> None: ...
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None: ...
@@ -146,7 +146,7 @@ class ReplyQueue:
         self._count = 0
         self.typedAhead: deque[str] = deque()
         self.closed = False
-        self.observer: ReplyObserver = _Silent()
+        self.observer: ReplyObserver = SilentObserver()
 
     def __len__(self) -> int:
         """How many clients are waiting."""

@@ -196,6 +196,7 @@ class NamesServerService(MultiService):
     #: sys.stderr a log file by then.
     stderr: TextIO = sys.__stderr__ or sys.stderr
     terminal: Terminal | None = None
+    console: OperatorConsole | None = None
     _stdio: Any = None
     _modes: BlockingModeKeeper | None = None
 
@@ -235,6 +236,8 @@ class NamesServerService(MultiService):
         if isinstance(outcome[0], Failure):
             reason = outcome[0].value
             why = getattr(reason, "socketError", None) or reason
+            if isinstance(why, OSError) and why.strerror:
+                why = why.strerror  # Not Twisted's lock file's name for it.
             message = f"names-server: cannot listen on {self.description}: {why}"
             self.stderr.write(message + "\n")
             raise CannotListen(1)
@@ -259,7 +262,9 @@ class NamesServerService(MultiService):
         terminal = self.terminal = Terminal(
             lambda line: console.lineTyped(line), lambda: console.inputEnded()
         )
-        console = OperatorConsole(self.queue, terminal.show, self.factory.settings.maxLength)
+        console = self.console = OperatorConsole(
+            self.queue, terminal.show, self.factory.settings.maxLength
+        )
         self._stdio = attachStdio(terminal, stdin, stdout, self.reactor)
         if isinstance(self.logObserver, TerminalLogObserver):
             self.logObserver.show = terminal.show
@@ -292,6 +297,8 @@ class NamesServerService(MultiService):
         closed = self.factory.closeAll()
         if closed:
             log.info("closed {count} connections at shutdown", count=closed)
+        if self.console is not None:
+            self.console.stopping(closed)
         if self.queue is not None:
             self.queue.stopTimeouts()
         stopped.addCallback(lambda _: self._stopConsole())
