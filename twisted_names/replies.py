@@ -66,21 +66,34 @@ class FixedReply:
         return succeed(self.reply)
 
 
-class Waiter:
-    """A client waiting for the operator's reply."""
+class Waiter(Timeout):
+    """
+    A client waiting for the operator's reply, and its own reply timeout
+    (L{Timeout.cancel} stops that).
+    """
 
-    __slots__ = ("deferred", "done", "name", "peer", "since", "timeout")
+    # Slots, one object for the client and its timeout, bound methods rather
+    # than closures: ten thousand may wait.
+    __slots__ = ("deferred", "done", "name", "peer", "queue", "since")
 
     #: Fires with the reply; set by the queue when the client starts waiting.
     deferred: Deferred[str]
-    #: The reply timeout; set by the queue when the client starts waiting.
-    timeout: Timeout
 
-    def __init__(self, name: str, peer: str, since: float) -> None:
+    def __init__(self, queue: ReplyQueue, name: str, peer: str, since: float) -> None:
+        super().__init__()
+        self.queue = queue
         self.name = name
         self.peer = peer
         self.since = since
         self.done = False
+
+    def withdraw(self, deferred: Deferred[str]) -> None:
+        """The canceller of L{deferred}: the client left."""
+        self.queue._withdraw(self)
+
+    def expired(self) -> None:
+        """The client waited as long as it may."""
+        self.queue._expire(self)
 
 
 class ReplyObserver(Protocol):
@@ -171,7 +184,7 @@ class ReplyQueue:
         A line typed ahead answers at once.  Once the input is closed and no
         typed-ahead line is left, the result fails with L{OperatorGone}.
         """
-        waiter = Waiter(name, peer, self._clock.seconds())
+        waiter = Waiter(self, name, peer, self._clock.seconds())
         if self.typedAhead:
             reply = self.typedAhead.popleft()
             waiter.done = True
@@ -181,10 +194,10 @@ class ReplyQueue:
             waiter.done = True
             self.observer.refused(waiter)
             return fail(OperatorGone())
-        waiter.deferred = Deferred(lambda _: self._withdraw(waiter))
+        waiter.deferred = Deferred(waiter.withdraw)
         self._waiting.append(waiter)
         self._count += 1
-        waiter.timeout = self._timeouts.start(lambda: self._expire(waiter))
+        self._timeouts.track(waiter)
         self.observer.waiting(waiter)
         return waiter.deferred
 
@@ -216,7 +229,7 @@ class ReplyQueue:
         self._count = 0
         for waiter in dropped:
             waiter.done = True
-            waiter.timeout.cancel()
+            waiter.cancel()  # Its reply timeout.
         self.observer.closed(dropped)
         for waiter in dropped:
             waiter.deferred.errback(OperatorGone())
@@ -234,7 +247,7 @@ class ReplyQueue:
 
     def _remove(self, waiter: Waiter) -> None:
         waiter.done = True
-        waiter.timeout.cancel()
+        waiter.cancel()  # Its reply timeout.
         self._count -= 1
         if len(self._waiting) > 2 * self._count + 64:
             self._waiting = deque(w for w in self._waiting if not w.done)

@@ -21,26 +21,41 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 
 class Timeout:
-    """One started timeout; L{cancel} it when what it guards is done."""
+    """
+    One timeout.  L{SameTimeouts.track} starts it; L{cancel} it when what it
+    guards is done; L{expired} is called if it runs out first.
 
-    __slots__ = ("active", "deadline", "onExpiry")
+    Subclasses with C{__slots__} can be timeouts themselves (a waiting client
+    is), saving an object each.
+    """
 
-    def __init__(self, deadline: float, onExpiry: Callable[[], object]) -> None:
-        self.deadline = deadline
-        self.onExpiry = onExpiry
-        self.active = True
+    __slots__ = ("_owner", "active", "deadline")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.deadline = float("inf")
+        self._owner: SameTimeouts | None = None
+
+    def expired(self) -> None:
+        """Called once if the timeout runs out before it is cancelled."""
 
     def cancel(self) -> None:
         """Stop this timeout; harmless once it expired or was cancelled."""
-        self.active = False
+        if self.active:
+            self.active = False
+            if self._owner is not None:
+                self._owner._cancelled()
 
 
-class _Never(Timeout):
-    """What L{SameTimeouts.start} returns when there is no time limit."""
+class _CallOnExpiry(Timeout):
+    __slots__ = ("_onExpiry",)
 
-    def __init__(self) -> None:
-        super().__init__(float("inf"), lambda: None)
-        self.active = False
+    def __init__(self, onExpiry: Callable[[], object]) -> None:
+        super().__init__()
+        self._onExpiry = onExpiry
+
+    def expired(self) -> None:
+        self._onExpiry()
 
 
 class SameTimeouts:
@@ -48,7 +63,7 @@ class SameTimeouts:
     Timeouts of C{seconds} each, started in any number, on one timer.
 
     @param seconds: how long each lasts; C{None} or C{0} for no limit (then
-        L{start} starts nothing).
+        nothing is ever started).
     """
 
     def __init__(self, clock: IReactorTime, seconds: float | None) -> None:
@@ -62,9 +77,15 @@ class SameTimeouts:
 
     def start(self, onExpiry: Callable[[], object]) -> Timeout:
         """Call C{onExpiry} in C{seconds} unless the result is cancelled first."""
+        return self.track(_CallOnExpiry(onExpiry))
+
+    def track(self, timeout: Timeout) -> Timeout:
+        """Start C{timeout}: its L{Timeout.expired} runs in C{seconds}, unless cancelled."""
         if self.seconds is None:
-            return _Never()
-        timeout = _Tracked(self, self._clock.seconds() + self.seconds, onExpiry)
+            return timeout
+        timeout.deadline = self._clock.seconds() + self.seconds
+        timeout._owner = self
+        timeout.active = True
         self._started.append(timeout)
         self._live += 1
         if self._timer is None:
@@ -117,20 +138,5 @@ class SameTimeouts:
             self._started.popleft()
             head.active = False
             self._live -= 1
-            head.onExpiry()
+            head.expired()
         self._arm()
-
-
-class _Tracked(Timeout):
-    """A timeout that tells its L{SameTimeouts} when it is cancelled."""
-
-    __slots__ = ("_owner",)
-
-    def __init__(self, owner: SameTimeouts, deadline: float, onExpiry: Callable[[], object]):
-        super().__init__(deadline, onExpiry)
-        self._owner = owner
-
-    def cancel(self) -> None:
-        if self.active:
-            self.active = False
-            self._owner._cancelled()
