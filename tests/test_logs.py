@@ -10,6 +10,7 @@ from twisted.logger import Logger, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.logs import (
+    FLUSH_LINES,
     BatchedFileLogObserver,
     ClassicText,
     TerminalLogObserver,
@@ -69,12 +70,20 @@ class BatchedFileLogObserverTests(SynchronousTestCase):
         log.info("{x}", x="two")
         self.assertEqual(os.path.getsize(path), 0)
         self.assertEqual(len(reactor.getDelayedCalls()), 1)
-        reactor.advance(0)
+        reactor.advance(0.099)
+        self.assertEqual(os.path.getsize(path), 0)
+        reactor.advance(0.001)
         with open(path, encoding="utf-8") as f:
             lines = f.read().splitlines()
         self.assertEqual(
             [line.split(" ", 1)[1] for line in lines], ["[names#info] one", "[names#info] two"]
         )
+        self.assertEqual(reactor.getDelayedCalls(), [])
+        for i in range(FLUSH_LINES):
+            log.info("{x}", x=f"line {i}")
+        with open(path, encoding="utf-8") as f:
+            self.assertTrue(f.read().endswith(f"[names#info] line {FLUSH_LINES - 1}\n"))
+        self.assertEqual(reactor.getDelayedCalls(), [])
         reactor.running = False
         log.info("{x}", x="at once")
         with open(path, encoding="utf-8") as f:

@@ -120,7 +120,7 @@ class MakeServiceTests(SynchronousTestCase):
         self.assertTrue(service.factory.settings.chat)
         self.assertEqual(service.factory.settings.maxLength, 10)
         self.assertIsNone(service.logObserver)
-        self.assertFalse(service.handleSignals)
+        self.assertFalse(service.ownsProcess)
 
     def test_fixedName(self) -> None:
         service = makeService(parsed("--name", "Bob"), reactor)
@@ -141,7 +141,7 @@ class MakeServiceTests(SynchronousTestCase):
         """
         service = makeService(self.twistdOptions(), reactor)
         self.assertIsNotNone(service.logObserver)
-        self.assertTrue(service.handleSignals)
+        self.assertTrue(service.ownsProcess)
         application = Application("names-server")
         service.setServiceParent(application)
         self.assertIs(application.getComponent(ILogObserver), service.logObserver)

@@ -104,11 +104,21 @@ class TerminalLogObserver:
         self._fallback.flush()
 
 
+#: Longest a log line waits before it is written, in seconds, while the
+#: reactor runs; and most lines that wait.
+FLUSH_DELAY = 0.1
+FLUSH_LINES = 512
+
+
 @implementer(ILogObserver)
 class BatchedFileLogObserver:
     """
-    Writes log events as classic text to a L{LogFile}: once a reactor turn
-    while the reactor runs, at once otherwise (start-up and shutdown lines).
+    Writes log events as classic text to a L{LogFile}: in one write at most
+    L{FLUSH_DELAY} seconds or L{FLUSH_LINES} lines after the first waiting
+    line while the reactor runs, at once otherwise (start-up and shutdown).
+
+    A server killed with SIGKILL loses at most the last tenth of a second
+    of log lines; one that stops normally loses none.
     """
 
     def __init__(self, logFile: LogFile, reactor: Any) -> None:
@@ -116,22 +126,25 @@ class BatchedFileLogObserver:
         self._reactor = reactor
         self._text = ClassicText()
         self._pending: list[str] = []
-        self._flushing = False
+        self._timer: Any = None
 
     def __call__(self, event: LogEvent) -> None:
         text = self._text(event)
         if text is None:
             return
-        self._pending.append(text)
-        if not self._reactor.running:
+        pending = self._pending
+        pending.append(text)
+        if not self._reactor.running or len(pending) >= FLUSH_LINES:
             self.flush()
-        elif not self._flushing:
-            self._flushing = True
-            self._reactor.callLater(0, self.flush)
+        elif self._timer is None:
+            self._timer = self._reactor.callLater(FLUSH_DELAY, self.flush)
 
     def flush(self) -> None:
         """Write what is pending."""
-        self._flushing = False
+        if self._timer is not None:
+            if self._timer.active():
+                self._timer.cancel()
+            self._timer = None
         if self._pending:
             pending, self._pending = self._pending, []
             self.logFile.write("".join(pending))

@@ -7,6 +7,7 @@ All behaviour lives in the other modules; this one wires options to objects.
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import sys
@@ -189,6 +190,9 @@ class NamesServerService(MultiService):
     """
     Listens, shows the operator the clients and reads the replies, and on
     shutdown closes every client and leaves the terminal as it was.
+
+    @ivar ownsProcess: run by twistd as the whole process: it handles the
+        stop signals and tunes the garbage collector.  Not in tests.
     """
 
     port: IListeningPort | None = None
@@ -208,7 +212,7 @@ class NamesServerService(MultiService):
         queue: ReplyQueue | None,
         reactor: Any,
         logObserver: TerminalLogObserver | BatchedFileLogObserver | None = None,
-        handleSignals: bool = False,
+        ownsProcess: bool = False,
         stdio: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
@@ -218,7 +222,7 @@ class NamesServerService(MultiService):
         self.queue = queue
         self.reactor = reactor
         self.logObserver = logObserver
-        self.handleSignals = handleSignals
+        self.ownsProcess = ownsProcess
         self.stdioFds = stdio
 
     def setServiceParent(self, parent: Any) -> None:
@@ -250,8 +254,14 @@ class NamesServerService(MultiService):
         assert self.port is not None
         where = describeAddress(self.port.getHost())
         log.info("names-server listening on {address}", address=where)
-        if self.handleSignals:
+        if self.ownsProcess:
             self.reactor.callWhenRunning(self._handleSignals)
+            # What start-up made (Twisted's modules and the like: some 100,000
+            # objects) lives as long as the process.  Out of the collector's
+            # sight, it is no longer scanned by every full collection a busy
+            # server triggers: p99 latency at 500 clients fell from about 33 ms
+            # to 24 ms, and CPU per exchange by about 3 us (docs/performance.md).
+            gc.freeze()
         if self.queue is not None:
             self._startConsole(where)
 
@@ -363,7 +373,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         queue,
         reactor,
         logObserver=observer,
-        handleSignals=twistd is not None,
+        ownsProcess=twistd is not None,
     )
 
 

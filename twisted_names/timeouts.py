@@ -52,10 +52,17 @@ class _CallOnExpiry(Timeout):
 
     def __init__(self, onExpiry: Callable[[], object]) -> None:
         super().__init__()
-        self._onExpiry = onExpiry
+        self._onExpiry: Callable[[], object] | None = onExpiry
 
     def expired(self) -> None:
-        self._onExpiry()
+        if self._onExpiry is not None:
+            self._onExpiry()
+
+    def cancel(self) -> None:
+        # A cancelled timeout may wait in the queue a while: let go of what
+        # it would have called (a closed connection, say) at once.
+        self._onExpiry = None
+        super().cancel()
 
 
 class SameTimeouts:
