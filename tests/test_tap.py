@@ -36,7 +36,27 @@ class PluginTests(SynchronousTestCase):
         self.assertIn("names-server", makers)
         self.assertEqual(makers["names-server"].module, "twisted_names.tap")
 
-    def test_twistedDnsPluginUntouched(self) -> None:
+    def test_pluginCacheWritten(self) -> None:
+        """
+        Discovery leaves a dropin.cache that knows the plugin, so twistd does
+        not import every plugin module again at each start.
+        """
+        import os
+        import pickle
+
+        import twisted.plugins
+
+        list(getPlugins(IServiceMaker))
+        folders = [
+            folder
+            for folder in twisted.plugins.__path__
+            if os.path.exists(os.path.join(folder, "names_server.py"))
+        ]
+        self.assertEqual(len(folders), 1, twisted.plugins.__path__)
+        with open(os.path.join(folders[0], "dropin.cache"), "rb") as f:
+            cache = pickle.load(f)
+        self.assertIn("names_server", cache)
+
         """Twisted's own twisted/plugins/twisted_names.py (its DNS server) is still there."""
         makers: dict[str, Any] = {m.tapname: m for m in getPlugins(IServiceMaker)}
         self.assertEqual(makers["dns"].module, "twisted.names.tap")
