@@ -25,7 +25,7 @@ from zope.interface import implementer
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.replies import NoReply, ReplySource
-from twisted_names.timeouts import SameTimeouts, Timeout
+from twisted_names.timeouts import NO_TIMEOUT, SameTimeouts, Timeout
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -91,7 +91,8 @@ class NameServerProtocol(MessageReceiver):
     hostForLimit: str | None = None
     _asking: Deferred[str] | None = None
     _timeout: Timeout
-    _message: Message
+    _name: str
+    _ending: bytes
     _started: float
     _finishing = False
     _ignoredExtra = False
@@ -113,8 +114,10 @@ class NameServerProtocol(MessageReceiver):
         self.connected = 0
         self.transport = None  # type: ignore[assignment]
         self.peer = "?"
+        self._timeout = NO_TIMEOUT
         self._busyReceiving = False
         self._buffer = b""
+        self._name, self._ending, self._started = "", b"", 0.0
         self._asking = None
 
     def connectionMade(self) -> None:
@@ -158,9 +161,11 @@ class NameServerProtocol(MessageReceiver):
 
     def _ask(self, message: Message) -> None:
         self._timeout.cancel()
-        # Kept on the protocol, not as callback arguments: fewer objects for
-        # each of thousands of waiting clients.
-        self._message, self._started = message, self.clock.seconds()
+        self._timeout = NO_TIMEOUT  # Let the cancelled one go.
+        # Kept on the protocol, not in a Message or as callback arguments:
+        # fewer objects for each of thousands of waiting clients.
+        self._name, self._ending = message.text, message.ending
+        self._started = self.clock.seconds()
         asking = self._asking = self.factory.replies.ask(message.text, self.peer)
         asking.addBoth(self._answered)
 
@@ -173,9 +178,8 @@ class NameServerProtocol(MessageReceiver):
     def _reply(self, reply: str) -> None:
         self._asking = None
         self._exchanges += 1
-        message = self._message
-        self.transport.write(encodeLine(reply, message.ending))
-        logExchange(self.peer, message.text, reply, self.clock.seconds() - self._started)
+        self.transport.write(encodeLine(reply, self._ending))
+        logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
         if not self.factory.settings.chat or self._finishing:
             self._finish(None)
         elif self._pending:

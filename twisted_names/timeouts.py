@@ -47,6 +47,10 @@ class Timeout:
                 self._owner._cancelled()
 
 
+#: A timeout that never runs: for "no timeout now", shared by all.
+NO_TIMEOUT = Timeout()
+
+
 class _CallOnExpiry(Timeout):
     __slots__ = ("_onExpiry",)
 
