@@ -155,6 +155,10 @@ class ConsoleTests(SynchronousTestCase):
             self.failureResultOf(d, CancelledError)
         self.assertEqual(self.said(), ["Stopping: closed 2 connections."])
 
+    def test_stoppingIdle(self) -> None:
+        self.console.stopping(0)
+        self.assertEqual(self.said(), ["Stopping."])
+
     def test_hostileNamesShownEscaped(self) -> None:
         self.queue.ask("\x1b[2J\u202eevil", "p1")
         for line in self.said():

@@ -69,7 +69,10 @@ class OperatorConsole:
         instead of telling of each client as if it had left.
         """
         self.queue.observer = SilentObserver()
-        self.show(f"Stopping: closed {_plural(closed, 'connection')}.")
+        if closed:
+            self.show(f"Stopping: closed {_plural(closed, 'connection')}.")
+        else:
+            self.show("Stopping.")
 
     def inputEnded(self) -> None:
         """The operator's input is closed (Ctrl-D, end of a file or pipe)."""
