@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor, until
 from twisted_names.client import exchangeNames
 from twisted_names.errors import NoAnswer
-from twisted_names.logs import BatchedFileLogObserver
+from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.tap import CannotListen, NamesServerService, Options, makeService
 
@@ -165,6 +165,17 @@ class MakeServiceTests(SynchronousTestCase):
         application = Application("names-server")
         service.setServiceParent(application)
         self.assertIs(application.getComponent(ILogObserver), service.logObserver)
+
+    def test_fixedNameLogsThroughATerminalToo(self) -> None:
+        """
+        With --name under twistd -n, log lines also go through a terminal, so a
+        stdout nobody reads (| less, paused) cannot block the server.
+        """
+        options = self.twistdOptions()
+        options["name"] = "Bob"
+        service = makeService(options, reactor)
+        self.assertIsNone(service.queue)
+        self.assertIsInstance(service.logObserver, TerminalLogObserver)
 
     def test_logFileGetsTheBatchedObserver(self) -> None:
         """--logfile (or a daemon's twistd.log) is written by the batched observer."""

@@ -262,23 +262,33 @@ class NamesServerService(MultiService):
             # server triggers: p99 latency at 500 clients fell from about 33 ms
             # to 24 ms, and CPU per exchange by about 3 us (docs/performance.md).
             gc.freeze()
-        if self.queue is not None:
+        if self.queue is not None or isinstance(self.logObserver, TerminalLogObserver):
             self._startConsole(where)
 
     def _startConsole(self, where: str) -> None:
-        assert self.queue is not None
+        """
+        The operator's console; with C{--name}, only a terminal for the log
+        lines (stdin is not read), so an unread stdout cannot block the
+        server either.
+        """
         stdin, stdout = self.stdioFds or _standardFds()
+        if self.queue is None:
+            stdin = os.open(os.devnull, os.O_RDONLY)
         self._modes = BlockingModeKeeper((stdin, stdout))
-        terminal = self.terminal = Terminal(
-            lambda line: console.lineTyped(line), lambda: console.inputEnded()
-        )
-        console = self.console = OperatorConsole(
-            self.queue, terminal.show, self.factory.settings.maxLength
-        )
+        console: OperatorConsole | None = None
+        if self.queue is None:
+            terminal = Terminal(_discard, lambda: None)
+        else:
+            console = self.console = OperatorConsole(
+                self.queue, lambda text: terminal.show(text), self.factory.settings.maxLength
+            )
+            terminal = Terminal(console.lineTyped, console.inputEnded)
+        self.terminal = terminal
         self._stdio = attachStdio(terminal, stdin, stdout, self.reactor)
         if isinstance(self.logObserver, TerminalLogObserver):
             self.logObserver.show = terminal.show
-        console.greet(where)
+        if console is not None:
+            console.greet(where)
 
     def _handleSignals(self) -> None:
         """
@@ -321,13 +331,20 @@ class NamesServerService(MultiService):
             return None
         terminal.show("names-server: stopped.")
 
-        def restore(_: object) -> None:
+        def restore(flushed: bool) -> None:
             if isinstance(self.logObserver, TerminalLogObserver):
-                self.logObserver.show = None
+                # twistd's last lines go to stdout itself, blocking again; but
+                # not into a stdout that took nothing for seconds (a paused
+                # pager, Ctrl-S): that would hang the exit.
+                self.logObserver.show = None if flushed else _discard
             if self._modes is not None:
                 self._modes.restore()
 
         return closeTerminal(terminal, stdio, self.reactor, FLUSH_TIMEOUT).addCallback(restore)
+
+
+def _discard(text: str) -> None:
+    """Show nothing: where log lines go once stdout stopped taking them."""
 
 
 def _standardFds() -> tuple[int, int]:
@@ -364,7 +381,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         logFile = _logFile(twistd)
         if logFile is not None:
             observer = fileObserver(logFile, reactor)
-        elif queue is not None and _logsToStdout(twistd):
+        elif _logsToStdout(twistd):
             observer = TerminalLogObserver(sys.stdout)
     return NamesServerService(
         serverFromString(reactor, options["description"]),

@@ -156,20 +156,23 @@ def attachStdio(terminal: Terminal, stdin: int, stdout: int, reactor: Any) -> An
 
 def closeTerminal(
     terminal: Terminal, stdio: Any, clock: Any, timeout: float = 2.0
-) -> Deferred[None]:
+) -> Deferred[bool]:
     """
     Close C{stdio} once the terminal has taken what is still to be shown, or
     after C{timeout} seconds if it takes nothing (a stopped terminal).
+
+    @return: fires with C{True} if everything was shown (or stdout was
+        already gone), C{False} if the terminal took nothing in time.
     """
-    flushed: Deferred[None] = Deferred()
+    flushed: Deferred[bool] = Deferred()
 
     def closed() -> None:
         if not flushed.called:
-            flushed.callback(None)
+            flushed.callback(True)
 
     terminal.onClosed = closed
     stdio.loseConnection()
-    if terminal.outputClosed and terminal.inputClosed:
-        closed()
+    if terminal.outputClosed:
+        closed()  # Nothing can be shown any more: nothing to wait for.
     flushed.addTimeout(timeout, clock)
-    return flushed.addErrback(lambda _: None)
+    return flushed.addErrback(lambda _: False)
