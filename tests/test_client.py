@@ -137,8 +137,11 @@ class ExplainTests(SynchronousTestCase):
             self.assertIn(text, str(result))
 
     def test_cancellationPassesThrough(self) -> None:
+        """Cancelled (Ctrl-C), also while connecting: not an error to explain."""
         cancelled = defer.CancelledError()
         self.assertIs(self.explained(cancelled), cancelled)
+        connecting = error.ConnectingCancelledError(None)
+        self.assertIs(self.explained(connecting), connecting)
 
 
 class ExchangeNamesTests(TestCase):

@@ -11,7 +11,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 from twisted_names.replies import FixedReply, ReplyQueue
-from twisted_names.server import NameServerFactory, NameServerProtocol, ServerSettings
+from twisted_names.server import NameServerFactory, NameServerProtocol, Refused, ServerSettings
 
 
 class Client:
@@ -20,7 +20,7 @@ class Client:
     def __init__(self, factory: NameServerFactory, port: int = 50000, host: str = "127.0.0.1"):
         self.address = IPv4Address("TCP", host, port)
         protocol = factory.buildProtocol(self.address)
-        assert protocol is not None
+        assert isinstance(protocol, NameServerProtocol)
         self.protocol: NameServerProtocol = protocol
         self.transport = StringTransport(peerAddress=self.address)
         protocol.makeConnection(self.transport)
@@ -200,8 +200,8 @@ class LimitTests(ServerTestCase):
     def test_maxClientsRefusesExcess(self) -> None:
         factory = self.factory(maxClients=2)
         first, _ = Client(factory, port=1), Client(factory, port=2)
-        self.assertIsNone(factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 3)))
-        self.assertIsNone(factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 4)))
+        self.assertIsInstance(factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 3)), Refused)
+        self.assertIsInstance(factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 4)), Refused)
         self.assertEqual(len(self.logged("the limit (--max-clients)")), 1)
         first.transport.loseConnection()
         first.finishClosing()
@@ -214,20 +214,30 @@ class LimitTests(ServerTestCase):
         """The per-address limit counts IPv4 and IPv6 hosts, not ports."""
         factory = self.factory(maxPerAddress=1)
         first = Client(factory, host="10.0.0.1", port=1)
-        self.assertIsNone(factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 2)))
+        self.assertIsInstance(factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 2)), Refused)
         Client(factory, host="10.0.0.2", port=1)
         v6 = IPv6Address("TCP", "::1", 1)
-        self.assertIsNotNone(factory.buildProtocol(v6))
-        self.assertIsNone(factory.buildProtocol(IPv6Address("TCP", "::1", 2)))
+        self.assertIsInstance(factory.buildProtocol(v6), NameServerProtocol)
+        self.assertIsInstance(factory.buildProtocol(IPv6Address("TCP", "::1", 2)), Refused)
         # One line for each run of refusals: 10.0.0.1's, then ::1's.
         self.assertEqual(len(self.logged("the limit (--max-per-address)")), 2)
         first.finishClosing()
-        self.assertIsNotNone(factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 3)))
+        self.assertIsInstance(
+            factory.buildProtocol(IPv4Address("TCP", "10.0.0.1", 3)), NameServerProtocol
+        )
+
+    def test_refusedIsClosedAtOnce(self) -> None:
+        factory = self.factory(maxClients=1)
+        Client(factory, port=1)
+        refused = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 2))
+        transport = StringTransport()
+        refused.makeConnection(transport)
+        self.assertTrue(transport.disconnecting)
 
     def test_unixPeersHaveNoPerAddressLimit(self) -> None:
         factory = self.factory(maxPerAddress=1)
         for _ in range(3):
-            self.assertIsNotNone(factory.buildProtocol(UNIXAddress(None)))
+            self.assertIsInstance(factory.buildProtocol(UNIXAddress(None)), NameServerProtocol)
 
     def test_closeAll(self) -> None:
         factory = self.factory()
@@ -378,6 +388,17 @@ class ChatTests(ServerTestCase):
         self.queue.answer("1")
         self.assertEqual(client.received, b"1\n")
         self.assertTrue(client.closed)
+
+    def test_linesAheadThenEmptyLineAllAnswered(self) -> None:
+        """Lines sent before the empty line are owed a reply; then the close."""
+        client = Client(self.factory(chat=True))
+        client.send(b"a\nb\n\nafter the end\n")
+        self.queue.answer("1")
+        self.assertFalse(client.closed)
+        self.queue.answer("2")
+        self.assertEqual(client.received, b"1\n2\n")
+        self.assertTrue(client.closed)
+        self.assertEqual(len(self.queue), 0)
 
     def test_tooManyLinesAheadCloses(self) -> None:
         client = Client(self.factory(chat=True))

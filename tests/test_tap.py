@@ -105,6 +105,8 @@ class OptionsTests(SynchronousTestCase):
             ("--port", "70000"): "--port: 70000 is not a port number",
             ("--max-length", "0"): "--max-length: '0' is not a whole number of at least 1",
             ("--reply-timeout", "-1"): "--reply-timeout: '-1' is not a number of seconds",
+            ("--reply-timeout", "nan"): "--reply-timeout: 'nan' is not a number of seconds",
+            ("--name-timeout", "inf"): "--name-timeout: 'inf' is not a number of seconds",
             ("--name", ""): "--name: the name is empty",
             ("--name", "\x1b[2J"): "--name: the name holds control characters",
             ("--endpoint", "nonsense:1"): "bad endpoint 'nonsense:1'",
@@ -197,6 +199,24 @@ class MakeServiceTests(SynchronousTestCase):
         for values in ({"syslog": True}, {"logger": object()}):
             service = makeService(self.twistdOptions(**values), reactor)
             self.assertIsNone(service.logObserver, values)
+
+
+class SignalTests(SynchronousTestCase):
+    def test_secondSignalWhileStopping(self) -> None:
+        """Ctrl-C twice: one stop, no ReactorNotRunning traceback."""
+
+        class Reactor:
+            running = True
+            stops = 0
+
+            def stop(self) -> None:
+                self.stops += 1
+
+        fake = Reactor()
+        service = makeService(parsed("--name", "x"), fake)
+        service._stopFor("SIGINT")
+        service._stopFor("SIGTERM")
+        self.assertEqual(fake.stops, 1)
 
 
 class ServiceTests(TestCase):

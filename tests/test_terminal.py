@@ -76,8 +76,12 @@ class TerminalTests(SynchronousTestCase):
         self.assertEqual(self.recorded.ends, 1)
 
     def test_tooLongLine(self) -> None:
-        self.terminal.dataReceived(b"x" * (MAX_INPUT_LINE + 2))
-        self.assertIn(b"was ignored", self.transport.value())
+        """A too-long line is dropped whole, its tail too; the lines around it are read."""
+        self.terminal.dataReceived(b"before\n" + b"x" * (MAX_INPUT_LINE + 2))
+        self.terminal.dataReceived(b"tail of it\nAna\n")
+        self.terminal.dataReceived(b"y" * (MAX_INPUT_LINE + 2) + b"\nBea\nCid\n")
+        self.assertEqual(self.recorded.lines, ["before", "Ana", "Bea", "Cid"])
+        self.assertEqual(self.transport.value().count(b"was ignored"), 2)
         self.assertFalse(self.transport.disconnecting)
 
     def test_usableFd(self) -> None:

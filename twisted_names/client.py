@@ -184,6 +184,8 @@ def explain(failure: Failure, where: str, timeout: float | None = None) -> BaseE
         return value
     if isinstance(value, defer.TimeoutError):
         return TimedOut(f"no answer from {where} within {timeout:g} s")
+    if isinstance(value, (CancelledError, error.ConnectingCancelledError)):
+        return value
     if isinstance(value, error.ConnectionRefusedError):
         return CannotConnect(
             f"cannot connect to {where}: connection refused (is the server running, on that port?)"
@@ -194,8 +196,6 @@ def explain(failure: Failure, where: str, timeout: float | None = None) -> BaseE
         return NotTrusted(f"cannot trust {where}: {_sslReason(value)}")
     if isinstance(value, error.ConnectError):
         return CannotConnect(f"cannot connect to {where}: {_oneLine(value)}")
-    if isinstance(value, CancelledError):
-        return value
     if isinstance(value, (error.ConnectionLost, error.ConnectionDone)):
         return NoAnswer(f"{where} closed the connection without answering")
     return ExchangeError(f"{where}: {_oneLine(value)}")

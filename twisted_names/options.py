@@ -24,7 +24,7 @@ def number(kind: type[int] | type[float], minimum: float, what: str) -> Any:
             result = kind(value)
         except ValueError:
             raise ValueError(f"{value!r} is not {what}") from None
-        if result < minimum:
+        if not result >= minimum or result == float("inf"):  # Also refuses NaN.
             raise ValueError(f"{value!r} is not {what}")
         return result
 

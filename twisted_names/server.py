@@ -17,7 +17,7 @@ from twisted.internet.interfaces import (
     IHalfCloseableProtocol,
     IReactorTime,
 )
-from twisted.internet.protocol import ServerFactory, connectionDone
+from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -119,6 +119,8 @@ class NameServerProtocol(MessageReceiver):
         self._buffer = b""
         self._name, self._ending, self._started = "", b"", 0.0
         self._asking = None
+        self._quietCall = None
+        self._lost = self._overflowed = self._finishing = self._ignoredExtra = False
 
     def connectionMade(self) -> None:
         self.peer = describeAddress(self.transport.getPeer())
@@ -135,6 +137,8 @@ class NameServerProtocol(MessageReceiver):
                 "{peer} sent {name!r} and closed the connection", peer=self.peer, name=message.text
             )
             return
+        if self._finishing:
+            return  # Said "I am done" (an empty line): nothing more is read.
         if not message.text.strip():
             self._finish("sent an empty line" if not self._exchanges else None)
             return
@@ -180,11 +184,13 @@ class NameServerProtocol(MessageReceiver):
         self._exchanges += 1
         self.transport.write(encodeLine(reply, self._ending))
         logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
-        if not self.factory.settings.chat or self._finishing:
+        if not self.factory.settings.chat:
             self._finish(None)
-        elif self._pending:
+        elif self._pending:  # Owed, even after an empty line ended the chat.
             first, *self._pending = self._pending
             self._ask(first)
+        elif self._finishing:
+            self._finish(None)
         else:
             self._timeout = self.factory.nameTimeouts.start(self.timeoutConnection)
 
@@ -258,6 +264,17 @@ class NameServerProtocol(MessageReceiver):
         self.factory.clientLeft(self)
 
 
+class Refused(Protocol):
+    """
+    A connection over a limit: closed as soon as it is made.  (Not C{None}
+    from C{buildProtocol}: TLS's wrapping factory would wrap that and log
+    tracebacks for every refused connection.)
+    """
+
+    def connectionMade(self) -> None:
+        self.transport.abortConnection()  # type: ignore[union-attr]
+
+
 class NameServerFactory(ServerFactory):
     """
     The clients of one server: their limits, their reply source, and who is
@@ -280,24 +297,27 @@ class NameServerFactory(ServerFactory):
         self._perAddress: dict[str, int] = {}
         self._refused = 0
 
-    def buildProtocol(self, addr: IAddress) -> NameServerProtocol | None:  # type: ignore[override]
+    def buildProtocol(self, addr: IAddress) -> Protocol:  # type: ignore[override]
         host = getattr(addr, "host", None)
         why = self._refusal(host)
         if why is not None:
             self._refused += 1
             if self._refused == 1:
                 log.warn("refusing {peer}: {why}", peer=describeAddress(addr), why=why)
-            return None
-        if self._refused:
-            if self._refused > 1:
-                log.warn("refused {count} connections while over a limit", count=self._refused)
-            self._refused = 0
+            return Refused()
+        self._reportRefused()
         protocol = NameServerProtocol(self)
         self.clients.add(protocol)
         if host is not None:
             self._perAddress[host] = self._perAddress.get(host, 0) + 1
         protocol.hostForLimit = host
         return protocol
+
+    def _reportRefused(self) -> None:
+        """Say how many were refused in the run of refusals that just ended."""
+        if self._refused > 1:
+            log.warn("refused {count} connections while over a limit", count=self._refused)
+        self._refused = 0
 
     def _refusal(self, host: str | None) -> str | None:
         settings = self.settings
@@ -311,6 +331,7 @@ class NameServerFactory(ServerFactory):
 
     def clientLeft(self, protocol: NameServerProtocol) -> None:
         """Forget a client that disconnected."""
+        self._reportRefused()
         if protocol not in self.clients:
             return
         self.clients.discard(protocol)
@@ -324,6 +345,7 @@ class NameServerFactory(ServerFactory):
 
     def stopFactory(self) -> None:
         """No more listening: no more name timeouts to keep."""
+        self._reportRefused()
         self.nameTimeouts.stop()
 
     def closeAll(self) -> int:

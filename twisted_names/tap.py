@@ -201,6 +201,7 @@ class NamesServerService(MultiService):
     stderr: TextIO = sys.__stderr__ or sys.stderr
     terminal: Terminal | None = None
     console: OperatorConsole | None = None
+    _stopping = False
     _stdio: Any = None
     _modes: BlockingModeKeeper | None = None
 
@@ -304,9 +305,11 @@ class NamesServerService(MultiService):
         self.reactor.callFromThread(self._stopFor, signal.Signals(number).name)
 
     def _stopFor(self, signalName: str) -> None:
-        if self.reactor.running:
-            log.info("{signal}: stopping", signal=signalName)
-            self.reactor.stop()
+        if self._stopping or not self.reactor.running:
+            return  # Already stopping: Ctrl-C twice is not an error.
+        self._stopping = True
+        log.info("{signal}: stopping", signal=signalName)
+        self.reactor.stop()
 
     def stopService(self) -> Deferred[None]:
         super().stopService()

@@ -57,6 +57,8 @@ class Terminal(LineReceiver):
 
     delimiter = b"\n"
     MAX_LENGTH = MAX_INPUT_LINE
+    _discarding = False
+    _afterTooLong = b""
     outputPaused = False
     outputClosed = False
     inputClosed = False
@@ -77,8 +79,28 @@ class Terminal(LineReceiver):
             line = line[:-1]
         self.onLine(line.decode("utf-8", "replace"))
 
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Lines, except one that is too long: all of it is dropped, up to its
+        line ending, and the lines after it are read as usual.
+        """
+        while data:
+            if self._discarding:
+                end = data.find(b"\n")
+                if end == -1:
+                    return
+                self._discarding, data = False, data[end + 1 :]
+                continue
+            super().dataReceived(data)
+            data, self._afterTooLong = self._afterTooLong, b""
+
     def lineLengthExceeded(self, line: bytes) -> None:
         self.show(f"(a line of over {MAX_INPUT_LINE} bytes was ignored)")
+        end = line.find(b"\n")
+        if end == -1:
+            self._discarding = True  # The rest of it is still to come.
+        else:
+            self._afterTooLong = line[end + 1 :]
 
     def show(self, text: str, end: str = "\n") -> None:
         """Write C{text} (and C{end}) unless stdout is closed or not being read."""
