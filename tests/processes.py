@@ -21,6 +21,7 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.error import ProcessExitedAlready
 from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
 from twisted.python.failure import Failure
+from twisted.trial.unittest import TestCase
 
 reactor: Any = _reactor
 
@@ -238,11 +239,19 @@ class WatchedProcess(ProcessProtocol):
             )
 
 
-def spawn(testCase: Any, label: str, argv: list[str], path: str | None = None) -> WatchedProcess:
+def spawn(
+    testCase: Any,
+    label: str,
+    argv: list[str],
+    path: str | None = None,
+    childFDs: dict[int, int | str] | None = None,
+) -> WatchedProcess:
     """
-    Start C{argv} with pipes for stdin, stdout and stderr; at cleanup, kill
-    it if it still runs and wait (bounded) for it to be gone, so the reactor
-    is left clean.
+    Start C{argv} with pipes for stdin, stdout and stderr (or the
+    C{childFDs} given: a descriptor passed as a number is the child's own,
+    and Twisted neither reads nor writes it); at cleanup, kill it if it
+    still runs and wait (bounded) for it to be gone, so the reactor is left
+    clean.
     """
     process = WatchedProcess(label)
     reactor.spawnProcess(
@@ -251,7 +260,7 @@ def spawn(testCase: Any, label: str, argv: list[str], path: str | None = None) -
         argv,
         env=childEnvironment(),
         path=path,
-        childFDs={0: "w", 1: "r", 2: "r"},
+        childFDs=childFDs or {0: "w", 1: "r", 2: "r"},
     )
 
     def cleanUp() -> Deferred[int] | None:
@@ -370,3 +379,23 @@ async def connectRaw(testCase: Any, port: int) -> RawPeer:
 
     testCase.addCleanup(cleanUp)
     return peer
+
+
+class ProgramTestCase(TestCase):
+    """Assertions about the programs' processes, for end-to-end tests."""
+
+    timeout = 30
+
+    def assertExited(self, process: WatchedProcess, status: int, expected: int) -> None:
+        self.assertEqual(status, expected, process.describe())
+
+    def assertNoTraceback(self, *processes: WatchedProcess) -> None:
+        for process in processes:
+            self.assertNotIn("Traceback", process.out, process.describe())
+            self.assertNotIn("Traceback", process.err, process.describe())
+
+    async def assertAnswered(self, client: WatchedProcess, reply: str) -> None:
+        """The client printed C{Server: REPLY} and nothing else, and exited 0."""
+        self.assertExited(client, await client.ended, 0)
+        self.assertEqual(client.out, f"Server: {reply}\n", client.describe())
+        self.assertEqual(client.err, "", client.describe())

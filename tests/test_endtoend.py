@@ -16,11 +16,11 @@ from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
-from twisted.trial.unittest import TestCase
 
 from tests.processes import (
     TIMEOUT,
     TWISTD,
+    ProgramTestCase,
     WatchedProcess,
     connectRaw,
     reactor,
@@ -68,24 +68,8 @@ def nextAnswers(name: str, waiting: int) -> str:
     return rf'^> Next line answers "{re.escape(name)}" \(({ADDRESS})\) \[{waiting} waiting\]$'
 
 
-class EndToEndTests(TestCase):
+class EndToEndTests(ProgramTestCase):
     """The programs as people run them."""
-
-    timeout = 30
-
-    def assertExited(self, process: WatchedProcess, status: int, expected: int) -> None:
-        self.assertEqual(status, expected, process.describe())
-
-    def assertNoTraceback(self, *processes: WatchedProcess) -> None:
-        for process in processes:
-            self.assertNotIn("Traceback", process.out, process.describe())
-            self.assertNotIn("Traceback", process.err, process.describe())
-
-    async def assertAnswered(self, client: WatchedProcess, reply: str) -> None:
-        """The client printed C{Server: REPLY} and nothing else, and exited 0."""
-        self.assertExited(client, await client.ended, 0)
-        self.assertEqual(client.out, f"Server: {reply}\n", client.describe())
-        self.assertEqual(client.err, "", client.describe())
 
     async def stop(self, server: WatchedProcess) -> int:
         """SIGTERM the server and return its exit status."""

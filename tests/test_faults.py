@@ -24,7 +24,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
-from twisted.trial.unittest import SkipTest, TestCase
+from twisted.trial.unittest import SkipTest
 
 from tests.certs import makeCertificates
 from tests.pipes import Pipe, until
@@ -34,9 +34,9 @@ from tests.processes import (
     PYTHON,
     TIMEOUT,
     TWISTD,
+    ProgramTestCase,
     RawPeer,
     WatchedProcess,
-    childEnvironment,
     connectRaw,
     reactor,
     spawn,
@@ -89,24 +89,8 @@ def spawnWithFds(
     childFDs: dict[int, int | str],
     path: str | None = None,
 ) -> WatchedProcess:
-    """
-    Like L{tests.processes.spawn}, with the child's file descriptors as
-    given: a descriptor passed as a number is the child's own, and Twisted
-    neither reads nor writes it.
-    """
-    process = WatchedProcess(label)
-    reactor.spawnProcess(
-        process, argv[0], argv, env=childEnvironment(), path=path, childFDs=childFDs
-    )
-
-    def cleanUp() -> Deferred[int] | None:
-        if not process.running:
-            return None
-        process.signal("KILL")
-        return process.waitForEnd()
-
-    testCase.addCleanup(cleanUp)
-    return process
+    """L{spawn} with the child's file descriptors as given."""
+    return spawn(testCase, label, argv, path=path, childFDs=childFDs)
 
 
 def startEndpointClient(
@@ -205,24 +189,8 @@ sys.stdin.read()
 """
 
 
-class FaultTests(TestCase):
+class FaultTests(ProgramTestCase):
     """The programs on other transports, under faults, and with other peers."""
-
-    timeout = 30
-
-    def assertExited(self, process: WatchedProcess, status: int, expected: int) -> None:
-        self.assertEqual(status, expected, process.describe())
-
-    def assertNoTraceback(self, *processes: WatchedProcess) -> None:
-        for process in processes:
-            self.assertNotIn("Traceback", process.out, process.describe())
-            self.assertNotIn("Traceback", process.err, process.describe())
-
-    async def assertAnswered(self, client: WatchedProcess, reply: str) -> None:
-        """The client printed C{Server: REPLY} and nothing else, and exited 0."""
-        self.assertExited(client, await client.ended, 0)
-        self.assertEqual(client.out, f"Server: {reply}\n", client.describe())
-        self.assertEqual(client.err, "", client.describe())
 
     async def assertNoAnswer(self, client: WatchedProcess) -> None:
         """The client exited 5 with one line saying the server went away."""
