@@ -82,15 +82,18 @@ def serverArgv(*options: str) -> list[str]:
     return [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *options]
 
 
-def spawnWithFds(
-    testCase: Any,
-    label: str,
-    argv: list[str],
-    childFDs: dict[int, int | str],
-    path: str | None = None,
-) -> WatchedProcess:
-    """L{spawn} with the child's file descriptors as given."""
-    return spawn(testCase, label, argv, path=path, childFDs=childFDs)
+def spawnServerWritingTo(testCase: Any, stdoutFd: int, argv: list[str]) -> WatchedProcess:
+    """
+    The server with stdout the test's own pipe (C{stdoutFd}, its write end):
+    Twisted neither reads nor writes it, so the test decides who reads it.
+    """
+    return spawn(
+        testCase,
+        "server",
+        argv,
+        path=scratchDirectory(testCase),
+        childFDs={0: "w", 1: stdoutFd, 2: "r"},
+    )
 
 
 def startEndpointClient(
@@ -313,13 +316,7 @@ class FaultTests(ProgramTestCase):
         read; read only its greeting, for the port.
         """
         stdout = Pipe(self)
-        server = spawnWithFds(
-            self,
-            "server",
-            serverArgv(),
-            {0: "w", 1: stdout.writeFd, 2: "r"},
-            path=scratchDirectory(self),
-        )
+        server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         # Our write end stays open, to tell when the pipe is full.
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
         port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
@@ -389,13 +386,7 @@ class FaultTests(ProgramTestCase):
         paused) does not stop the server answering, nor stopping.
         """
         stdout = Pipe(self)
-        server = spawnWithFds(
-            self,
-            "server",
-            serverArgv("--name", "Bob"),
-            {0: "w", 1: stdout.writeFd, 2: "r"},
-            path=scratchDirectory(self),
-        )
+        server = spawnServerWritingTo(self, stdout.writeFd, serverArgv("--name", "Bob"))
         await until(lambda: re.search(rb"listening on 127\.0\.0\.1:\d+\n", stdout.drain()))
         port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\n", stdout.received)[0])
         for _ in range(150):  # Some 160 kB of log lines: more than pipe and buffer hold.
@@ -412,13 +403,7 @@ class FaultTests(ProgramTestCase):
         typed-ahead lines and the operator's lines, and exits 0 on SIGTERM.
         """
         stdout = Pipe(self)
-        server = spawnWithFds(
-            self,
-            "server",
-            serverArgv(),
-            {0: "w", 1: stdout.writeFd, 2: "r"},
-            path=scratchDirectory(self),
-        )
+        server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         stdout.closeWriteEnd()
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
         port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
@@ -441,12 +426,10 @@ class FaultTests(ProgramTestCase):
         stdout = Pipe(self)
         stdout.closeReadEnd()
         port = freePort()
-        server = spawnWithFds(
+        server = spawnServerWritingTo(
             self,
-            "server",
+            stdout.writeFd,
             [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port)],
-            {0: "w", 1: stdout.writeFd, 2: "r"},
-            path=scratchDirectory(self),
         )
         stdout.closeWriteEnd()
         server.write(b"Ahead\n")
