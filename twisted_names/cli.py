@@ -22,9 +22,18 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 
 from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
-from twisted_names.display import shown
+from twisted_names.display import hostAndPort, shown
 from twisted_names.errors import INTERRUPTED, ExchangeError, NoAnswer, UsageProblem
-from twisted_names.options import COUNT, PORT, SECONDS, checkEndpoint, checkPort, explainUsageError
+from twisted_names.options import (
+    COUNT,
+    PORT,
+    SECONDS,
+    checkEndpoint,
+    checkNameOption,
+    checkPort,
+    escapeForEndpoint,
+    explainUsageError,
+)
 from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
 
@@ -92,21 +101,13 @@ class ClientOptions(usage.Options):
     def postOptions(self) -> None:
         checkPort(self)
         if self["endpoint"] is None:
-            host = self["host"].replace(":", "\\:")
+            host = escapeForEndpoint(self["host"])
             self["endpoint"] = f"tcp:host={host}:port={self['port']}"
-            self["where"] = (
-                f"[{self['host']}]:{self['port']}"
-                if ":" in self["host"]
-                else f"{self['host']}:{self['port']}"
-            )
+            self["where"] = hostAndPort(self["host"], self["port"])
         else:
             self["where"] = self["endpoint"]
         checkEndpoint(clientFromString, self["endpoint"])
-        if self["name"] is not None:
-            try:
-                self["name"] = checkName(self["name"], self["max-length"])
-            except InvalidName as e:
-                raise usage.UsageError(f"--name: {e}") from None
+        checkNameOption(self)
 
 
 def readName(stdin: TextIO, stdout: TextIO) -> str:

@@ -84,10 +84,15 @@ def describeAddress(address: object) -> str:
     host = getattr(address, "host", None)
     port = getattr(address, "port", None)
     if host is not None and port is not None:
-        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return hostAndPort(host, port)
     name = getattr(address, "name", None)
     if name is not None or type(address).__name__ == "UNIXAddress":
         if isinstance(name, bytes):
             name = name.decode("utf-8", "replace")
         return f"unix:{name}" if name else "unix"
     return str(address)
+
+
+def hostAndPort(host: str, port: int) -> str:
+    """C{host:port}, with an IPv6 address in brackets: C{[::1]:5000}."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -10,6 +10,8 @@ from typing import Any
 
 from twisted.python import usage
 
+from twisted_names.wire import InvalidName, checkName
+
 _TWISTED_PREFIX = "Parameter type enforcement failed: "
 
 
@@ -81,3 +83,17 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
     except Exception as e:
         reason = " ".join(str(e).split()) or type(e).__name__
         raise usage.UsageError(f"bad endpoint {description!r}: {reason}") from None
+
+
+def escapeForEndpoint(value: str) -> str:
+    """A value for an endpoint string: its colons (IPv6 addresses) escaped."""
+    return value.replace(":", "\\:")
+
+
+def checkNameOption(options: usage.Options) -> None:
+    """Check C{--name} like any name to send, and keep it stripped."""
+    if options["name"] is not None:
+        try:
+            options["name"] = checkName(options["name"], options["max-length"])
+        except InvalidName as e:
+            raise usage.UsageError(f"--name: {e}") from None

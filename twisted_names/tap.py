@@ -32,7 +32,9 @@ from twisted_names.options import (
     PORT,
     SECONDS,
     checkEndpoint,
+    checkNameOption,
     checkPort,
+    escapeForEndpoint,
     explainUsageError,
     globalReactor,
 )
@@ -45,7 +47,7 @@ from twisted_names.terminal import (
     closeTerminal,
     usableFd,
 )
-from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
+from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
 
 log = Logger(namespace="names")
 
@@ -151,16 +153,12 @@ class Options(usage.Options):
 
     def postOptions(self) -> None:
         checkPort(self)
-        if self["name"] is not None:
-            try:
-                self["name"] = checkName(self["name"], self["max-length"])
-            except InvalidName as e:
-                raise usage.UsageError(f"--name: {e}") from None
+        checkNameOption(self)
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
 
     def _tcpDescription(self) -> str:
-        interface = self["interface"].replace(":", "\\:")
+        interface = escapeForEndpoint(self["interface"])
         return f"tcp:{self['port']}:interface={interface}:backlog={self['backlog']}"
 
     def parseOptions(self, options: list[str] | None = None) -> None:
