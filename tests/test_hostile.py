@@ -17,7 +17,7 @@ from tests.test_client import connected
 from tests.test_server import Client
 from twisted_names.errors import ExchangeError
 from twisted_names.replies import ReplyQueue
-from twisted_names.server import NameServerFactory, ServerSettings
+from twisted_names.server import NameServerFactory, Phase, ServerSettings
 
 #: A stream: chunks of bytes (biased towards the interesting ones), each
 #: followed by a pause in seconds.
@@ -64,7 +64,7 @@ class HostileServerTests(SynchronousTestCase):
         # Past the name timeout, the documented outcomes are: waiting for a
         # reply (in the queue), or closed; never an answer nobody typed.
         clock.advance(31)
-        if hostile.transport.disconnecting and not hostile.protocol._lost:
+        if hostile.transport.disconnecting and hostile.protocol.phase is not Phase.GONE:
             hostile.finishClosing()  # What the reactor does after loseConnection.
         inQueue = "127.0.0.1:2" in {w.peer for w in queue.waiters()}
         closed = hostile.transport.disconnecting or ending in ("close", "reset")

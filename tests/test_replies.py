@@ -7,6 +7,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.replies import (
+    Departure,
     FixedReply,
     OperatorGone,
     ReplyQueue,
@@ -30,8 +31,8 @@ class RecordingObserver:
     def kept(self, reply: str) -> None:
         self.events.append(("kept", reply))
 
-    def left(self, waiter: Waiter, reason: str) -> None:
-        self.events.append(("left", waiter.name, reason))
+    def left(self, waiter: Waiter, reason: Departure) -> None:
+        self.events.append(("left", waiter.name, reason.value))
 
     def closed(self, dropped: list[Waiter]) -> None:
         self.events.append(("closed", [w.name for w in dropped]))

@@ -283,15 +283,19 @@ class TimeoutTests(ServerTestCase):
         self.assertEqual(len(self.logged("no reply within 300 s")), 1)
 
     def test_timersGoneAfterClose(self) -> None:
-        """A closed client's timeouts do nothing more; a stopped factory keeps no timer."""
+        """A closed client's timeouts do nothing more, and leave no timer behind."""
         factory = self.factory()
         client = Client(factory)
         client.send(b"Ana")
         client.finishClosing()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
         self.clock.advance(60)
         self.assertEqual(self.logged("within"), [])
-        Client(factory, port=2)
-        factory.stopFactory()
+        waiting = Client(factory, port=2)
+        waiting.send(b"Bea\n")
+        self.assertEqual(factory.closeAll(), 1)
+        waiting.finishClosing()
+        self.queue.stopTimeouts()
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
 

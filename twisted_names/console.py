@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twisted_names.display import quoted
-from twisted_names.replies import ReplyQueue, SilentObserver, Waiter
+from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
 
 #: How much of a name the status lines repeat; the first mention shows it whole.
@@ -105,8 +105,8 @@ class OperatorConsole:
             f" ({count} typed ahead)."
         )
 
-    def left(self, waiter: Waiter, reason: str) -> None:
-        if reason == "timed out":
+    def left(self, waiter: Waiter, reason: Departure) -> None:
+        if reason is Departure.TIMED_OUT:
             self.show(f"{who(waiter)} waited too long for a reply and was closed.")
         else:
             self.show(f"{who(waiter)} left before your reply.")

@@ -43,6 +43,8 @@ def _escape(char: str) -> str:
     if not isUnsafe(char):
         return char
     code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # An undecodable byte (surrogateescape).
+        return f"\\x{code - 0xDC00:02x}"
     if code < 0x100:
         return f"\\x{code:02x}"
     if code < 0x10000:
@@ -76,21 +78,37 @@ def shown(text: str) -> str:
     return quoted(text)
 
 
+def visible(text: str) -> str:
+    """
+    C{text} with every unsafe character and backslash escaped, unquoted: for
+    words a peer chose that are shown inside other text, such as the path a
+    UNIX-socket client bound its socket to.
+
+        >>> visible("/tmp/a\\x1b]52;c;bad\\x07")
+        '/tmp/a\\\\x1b]52;c;bad\\\\x07'
+    """
+    if text.isprintable() and "\\" not in text:
+        return text
+    return "".join("\\\\" if c == "\\" else _escape(c) for c in text)
+
+
 def describeAddress(address: object) -> str:
     """
-    A peer's address for people to read: C{127.0.0.1:5000},
-    C{[::1]:5000}, C{unix:/path} (or C{unix} for an unnamed socket).
+    A peer's address for people to read, safe to show anywhere:
+    C{127.0.0.1:5000}, C{[::1]:5000}, C{unix:/path} (or C{unix} for an
+    unnamed socket).  A UNIX-socket client chooses its own path (or abstract
+    name, which starts with a NUL): it is escaped with L{visible}.
     """
     host = getattr(address, "host", None)
     port = getattr(address, "port", None)
     if host is not None and port is not None:
-        return hostAndPort(host, port)
+        return visible(hostAndPort(host, port))
     name = getattr(address, "name", None)
     if name is not None or type(address).__name__ == "UNIXAddress":
         if isinstance(name, bytes):
-            name = name.decode("utf-8", "replace")
-        return f"unix:{name}" if name else "unix"
-    return str(address)
+            name = name.decode("utf-8", "surrogateescape")
+        return f"unix:{visible(name)}" if name else "unix"
+    return visible(str(address))
 
 
 def hostAndPort(host: str, port: int) -> str:

@@ -6,6 +6,11 @@ A message is a line ending in C{\\n} (or C{\\r\\n}).  Peers written like the
 course's scripts send with no terminator at all (C{sock.send(name.encode())}
 then C{recv(1024)}), so bytes that stay unterminated for a short quiet period,
 or that are followed by the peer's close, count as one message too.
+
+A receiver that wants no more messages calls L{MessageReceiver.stopMessages}:
+from then on what the peer sends is dropped as it arrives, unparsed (it is
+L{LineReceiver}'s raw mode), so a peer that keeps sending after it was
+answered costs one call a read, not one a line.
 """
 
 from __future__ import annotations
@@ -33,7 +38,8 @@ class MessageReceiver(LineReceiver):
 
     Subclasses implement L{messageReceived} and L{messageTooLong}, and set
     L{clock} (the reactor, or a L{twisted.internet.task.Clock} in tests),
-    L{maxLength} and L{quietPeriod} before data arrives.
+    L{maxLength} and L{quietPeriod} before data arrives.  They may override
+    L{ignoredDataReceived} to hear of bytes dropped after L{stopMessages}.
 
     @ivar maxLength: the longest message, in bytes, without its line ending.
     @ivar quietPeriod: seconds that unterminated bytes must stay quiet to count
@@ -48,8 +54,6 @@ class MessageReceiver(LineReceiver):
     clock: IReactorTime
     transport: ITCPTransport
     _quietCall: IDelayedCall | None = None
-    _lost = False
-    _overflowed = False
 
     def setLimits(self, maxLength: int, quietPeriod: float) -> None:
         """Set L{maxLength} and L{quietPeriod}; call before data arrives."""
@@ -60,7 +64,7 @@ class MessageReceiver(LineReceiver):
 
     def messageReceived(self, message: Message) -> None:
         """
-        Called with each message, in order.
+        Called with each message, in order, until L{stopMessages}.
 
         May be called from L{connectionLost} (bytes the peer sent just before
         closing), when nothing can be written back any more.
@@ -70,24 +74,46 @@ class MessageReceiver(LineReceiver):
     def messageTooLong(self, size: int) -> None:
         """
         Called once when the peer sends more than L{maxLength} bytes without a
-        line ending; the rest of what it sent, and will send, is discarded.
+        line ending; no message is delivered after it (L{stopMessages} is
+        already in force).
 
         @param size: how many bytes had arrived (at least C{maxLength + 1}).
         """
         raise NotImplementedError
 
+    def ignoredDataReceived(self, data: bytes) -> None:
+        """Called with bytes that arrive after L{stopMessages}; they are dropped."""
+
+    def stopMessages(self) -> None:
+        """
+        Deliver no more messages: what is buffered is dropped, and what
+        arrives later goes to L{ignoredDataReceived}, unparsed.
+        """
+        self._cancelQuiet()
+        self.setRawMode()
+        dropped = self.clearLineBuffer()
+        if dropped:
+            self.ignoredDataReceived(dropped)
+
+    @property
+    def takingMessages(self) -> bool:
+        """Whether messages are still delivered (L{stopMessages} not called)."""
+        return bool(self.line_mode)
+
+    def rawDataReceived(self, data: bytes) -> None:
+        self.ignoredDataReceived(data)
+
     def dataReceived(self, data: bytes) -> Any:
-        if self._overflowed:
+        if not self.line_mode:
+            self.ignoredDataReceived(data)
             return None
         why = super().dataReceived(data)
-        if data.endswith(b"\n") or self._lost or self.transport.disconnecting:  # type: ignore[attr-defined]
-            self._cancelQuiet()
-        elif self.quietPeriod > 0:
-            if self._quietCall is None:
-                self._quietCall = self.clock.callLater(self.quietPeriod, self._quietExpired)
-            else:
-                self._quietCall.reset(self.quietPeriod)
+        self._armQuiet()
         return why
+
+    def resumeProducing(self) -> None:
+        super().resumeProducing()  # Delivers the lines buffered while paused.
+        self._armQuiet()
 
     def lineReceived(self, line: bytes) -> None:
         content, ending = splitEnding(line)
@@ -98,19 +124,45 @@ class MessageReceiver(LineReceiver):
 
     def flushUnterminated(self) -> None:
         """
-        Deliver buffered bytes that have no line ending as one message.
+        Deliver what is buffered: the whole lines in it (there are some only
+        if reading was paused), then the bytes after the last line ending as
+        one message.
 
         Called when the peer went quiet or finished sending.
         """
         self._cancelQuiet()
         pending = self.clearLineBuffer()
-        if pending and not self._overflowed:
-            content = pending[:-1] if pending.endswith(b"\r") else pending
-            self._deliver(content, UNTERMINATED)
+        *lines, rest = pending.split(self.delimiter)
+        for line in lines:
+            if not self.line_mode:
+                return
+            self.lineReceived(line)
+        if rest and self.line_mode:
+            self._deliver(rest[:-1] if rest.endswith(b"\r") else rest, UNTERMINATED)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self._lost = True
         self.flushUnterminated()
+
+    def _armQuiet(self) -> None:
+        """
+        Start (or restart) the quiet period if unterminated bytes wait, and
+        lines are being read; else stop it.
+        """
+        buffered = self._buffer
+        if (
+            self.quietPeriod <= 0
+            or not self.line_mode
+            or self.paused
+            or not buffered
+            or self.delimiter in buffered
+            or self.transport is None
+            or self.transport.disconnecting  # type: ignore[attr-defined]
+        ):
+            self._cancelQuiet()
+        elif self._quietCall is None:
+            self._quietCall = self.clock.callLater(self.quietPeriod, self._quietExpired)
+        else:
+            self._quietCall.reset(self.quietPeriod)
 
     def _deliver(self, content: bytes, ending: bytes) -> None:
         if len(content) > self.maxLength:
@@ -120,9 +172,7 @@ class MessageReceiver(LineReceiver):
 
     def _overflow(self, size: int) -> None:
         """Too long: say so once, and take nothing more from this peer."""
-        self._overflowed = True
-        self._cancelQuiet()
-        self.clearLineBuffer()
+        self.stopMessages()
         self.messageTooLong(size)
 
     def _quietExpired(self) -> None:

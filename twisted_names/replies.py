@@ -12,12 +12,11 @@ with L{twisted.internet.task.Clock} alone.
 from __future__ import annotations
 
 from collections import deque
+from enum import Enum
 from typing import Protocol
 
 from twisted.internet.defer import Deferred, fail, succeed
-from twisted.internet.interfaces import IReactorTime
-
-from twisted_names.timeouts import SameTimeouts, Timeout
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 
 class NoReply(Exception):
@@ -66,37 +65,34 @@ class FixedReply:
         return succeed(self.reply)
 
 
-class Waiter(Timeout):
-    """
-    A client waiting for the operator's reply, and its own reply timeout
-    (L{Timeout.cancel} stops that).
-    """
+class Departure(Enum):
+    """Why a client stopped waiting before its reply (see L{ReplyObserver.left})."""
 
-    # Slots, one object for the client and its timeout, bound methods rather
-    # than closures: ten thousand may wait.
-    __slots__ = ("deferred", "done", "name", "peer", "queue", "since")
+    #: It disconnected (or its server protocol gave up on it).
+    LEFT = "left"
+    #: It waited the whole reply timeout.
+    TIMED_OUT = "timed out"
 
-    #: Fires with the reply; set by the queue when the client starts waiting.
-    deferred: Deferred[str]
+
+class Waiter:
+    """A client waiting for the operator's reply."""
+
+    __slots__ = ("deferred", "done", "name", "peer", "queue", "since", "timer")
 
     def __init__(self, queue: ReplyQueue, name: str, peer: str, since: float) -> None:
-        super().__init__()
         self.queue = queue
         self.name = name
         self.peer = peer
         self.since = since
         self.done = False
+        #: Its reply timeout, if the queue has one.
+        self.timer: IDelayedCall | None = None
+        #: Fires with the reply; cancelling it withdraws the client.
+        self.deferred: Deferred[str] = Deferred(self.withdraw)
 
-    def __call__(self, deferred: Deferred[str]) -> None:
-        """
-        The canceller of L{deferred}: the client left.  (The waiter itself,
-        not a bound method, so that a waiting client costs one object less.)
-        """
+    def withdraw(self, deferred: Deferred[str]) -> None:
+        """The canceller of L{deferred}: the client left."""
         self.queue._withdraw(self)
-
-    def expired(self) -> None:
-        """The client waited as long as it may."""
-        self.queue._expire(self)
 
 
 class ReplyObserver(Protocol):
@@ -114,11 +110,8 @@ class ReplyObserver(Protocol):
     def kept(self, reply: str) -> None:
         """A line was typed while nobody waited: it will answer the next client."""
 
-    def left(self, waiter: Waiter, reason: str) -> None:
-        """
-        A client stopped waiting before its reply: C{reason} is C{"left"}
-        (it disconnected) or C{"timed out"}.
-        """
+    def left(self, waiter: Waiter, reason: Departure) -> None:
+        """A client stopped waiting before its reply, for C{reason}."""
 
     def closed(self, dropped: list[Waiter]) -> None:
         """The operator's input closed; C{dropped} were waiting and get no reply."""
@@ -133,7 +126,7 @@ class SilentObserver:
     def waiting(self, waiter: Waiter) -> None: ...
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None: ...
     def kept(self, reply: str) -> None: ...
-    def left(self, waiter: Waiter, reason: str) -> None: ...
+    def left(self, waiter: Waiter, reason: Departure) -> None: ...
     def closed(self, dropped: list[Waiter]) -> None: ...
     def refused(self, waiter: Waiter) -> None: ...
 
@@ -146,7 +139,7 @@ class ReplyQueue:
     Each reply goes to the client at the head of the queue.  A client that
     leaves is dropped from the queue at once, so its turn never swallows a
     reply meant for the next one.  Every client waits at most C{timeout}
-    seconds (on one timer for all: see L{twisted_names.timeouts}).
+    seconds.
 
     @ivar typedAhead: lines typed while nobody waited, oldest first.
     @ivar closed: whether the operator's input is closed.
@@ -155,9 +148,10 @@ class ReplyQueue:
 
     def __init__(self, clock: IReactorTime, timeout: float | None = None) -> None:
         self._clock = clock
-        self._timeouts = SameTimeouts(clock, timeout)
+        self.timeout = timeout or None
         # Clients who left stay here, marked done, until they reach the head
-        # (or a compaction): removal from the middle of a deque is O(n).
+        # (or a compaction): removal from the middle of a deque is O(n), and
+        # ten thousand may wait.
         self._waiting: deque[Waiter] = deque()
         self._count = 0
         self.typedAhead: deque[str] = deque()
@@ -197,10 +191,10 @@ class ReplyQueue:
             waiter.done = True
             self.observer.refused(waiter)
             return fail(OperatorGone())
-        waiter.deferred = Deferred(waiter)
         self._waiting.append(waiter)
         self._count += 1
-        self._timeouts.track(waiter)
+        if self.timeout is not None:
+            waiter.timer = self._clock.callLater(self.timeout, self._expire, waiter)
         self.observer.waiting(waiter)
         return waiter.deferred
 
@@ -208,6 +202,10 @@ class ReplyQueue:
         """
         The operator typed C{reply}: it goes to the head of the queue, or, if
         nobody waits, to the next client to arrive.
+
+        The observer hears of it before the client's Deferred fires: what the
+        reply sets off (a chat client's next line joining the queue) is told
+        after it.
         """
         head = self.head
         if head is None:
@@ -215,8 +213,8 @@ class ReplyQueue:
             self.observer.kept(reply)
             return
         self._remove(head)
-        head.deferred.callback(reply)
         self.observer.answered(head, reply, typedAhead=False)
+        head.deferred.callback(reply)
 
     def close(self) -> None:
         """
@@ -228,38 +226,45 @@ class ReplyQueue:
             return
         self.closed = True
         dropped = self.waiters()
-        self._waiting.clear()
-        self._count = 0
         for waiter in dropped:
-            waiter.done = True
-            waiter.cancel()  # Its reply timeout.
+            self._remove(waiter)
+        self._waiting.clear()
         self.observer.closed(dropped)
         for waiter in dropped:
             waiter.deferred.errback(OperatorGone())
 
     def stopTimeouts(self) -> None:
         """Keep no timer any more (the server is stopping)."""
-        self._timeouts.stop()
+        self.timeout = None
+        for waiter in self.waiters():
+            _cancelTimer(waiter)
 
     def _withdraw(self, waiter: Waiter) -> None:
         """The client's Deferred was cancelled: it left."""
         if waiter.done:
             return
         self._remove(waiter)
-        self.observer.left(waiter, "left")
+        self.observer.left(waiter, Departure.LEFT)
 
     def _remove(self, waiter: Waiter) -> None:
         waiter.done = True
-        waiter.cancel()  # Its reply timeout.
+        _cancelTimer(waiter)
         self._count -= 1
         if len(self._waiting) > 2 * self._count + 64:
             self._waiting = deque(w for w in self._waiting if not w.done)
 
     def _expire(self, waiter: Waiter) -> None:
         """The client waited C{timeout} seconds: it gets no reply."""
-        if waiter.done:
+        waiter.timer = None
+        timeout = self.timeout
+        if waiter.done or timeout is None:
             return
         self._remove(waiter)
-        self.observer.left(waiter, "timed out")
-        assert self._timeouts.seconds is not None
-        waiter.deferred.errback(ReplyTimedOut(self._timeouts.seconds))
+        self.observer.left(waiter, Departure.TIMED_OUT)
+        waiter.deferred.errback(ReplyTimedOut(timeout))
+
+
+def _cancelTimer(waiter: Waiter) -> None:
+    timer, waiter.timer = waiter.timer, None
+    if timer is not None and timer.active():
+        timer.cancel()

@@ -9,23 +9,28 @@ L{twisted_names.console} through the reply queue.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
     IAddress,
+    IDelayedCall,
     IHalfCloseableProtocol,
+    IPushProducer,
     IReactorTime,
 )
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
-from twisted.logger import Logger
+from twisted.logger import Logger, LogLevel
+from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.replies import NoReply, ReplySource
-from twisted_names.timeouts import NO_TIMEOUT, SameTimeouts, Timeout
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -58,12 +63,16 @@ CHAT_BACKLOG = 16
 @dataclass(frozen=True)
 class ServerSettings:
     """
-    Limits and modes of a server, with the documented defaults.
+    Limits and modes of a server.  The field defaults are the documented
+    defaults, and the options of C{twistd names-server} take theirs from here.
 
     @ivar maxLength: longest name in bytes (without its line ending).
     @ivar quietPeriod: seconds before unterminated bytes count as a name.
     @ivar nameTimeout: seconds a client has to send its name (in chat mode:
-        each next line); 0 for none.
+        each next line, and to take its replies once they fill the send
+        buffer); 0 for none.
+    @ivar replyTimeout: seconds a client waits for the operator's reply; 0
+        for none.
     @ivar chat: keep the connection for turn after turn.
     @ivar maxClients: connections open at once; more are refused.
     @ivar maxPerAddress: connections open at once from one IP address; 0 for
@@ -73,162 +82,222 @@ class ServerSettings:
     maxLength: int = DEFAULT_MAX_LENGTH
     quietPeriod: float = DEFAULT_QUIET_PERIOD
     nameTimeout: float = 30.0
+    replyTimeout: float = 300.0
     chat: bool = False
     maxClients: int = 1000
     maxPerAddress: int = 0
 
 
-@implementer(IHalfCloseableProtocol)
-class NameServerProtocol(MessageReceiver):
+class Phase(Enum):
+    """Where a client's connection is (see L{NameServerProtocol})."""
+
+    #: Waiting for the name (in chat mode: the next line); the name timeout runs.
+    READING = "reading"
+    #: The reply source has the name.  One-shot: anything more is dropped
+    #: unread.  Chat: further lines wait in the backlog.
+    ASKING = "asking"
+    #: Chat: the client said it is done (an empty line) while replies were
+    #: owed; they are sent, then the connection closes.
+    ENDING = "ending"
+    #: We are closing it: nothing more is read, asked or logged.
+    CLOSED = "closed"
+    #: The connection is gone.
+    GONE = "gone"
+
+
+class Why:
+    """Why a connection is closed, as the log says it after the peer's address."""
+
+    EMPTY_LINE = "sent an empty line"
+    ENDED = "ended the conversation"
+    NO_NAME = "closed without a name"
+    NAME_TIMEOUT = "sent no name within {timeout:g} s"
+    NEXT_LINE_TIMEOUT = "sent no next line within {timeout:g} s"
+    NOT_READING = "took none of its replies within {timeout:g} s"
+    TOO_LONG = "sent a line longer than {limit} bytes ({size} bytes)"
+    BACKLOG = "sent more than {limit} lines ahead of the replies"
+    NO_REPLY = "gets no reply ({why})"
+    REPLY_FAILED = "gets no reply: the reply source failed"
+
+
+@implementer(IHalfCloseableProtocol, IPushProducer)
+class NameServerProtocol(MessageReceiver, TimeoutMixin):
     """
     One client: read its name, ask the reply source, send the reply, close
     (or, in chat mode, wait for the next line).
+
+    Every way a connection ends goes through L{_close}, once.  In chat mode
+    the protocol is its transport's producer: while the client does not take
+    its replies, its lines are not read (L{LineReceiver.pauseProducing}).
     """
 
     factory: NameServerFactory
-    peer = "?"
     #: The IP address this connection counts against (--max-per-address).
     hostForLimit: str | None = None
-    _asking: Deferred[str] | None = None
-    _timeout: Timeout
-    _name: str
-    _ending: bytes
-    _started: float
-    _finishing = False
-    _ignoredExtra = False
 
     def __init__(self, factory: NameServerFactory) -> None:
         settings = factory.settings
         self.factory = factory
         self.clock = factory.clock
         self.setLimits(settings.maxLength, settings.quietPeriod)
-        # Lines a chat client sent ahead (at most CHAT_BACKLOG); a list only
-        # once there are some: ten thousand clients may wait.
-        self._pending: list[Message] | tuple[()] = ()
-        self._exchanges = 0
-        # Every attribute a connection will set, set here once and in this
-        # order: instances whose attributes all appear at creation share one
-        # key table (PEP 412) instead of each growing a dict of its own, which
-        # cost some 800 bytes per waiting client.
-        self.hostForLimit = None
-        self.connected = 0
-        self.transport = None  # type: ignore[assignment]
         self.peer = "?"
-        self._timeout = NO_TIMEOUT
-        self._busyReceiving = False
-        self._buffer = b""
+        self.phase = Phase.READING
+        self._exchanges = 0
+        self._asking: Deferred[str] | None = None
+        # What the pending question was, to answer it the same way and log it.
         self._name, self._ending, self._started = "", b"", 0.0
-        self._asking = None
-        self._quietCall = None
-        self._lost = self._overflowed = self._finishing = self._ignoredExtra = False
+        #: Chat only: lines sent ahead of the replies (at most CHAT_BACKLOG).
+        self._backlog: deque[Message] | None = deque() if settings.chat else None
+        #: Warnings already logged for this connection: each at most once.
+        self._warned: set[str] | None = None
+
+    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
+        """L{TimeoutMixin}'s timer, on the factory's clock."""
+        return self.clock.callLater(period, func)
 
     def connectionMade(self) -> None:
         self.peer = describeAddress(self.transport.getPeer())
-        self._timeout = self.factory.nameTimeouts.start(self.timeoutConnection)
+        if self._backlog is not None:
+            self.transport.registerProducer(self, True)  # type: ignore[attr-defined]
+        self.setTimeout(self.factory.settings.nameTimeout or None)
 
     def messageReceived(self, message: Message) -> None:
         if message.replaced:
-            log.warn(
-                "{peer} sent invalid UTF-8; undecodable bytes shown as U+FFFD",
-                peer=self.peer,
-            )
-        if self._lost:
+            self._warnOnce("utf8", "{peer} sent invalid UTF-8; undecodable bytes shown as U+FFFD")
+        phase = self.phase
+        if phase is Phase.GONE:
             log.info(
-                "{peer} sent {name!r} and closed the connection", peer=self.peer, name=message.text
-            )
-            return
-        if self._finishing:
-            return  # Said "I am done" (an empty line): nothing more is read.
-        if not message.text.strip():
-            self._finish("sent an empty line" if not self._exchanges else None)
-            return
-        if self._asking is not None or (self._exchanges and not self.factory.settings.chat):
-            self._queueOrIgnore(message)
-            return
-        self._ask(message)
-
-    def _queueOrIgnore(self, message: Message) -> None:
-        if not self.factory.settings.chat:
-            if not self._ignoredExtra:
-                self._ignoredExtra = True
-                log.info("{peer} sent more after its name; ignored", peer=self.peer)
-            return
-        if len(self._pending) >= CHAT_BACKLOG:
-            log.warn(
-                "{peer} sent more than {limit} lines ahead of the replies; closing",
+                "{peer} sent {name!r} and closed the connection",
                 peer=self.peer,
-                limit=CHAT_BACKLOG,
+                name=message.text,
             )
-            self.transport.loseConnection()
-            return
-        self._pending = [*self._pending, message]
+            self.stopMessages()  # One line, whatever else was buffered.
+        elif not message.text.strip():
+            self._emptyLine()
+        elif phase is Phase.READING:
+            self._ask(message)
+        elif self._backlog is not None and phase is Phase.ASKING:
+            if len(self._backlog) >= CHAT_BACKLOG:
+                self._close(Why.BACKLOG, level=LogLevel.warn, limit=CHAT_BACKLOG)
+            else:
+                self._backlog.append(message)
+
+    def ignoredDataReceived(self, data: bytes) -> None:
+        if self.phase is Phase.ASKING:
+            self._warnOnce("extra", "{peer} sent more after its name; ignored", LogLevel.info)
+
+    def _emptyLine(self) -> None:
+        """The client said it is done."""
+        if self.phase is Phase.READING:
+            self._close(Why.ENDED if self._exchanges else Why.EMPTY_LINE)
+        else:  # Chat, replies owed: send them, then close.
+            self.phase = Phase.ENDING
+            self.stopMessages()
 
     def _ask(self, message: Message) -> None:
-        self._timeout.cancel()
-        self._timeout = NO_TIMEOUT  # Let the cancelled one go.
-        # Kept on the protocol, not in a Message or as callback arguments:
-        # fewer objects for each of thousands of waiting clients.
+        if self.phase is Phase.READING:
+            self.phase = Phase.ASKING
+            self.setTimeout(None)
+        if self._backlog is None:
+            self.stopMessages()  # One-shot: the name is all we read.
         self._name, self._ending = message.text, message.ending
         self._started = self.clock.seconds()
         asking = self._asking = self.factory.replies.ask(message.text, self.peer)
         asking.addBoth(self._answered)
 
     def _answered(self, result: str | Failure) -> None:
-        if isinstance(result, Failure):
-            self._noReply(result)
-        else:
+        self._asking = None
+        if self.phase in (Phase.CLOSED, Phase.GONE):
+            return  # We withdrew the question (CancelledError), or closed.
+        if not isinstance(result, Failure):
             self._reply(result)
+        elif result.check(NoReply):
+            self._close(Why.NO_REPLY, why=str(result.value))
+        else:
+            log.failure("{peer}: the reply source failed", result, peer=self.peer)
+            self._close(Why.REPLY_FAILED, level=LogLevel.error)
 
     def _reply(self, reply: str) -> None:
-        self._asking = None
         self._exchanges += 1
         self.transport.write(encodeLine(reply, self._ending))
         logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
-        if not self.factory.settings.chat:
-            self._finish(None)
-        elif self._pending:  # Owed, even after an empty line ended the chat.
-            first, *self._pending = self._pending
-            self._ask(first)
-        elif self._finishing:
-            self._finish(None)
+        if self._backlog is None:
+            self._close(None)
+        elif self._backlog:  # Owed, even after an empty line ended the chat.
+            self._ask(self._backlog.popleft())
+        elif self.phase is Phase.ENDING:
+            self._close(None)
         else:
-            self._timeout = self.factory.nameTimeouts.start(self.timeoutConnection)
+            self.phase = Phase.READING
+            self.setTimeout(self.factory.settings.nameTimeout or None)
 
-    def _noReply(self, failure: Failure) -> None:
-        self._asking = None
-        if failure.check(CancelledError):
-            return  # We cancelled it: the client left.
-        failure.trap(NoReply)
-        log.info("{peer} gets no reply ({why}); closing", peer=self.peer, why=str(failure.value))
-        self.transport.loseConnection()
-
-    def _finish(self, why: str | None) -> None:
-        """Close once nothing is owed to the client any more."""
-        self._finishing = True
-        if self._asking is not None or self._pending:
+    def _close(
+        self,
+        reason: str | None,
+        *,
+        abort: bool = False,
+        level: LogLevel = LogLevel.info,
+        **fields: object,
+    ) -> None:
+        """
+        The one way a connection is closed by us: read nothing more, leave the
+        reply queue, stop the timeout, log C{reason} (a L{Why}) with
+        C{fields}, close.
+        """
+        if self.phase in (Phase.CLOSED, Phase.GONE):
             return
-        if why is not None:
-            log.info("{peer} {why}; closing", peer=self.peer, why=why)
-        self.transport.loseConnection()
+        self.phase = Phase.CLOSED
+        self.stopMessages()
+        self.setTimeout(None)
+        self._stopWaiting()
+        if reason is not None:
+            log.emit(level, "{peer} " + reason + "; closing", peer=self.peer, **fields)
+        if abort:
+            self.transport.abortConnection()
+        else:
+            self.transport.loseConnection()
+
+    def _warnOnce(self, kind: str, text: str, level: LogLevel = LogLevel.warn) -> None:
+        """Log C{text} unless this kind of warning was logged for this connection."""
+        if self._warned is None:
+            self._warned = set()
+        elif kind in self._warned:
+            return
+        self._warned.add(kind)
+        log.emit(level, text, peer=self.peer)
 
     def messageTooLong(self, size: int) -> None:
-        log.warn(
-            "{peer} sent a line longer than {limit} bytes ({size} bytes); closing",
-            peer=self.peer,
-            limit=self.maxLength,
-            size=size,
+        self._close(Why.TOO_LONG, level=LogLevel.warn, limit=self.maxLength, size=size)
+
+    def pauseProducing(self) -> None:
+        """
+        Chat: the client's replies fill the send buffer: read nothing more
+        from it until it takes them, and give it the name timeout to do so.
+        """
+        super().pauseProducing()
+        if self.phase not in (Phase.CLOSED, Phase.GONE):
+            self.setTimeout(self.factory.settings.nameTimeout or None)
+
+    def resumeProducing(self) -> None:
+        if self.phase in (Phase.CLOSED, Phase.GONE):
+            return
+        self.setTimeout(
+            self.factory.settings.nameTimeout or None if self.phase is Phase.READING else None
         )
-        self.transport.loseConnection()
+        super().resumeProducing()
+
+    def stopProducing(self) -> None:
+        """The transport is going away: L{connectionLost} follows."""
+        self.paused = True
 
     def timeoutConnection(self) -> None:
-        """The client sent no name (chat: no next line) in time."""
-        log.info(
-            "{peer} sent no {what} within {timeout:g} s; closing",
-            peer=self.peer,
-            what="next line" if self._exchanges else "name",
-            timeout=self.factory.settings.nameTimeout,
-        )
-        self.transport.abortConnection()
+        """The client sent no name (chat: no next line, or took no reply) in time."""
+        timeout = self.factory.settings.nameTimeout
+        if self.paused:
+            why = Why.NOT_READING
+        else:
+            why = Why.NEXT_LINE_TIMEOUT if self._exchanges else Why.NAME_TIMEOUT
+        self._close(why, abort=True, timeout=timeout)
 
     def readConnectionLost(self) -> None:
         """
@@ -242,24 +311,29 @@ class NameServerProtocol(MessageReceiver):
         meant for the next one.
         """
         self.flushUnterminated()
-        if self._asking is None and not self._exchanges and not self._lost:
-            log.info("{peer} closed without a name; closing", peer=self.peer)
-        self._stopWaiting()
-        self.transport.loseConnection()
+        if self.phase is Phase.READING:
+            self._close(Why.ENDED if self._exchanges else Why.NO_NAME)
+        else:
+            self._close(None)  # Gone while waiting: the operator is told.
+
+    def writeConnectionLost(self) -> None:
+        self._close(None)
 
     def _stopWaiting(self) -> None:
         """Leave the reply queue and forget lines sent ahead."""
-        self._pending = ()
+        if self._backlog:
+            self._backlog.clear()
         asking, self._asking = self._asking, None
         if asking is not None:
             asking.cancel()
 
-    def writeConnectionLost(self) -> None:
-        self.transport.loseConnection()
-
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        super().connectionLost(reason)
-        self._timeout.cancel()
+        wasClosed = self.phase is Phase.CLOSED
+        self.phase = Phase.GONE
+        if wasClosed:
+            self.stopMessages()
+        super().connectionLost(reason)  # What was buffered: logged, not asked.
+        self.setTimeout(None)
         self._stopWaiting()
         self.factory.clientLeft(self)
 
@@ -291,8 +365,6 @@ class NameServerFactory(ServerFactory):
         self.replies = replies
         self.clock = clock
         self.settings = settings or ServerSettings()
-        #: Each client's time to send its name (chat: its next line).
-        self.nameTimeouts = SameTimeouts(clock, self.settings.nameTimeout)
         self.clients: set[NameServerProtocol] = set()
         self._perAddress: dict[str, int] = {}
         self._refused = 0
@@ -344,9 +416,8 @@ class NameServerFactory(ServerFactory):
                 del self._perAddress[host]
 
     def stopFactory(self) -> None:
-        """No more listening: no more name timeouts to keep."""
+        """No more listening: say how many were refused, if any were."""
         self._reportRefused()
-        self.nameTimeouts.stop()
 
     def closeAll(self) -> int:
         """Close every client's connection (at shutdown); return how many."""
