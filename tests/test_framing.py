@@ -126,3 +126,54 @@ class ChunkingProperties(SynchronousTestCase):
             if isinstance(outcome, Message):
                 self.assertLessEqual(outcome.size, 8)
                 self.assertNotIn("\n", outcome.text)
+
+
+class StopAndCloseTests(SynchronousTestCase):
+    def test_linesBufferedAtCloseAreLines(self) -> None:
+        """
+        Lines still buffered when the connection closes (reading was paused)
+        come out as the lines they are, not as one unterminated message
+        holding line endings.
+        """
+        r = Recorder(maxLength=10)
+        r.pauseProducing()
+        r.dataReceived(b"Ana\nsecond line\nthird\nrest")
+        self.assertEqual(r.outcomes, [])
+        r.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            r.outcomes,
+            [Message("Ana", LF, 3), "too long"],
+        )
+
+    def test_stopMessagesDropsTheRest(self) -> None:
+        """After stopMessages, nothing is parsed or delivered, at close neither."""
+        ignored: list[bytes] = []
+
+        class Stopper(Recorder):
+            def messageReceived(self, message: Message) -> None:
+                super().messageReceived(message)
+                self.stopMessages()
+
+            def ignoredDataReceived(self, data: bytes) -> None:
+                ignored.append(data)
+
+        r = Stopper()
+        r.dataReceived(b"Ana\nmore\nmore")
+        r.dataReceived(b"x\n" * 1000)
+        r.fakeClock.advance(1)
+        r.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(r.outcomes, [Message("Ana", LF, 3)])
+        self.assertEqual(b"".join(ignored), b"more\nmore" + b"x\n" * 1000)
+        self.assertEqual(r.fakeClock.getDelayedCalls(), [])
+
+    def test_noQuietFlushWhilePaused(self) -> None:
+        """Paused, buffered bytes wait: the quiet period does not deliver them."""
+        r = Recorder()
+        r.pauseProducing()
+        r.dataReceived(b"Ana\nBea")
+        r.fakeClock.advance(1)
+        self.assertEqual(r.outcomes, [])
+        r.resumeProducing()
+        self.assertEqual(r.outcomes, [Message("Ana", LF, 3)])
+        r.fakeClock.advance(0.25)
+        self.assertEqual(r.outcomes, [Message("Ana", LF, 3), Message("Bea", UNTERMINATED, 3)])

@@ -234,3 +234,43 @@ class ReplyQueueTests(SynchronousTestCase):
         self.assertEqual(len(queue), 1)
         queue.answer("x")
         self.assertEqual(self.successResultOf(head), "x")
+
+
+class ReplyTimerTests(SynchronousTestCase):
+    def test_oneTimerForAllWaiters(self) -> None:
+        """However many wait, one timer runs: the head's."""
+        queue, clock, _ = makeQueue(timeout=10)
+        for i in range(100):
+            queue.ask(f"c{i}", "p")
+            clock.advance(0.01)
+        self.assertEqual(len(clock.getDelayedCalls()), 1)
+
+    def test_answeredHeadMovesTheDeadline(self) -> None:
+        """The timer set for an answered head expires the new head at its own time."""
+        queue, clock, observer = makeQueue(timeout=10)
+        queue.ask("Ana", "p")
+        clock.advance(4)
+        bea = queue.ask("Bea", "p")
+        queue.answer("x")
+        clock.advance(6)  # Ana's deadline: Bea has waited 6 s only.
+        self.assertNoResult(bea)
+        clock.advance(4)
+        self.failureResultOf(bea, ReplyTimedOut)
+        self.assertIn(("left", "Bea", "timed out"), observer.events)
+        self.assertEqual(clock.getDelayedCalls(), [])
+
+
+class AnswerOrderTests(SynchronousTestCase):
+    def test_observerHearsTheAnswerBeforeWhatItSetsOff(self) -> None:
+        """
+        The observer is told of an answer before the client's Deferred
+        fires, so what the reply sets off (a chat client's next line) is told
+        after it.
+        """
+        queue, _, observer = makeQueue()
+        ana = queue.ask("Ana", "p")
+        ana.addCallback(lambda _: queue.ask("Ana again", "p"))
+        queue.answer("Bob")
+        self.assertEqual(
+            observer.events[1:], [("answered", "Ana", "Bob", False), ("waiting", "Ana again")]
+        )

@@ -432,3 +432,154 @@ class ChatTests(ServerTestCase):
         self.queue.answer("2")
         self.assertEqual(client.received, b"12")
         self.assertFalse(client.closed)
+
+
+class EscapedAddressTests(ServerTestCase):
+    def test_unixPeerPathEscapedEverywhere(self) -> None:
+        """
+        A UNIX-socket client chooses its own path (or abstract name): it is
+        escaped before it reaches the console (the queue's C{peer}) or a log
+        line, so it can neither send escape sequences nor forge a line.
+        """
+        from twisted.internet.address import UNIXAddress
+
+        hostile = b'\x00x\x1b]52;c;ZXZpbA==\x07\x1b[2J\r\n> Next line answers "Eve"'
+        factory = self.factory(maxLength=8)
+        protocol = factory.buildProtocol(UNIXAddress(hostile))
+        assert isinstance(protocol, NameServerProtocol)
+        transport = StringTransport(peerAddress=UNIXAddress(hostile))
+        protocol.makeConnection(transport)
+        protocol.dataReceived(b"Ana\n")
+        head = self.queue.head
+        assert head is not None
+        self.assertEqual(
+            head.peer,
+            'unix:\\x00x\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\r\\n> Next line answers \\"Eve\\"',
+        )
+        protocol.dataReceived(b"\n")  # Ignored: one-shot mode.
+        protocol.readConnectionLost()
+        from twisted.logger import formatEvent
+
+        for event in self.events:
+            text = formatEvent(event)
+            self.assertTrue(text.isprintable(), text)
+
+
+class CloseTests(ServerTestCase):
+    """Every way a connection ends: the queue is left at once, one log line."""
+
+    def assertOneClosingLine(self) -> None:
+        from twisted.logger import formatEvent
+
+        closing = [formatEvent(e) for e in self.events if "closing" in formatEvent(e)]
+        self.assertEqual(len(closing), 1, closing)
+
+    def test_backlogOverflowLeavesTheQueueAtOnce(self) -> None:
+        factory = self.factory(chat=True)
+        client = Client(factory)
+        client.send(b"".join(b"%d\n" % i for i in range(18)))
+        self.assertTrue(client.closed)
+        self.assertIsNone(self.queue.head)  # Before the connection is even gone.
+        self.assertOneClosingLine()
+
+    def test_tooLongWhileAskingLeavesTheQueueAtOnce(self) -> None:
+        client = Client(self.factory(chat=True, maxLength=8))
+        client.send(b"Ana\n" + b"x" * 20 + b"\n")
+        self.assertTrue(client.closed)
+        self.assertIsNone(self.queue.head)
+        self.assertOneClosingLine()
+
+    def test_notReadingChatClientTimesOut(self) -> None:
+        """
+        A chat client whose replies fill the send buffer is not read from,
+        and is closed if it takes none of them within the name timeout.
+        """
+        client = Client(self.factory(chat=True, nameTimeout=30))
+        client.send(b"one\ntwo\n")
+        client.protocol.pauseProducing()  # What the transport does when its buffer is full.
+        self.assertEqual(client.transport.producerState, "paused")
+        self.queue.answer("1")
+        self.assertIsNotNone(self.queue.head)  # "two" was read before the pause.
+        self.clock.advance(30)
+        self.assertTrue(client.transport.disconnecting)
+        self.assertIsNone(self.queue.head)
+        self.assertEqual(len(self.logged("took none of its replies within 30 s")), 1)
+        self.assertOneClosingLine()
+
+    def test_resumedChatClientIsReadAgain(self) -> None:
+        client = Client(self.factory(chat=True, nameTimeout=30))
+        client.protocol.pauseProducing()
+        client.send(b"one\n")
+        self.assertIsNone(self.queue.head)  # Not read while paused.
+        client.protocol.resumeProducing()
+        self.assertEqual(client.transport.producerState, "producing")
+        self.assertIsNotNone(self.queue.head)
+        self.clock.advance(100)
+        self.assertFalse(client.closed)
+
+    def test_failingReplySourceClosesWithoutUnhandledError(self) -> None:
+        """A reply source failing with anything but NoReply: logged, client closed."""
+        from twisted.internet.defer import fail
+
+        class Broken:
+            def ask(self, name: str, peer: str) -> object:
+                return fail(RuntimeError("boom"))
+
+        factory = NameServerFactory(Broken(), self.clock, ServerSettings())  # type: ignore[arg-type]
+        client = Client(factory)
+        client.send(b"Ana\n")
+        self.assertTrue(client.closed)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+        self.assertEqual(len(self.logged("the reply source failed; closing")), 1)
+
+    def test_emptyLineThenFinIsOneLine(self) -> None:
+        client = Client(self.factory())
+        client.send(b"\n")
+        client.protocol.readConnectionLost()
+        client.finishClosing()
+        self.assertEqual(len(self.logged("sent an empty line")), 1)
+        self.assertOneClosingLine()
+
+    def test_linesAfterNameAtCloseAreNotOneBogusMessage(self) -> None:
+        """
+        Lines after the name, still buffered when the connection closes, are
+        the extra data they are: no "too long" warning, no made-up message.
+        """
+        factory = NameServerFactory(FixedReply("Bob"), self.clock, ServerSettings(maxLength=10))
+        client = Client(factory)
+        client.send(b"Ana\nsecond line\nthird\n")
+        client.finishClosing()
+        self.assertEqual(client.received, b"Bob\n")
+        self.assertEqual(self.logged("longer than"), [])
+        self.assertEqual(self.logged("and closed the connection"), [])
+
+    def test_extraLinesCostNoParsing(self) -> None:
+        """
+        After the name (one-shot), more bytes are dropped as they arrive,
+        unparsed, logged once; leaving is still noticed at once.
+        """
+        parsed: list[bytes] = []
+        factory = self.factory()
+        client = Client(factory)
+        original = client.protocol.lineReceived
+
+        def counting(line: bytes) -> None:
+            parsed.append(line)
+            original(line)
+
+        client.protocol.lineReceived = counting  # type: ignore[method-assign]
+        client.send(b"Ana\n" + b"x\n" * 50_000)
+        client.send(b"\xff\n" * 50_000)
+        self.assertEqual(parsed, [b"Ana"])
+        self.assertEqual(len(self.logged("sent more after its name")), 1)
+        self.assertEqual(self.logged("invalid UTF-8"), [])
+        client.protocol.readConnectionLost()
+        self.assertIsNone(self.queue.head)
+
+    def test_invalidUtf8WarnedOncePerConnection(self) -> None:
+        client = Client(self.factory(chat=True))
+        for _ in range(5):
+            client.send(b"\xff\n")
+            self.queue.answer("ok")
+        self.assertEqual(client.received, b"ok\n" * 5)
+        self.assertEqual(len(self.logged("invalid UTF-8")), 1)

@@ -63,9 +63,7 @@ def quoted(text: str) -> str:
         >>> quoted("\\x1b[2J")
         '"\\\\x1b[2J"'
     """
-    if text.isprintable() and "\\" not in text and '"' not in text:
-        return f'"{text}"'
-    return '"' + "".join(_escape(c) for c in text) + '"'
+    return f'"{visible(text)}"'
 
 
 def shown(text: str) -> str:
@@ -80,16 +78,17 @@ def shown(text: str) -> str:
 
 def visible(text: str) -> str:
     """
-    C{text} with every unsafe character and backslash escaped, unquoted: for
+    C{text} with every unsafe character, backslash and double quote escaped,
+    unquoted (names are shown in quotes beside it): for
     words a peer chose that are shown inside other text, such as the path a
     UNIX-socket client bound its socket to.
 
         >>> visible("/tmp/a\\x1b]52;c;bad\\x07")
         '/tmp/a\\\\x1b]52;c;bad\\\\x07'
     """
-    if text.isprintable() and "\\" not in text:
+    if text.isprintable() and "\\" not in text and '"' not in text:
         return text
-    return "".join("\\\\" if c == "\\" else _escape(c) for c in text)
+    return "".join(_escape(c) for c in text)
 
 
 def describeAddress(address: object) -> str:
