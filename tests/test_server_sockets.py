@@ -6,6 +6,7 @@ own path).  Time is a L{Clock}: nothing here waits on the wall clock.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -153,3 +154,66 @@ class HostileUnixPathTests(ProgramTestCase):
             forged = [line for line in text.splitlines() if line.startswith(b"> Next line")]
             self.assertTrue(all(b"Mallory" in line for line in forged), (stream, forged))
         self.assertIn(b"\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\r\\n> Next line", server.out.encode())
+
+
+class TlsHalfCloseTests(TestCase):
+    """What docs/protocol.md says of a half-close over TLS, checked."""
+
+    async def halfCloseAfter(self, data: bytes) -> bytes:
+        """
+        Send C{data} over TLS to a C{--name Bob} server, then C{close_notify}
+        (Python's C{unwrap}): return what came back before the close.
+        """
+        import ssl
+
+        from twisted.internet.endpoints import serverFromString
+        from twisted.internet.threads import deferToThread
+
+        from tests.certs import makeCertificates
+
+        paths = makeCertificates(self.mktemp())
+        factory = ClosingFactory(FixedReply("Bob"), reactor, ServerSettings())
+        port = await serverFromString(
+            reactor,
+            f"ssl:0:interface=127.0.0.1:privateKey={paths['server-key']}"
+            f":certKey={paths['server']}",
+        ).listen(factory)
+        self.addCleanup(port.stopListening)
+
+        def client() -> bytes:
+            context = ssl.create_default_context(cafile=paths["ca"])
+            with socket.create_connection(("127.0.0.1", port.getHost().port), TIMEOUT) as raw:
+                tls = context.wrap_socket(raw, server_hostname="localhost")
+                tls.sendall(data)
+                received = b""
+                if data.endswith(b"\n"):
+                    received = tls.recv(100)
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    tls.unwrap()  # close_notify: TLS's half-close.
+                return received
+
+        received: bytes = await withTimeout(deferToThread(client), TIMEOUT, "the TLS client")
+        await withTimeout(factory.gone, TIMEOUT, "the server to close")
+        return received
+
+    async def test_completeLineAnswered(self) -> None:
+        self.assertEqual(await self.halfCloseAfter(b"Ana\n"), b"Bob\n")
+
+    async def test_unterminatedThenCloseNotifyIsAFullClose(self) -> None:
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        self.assertEqual(await self.halfCloseAfter(b"Ana"), b"")
+        texts = [formatEvent(e) for e in events]
+        self.assertTrue(any("'Ana' and closed the connection" in t for t in texts), texts)
+
+
+class ClosingFactory(NameServerFactory):
+    """Fires L{gone} once its first client's connection is gone."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.gone: Deferred[None] = Deferred()
+
+    def clientLeft(self, protocol: NameServerProtocol) -> None:
+        super().clientLeft(protocol)
+        if not self.gone.called:
+            self.gone.callback(None)
