@@ -328,11 +328,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             asking.cancel()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        wasClosed = self.phase is Phase.CLOSED
         self.phase = Phase.GONE
-        if wasClosed:
-            self.stopMessages()
-        super().connectionLost(reason)  # What was buffered: logged, not asked.
+        # What the client sent just before leaving is logged, not asked (if
+        # we closed first, L{_close} dropped it already).
+        super().connectionLost(reason)
         self.setTimeout(None)
         self._stopWaiting()
         self.factory.clientLeft(self)
