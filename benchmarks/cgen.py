@@ -39,9 +39,9 @@ BUILD_TIMEOUT = 120.0
 #: Said wherever a run used the Python generator: the console, the JSON,
 #: the generated section of docs/performance.md.
 FALLBACK_WARNING = (
-    "the Python load generator (loadgen.py) was used, not the C one: it saturates its core"
-    " before the servers do, so exchanges/s and latency are limited by the generator"
-    " and the ratios flatter the slower server"
+    "the Python load generator (loadgen.py) was used, not the C one: it needs about a core"
+    " against bare Twisted at 50 clients, so exchanges/s and latency may be limited by the"
+    " generator and the ratios flatter the slower server"
 )
 
 
