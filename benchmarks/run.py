@@ -45,7 +45,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -150,6 +152,13 @@ def reload(path: Path) -> tuple[dict[str, Any], Plan]:
     return results, plan
 
 
+def twistd_path(text: str) -> str:
+    """C{--twistd}: a path (made absolute), or a command looked up on PATH."""
+    if os.sep in text:
+        return os.path.abspath(text)
+    return shutil.which(text) or text
+
+
 def server_keys(text: str) -> list[str]:
     """C{--servers}: a comma-separated subset of names,twisted,asyncio, in that order."""
     asked = {part.strip() for part in text.split(",") if part.strip()}
@@ -190,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--twistd",
+        type=twistd_path,
         default=TWISTD,
         help="the twistd whose names-server is measured (default: the one beside this Python)",
     )
