@@ -417,7 +417,6 @@ int main(int argc, char **argv) {
             }
         }
     }
-    if (running) window_end = cpu_now(); /* Not reached: the loop runs past the deadline. */
     uint64_t unfinished = 0;
     for (int i = 0; i < c; i++) {
         if (slots[i].state != EMPTY) {
