@@ -1,19 +1,25 @@
 """
-A closed-loop load generator for one-line exchange servers.
+A closed-loop load generator for one-line exchange servers, in Python: the
+fallback for machines with no C compiler.  The benchmark uses C{loadgen.c}
+(built by C{cgen.py}) when it can: this one runs at ~98% of its core
+against the bare Twisted baseline, so figures taken with it are limited by
+the generator, and the benchmark says so loudly when it has to use it.
 
 Each of C connection slots does, over and over for a fixed time: connect,
 send C{b"bench\\n"}, read the reply until the server closes, check it, close.
 Latency is measured from the start of connect to the server's close.
+Throughput counts the exchanges that ended inside the measured window;
+latencies are those of the exchanges that started inside it.  The output
+has the same keys as C{loadgen.c}'s.
 
 Why it is written this way: the servers under test are single-threaded
 Python, and on a 2-core machine the load generator gets the other core.  If
 the generator spent more CPU per exchange than the server, it would measure
 itself.  So it is raw non-blocking sockets on C{select.epoll}, no asyncio and
 no per-exchange objects beyond a short list, and it reports its own CPU time
-so a run where it was the bottleneck can be seen as such (its CPU close to
-100% of a core).  C{--workers N} splits the slots over N processes when one
-process is not enough (on 2 cores that usually takes CPU from the server
-instead; measure before using it).
+during the measured window (C{loadgen_core_use}, near 1.0 when it was the
+bottleneck).  C{--workers N} splits the slots over N processes (on 2 cores
+that takes CPU from the server instead).
 
 Linux only (epoll, and the harness reads /proc anyway).
 
@@ -52,9 +58,6 @@ DRAIN_SECONDS = 5.0
 #: so that no SYN is dropped (a dropped SYN costs a 1 s retransmission).
 HOLD_BATCH = 256
 
-EPOLLIN = select.EPOLLIN
-EPOLLOUT = select.EPOLLOUT
-
 
 def raise_nofile_limit() -> int:
     """
@@ -63,6 +66,8 @@ def raise_nofile_limit() -> int:
     Why: 500 slots or 10,000 held clients need more descriptors than the
     usual soft limit of 1024.  Returns the new soft limit.
     """
+    if sys.platform == "win32":  # epoll and /proc (a check mypy --platform win32 follows)
+        raise NotImplementedError("Linux only")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -77,15 +82,18 @@ class WorkerResult:
     #: Exchanges that completed at any time (the server did the work for all
     #: of them, which is what CPU per exchange divides by).
     completed: int = 0
-    #: Exchanges that completed inside the measured window.
+    #: Exchanges that ended inside the measured window.
     completed_in_window: int = 0
     #: Exchanges still in flight when the drain time ran out.
     unfinished: int = 0
     errors: dict[str, int] = field(default_factory=dict)
     #: Latencies in seconds of exchanges started inside the measured window.
     latencies: array[float] = field(default_factory=lambda: array("d"))
+    #: CPU seconds over the whole run, and inside the measured window.
     cpu_user: float = 0.0
     cpu_sys: float = 0.0
+    window_user: float = 0.0
+    window_sys: float = 0.0
 
     def error(self, kind: str) -> None:
         """Count one failed exchange of this kind."""
@@ -116,6 +124,9 @@ def run_worker(
     own per event) because its cost is what makes the generator a bottleneck
     or not.
     """
+    if sys.platform == "win32":
+        raise NotImplementedError("Linux only")
+    EPOLLIN, EPOLLOUT = select.EPOLLIN, select.EPOLLOUT
     result = WorkerResult()
     perf = time.monotonic
     addr = (HOST, port)
@@ -160,13 +171,18 @@ def run_worker(
     if start_at > now:
         time.sleep(start_at - now)
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
+    window0 = ru0 if warmup == 0 else None
+    window1 = None
     for _ in range(concurrency):
         start()
     hard_stop = deadline + drain
     running = True
     while conns or running:
         now = perf()
+        if window0 is None and now >= record_from:
+            window0 = resource.getrusage(resource.RUSAGE_SELF)
         if running and now >= deadline:
+            window1 = resource.getrusage(resource.RUSAGE_SELF)
             running = False
         if not running and now >= hard_stop:
             break
@@ -224,12 +240,11 @@ def run_worker(
                 result.error(failed)
             else:
                 completed += 1
+                if record_from <= end <= deadline:
+                    in_window += 1
                 t0 = conn[1]
-                if t0 >= record_from:
-                    if end <= deadline:
-                        in_window += 1
-                    if t0 < deadline:
-                        latencies.append(end - t0)
+                if record_from <= t0 < deadline:
+                    latencies.append(end - t0)
             if running:
                 start()
     result.unfinished = len(conns)
@@ -237,10 +252,14 @@ def run_worker(
         conn[0].close()
     poller.close()
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    window0 = window0 or ru0
+    window1 = window1 or ru1
     result.completed = completed
     result.completed_in_window = in_window
     result.cpu_user = ru1.ru_utime - ru0.ru_utime
     result.cpu_sys = ru1.ru_stime - ru0.ru_stime
+    result.window_user = window1.ru_utime - window0.ru_utime
+    result.window_sys = window1.ru_stime - window0.ru_stime
     return result
 
 
@@ -280,8 +299,10 @@ def merge(
     in_window = sum(r.completed_in_window for r in results)
     cpu_user = sum(r.cpu_user for r in results)
     cpu_sys = sum(r.cpu_sys for r in results)
-    wall = warmup + duration
+    window_user = sum(r.window_user for r in results)
+    window_sys = sum(r.window_sys for r in results)
     return {
+        "generator": "python",
         "concurrency": concurrency,
         "workers": workers,
         "duration_s": duration,
@@ -300,9 +321,10 @@ def merge(
             "samples": len(latencies),
         },
         "loadgen_cpu_s": {"user": cpu_user, "sys": cpu_sys},
-        # Share of one core per worker: near 1.0 means the generator itself
-        # may have been the limit.
-        "loadgen_cpu_per_worker": (cpu_user + cpu_sys) / wall / max(1, workers),
+        "loadgen_window_cpu_s": {"user": window_user, "sys": window_sys},
+        # Share of one core per worker while measuring: near 1.0 means the
+        # generator itself may have been the limit.
+        "loadgen_core_use": (window_user + window_sys) / duration / max(1, workers),
     }
 
 
@@ -310,6 +332,8 @@ def run(
     port: int, concurrency: int, duration: float, warmup: float = 0.0, workers: int = 1
 ) -> dict[str, Any]:
     """Run the load (in this process, or in C{workers} child processes)."""
+    if sys.platform == "win32":
+        raise NotImplementedError("Linux only")
     raise_nofile_limit()
     workers = max(1, min(workers, concurrency))
     if workers == 1:
@@ -356,6 +380,8 @@ def hold_clients(
     sent, which is the order a FIFO server should answer them.  Raises
     C{TimeoutError} if not all are connected within C{timeout} seconds.
     """
+    if sys.platform == "win32":
+        raise NotImplementedError("Linux only")
     raise_nofile_limit()
     give_up = time.monotonic() + timeout
     poller = select.epoll()
@@ -374,7 +400,7 @@ def hold_clients(
                     sock.close()
                     raise OSError(err, f"connect: {errno.errorcode.get(err, err)}")
                 connecting[sock.fileno()] = sock
-                poller.register(sock.fileno(), EPOLLOUT)
+                poller.register(sock.fileno(), select.EPOLLOUT)
                 opened += 1
             for fd, _events in poller.poll(0.1):
                 sock = connecting.pop(fd)

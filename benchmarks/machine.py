@@ -11,6 +11,7 @@ import os
 import platform
 import resource
 import subprocess
+import sys
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ def machine_cpu() -> tuple[float, float]:
     interrupt columns count: loopback TCP work done in softirqs shows there in
     /proc/stat, yet is also charged to the process it ran in.
     """
+    if sys.platform == "win32":  # epoll and /proc (a check mypy --platform win32 follows)
+        raise NotImplementedError("Linux only")
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = (fields + [0] * 8)[:8]
     ticks = os.sysconf("SC_CLK_TCK")
@@ -37,6 +40,8 @@ def machine_cpu() -> tuple[float, float]:
 
 def describe_machine() -> dict[str, Any]:
     """What the figures were measured on, since they mean nothing without it."""
+    if sys.platform == "win32":
+        raise NotImplementedError("Linux only")
     cpu = platform.processor() or "unknown CPU"
     with suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -58,6 +59,8 @@ def answer_head(server: Server, held: Sequence[socket.socket]) -> dict[str, Any]
     gets it; which client got it shows whether the queue is first come,
     first answered.
     """
+    if sys.platform == "win32":  # epoll and /proc (a check mypy --platform win32 follows)
+        raise NotImplementedError("Linux only")
     poller = select.epoll(len(held) + 1)
     index_of = {sock.fileno(): i for i, sock in enumerate(held)}
     try:
@@ -168,19 +171,13 @@ def run_memory(
     """names-server without --name, then the bare Twisted server with --hold."""
     memory: dict[str, Any] = {}
     cases: list[tuple[str, Callable[[int], list[str]], bool]] = [
+        (
+            "names",
+            lambda port: names_server_argv(support, port, None, workdir / "memory-names.log"),
+            True,
+        ),
         ("twisted", lambda port: twisted_argv(port, hold=True), False),
     ]
-    if support.available:
-        cases.insert(
-            0,
-            (
-                "names",
-                lambda port: names_server_argv(
-                    port, support.options, None, workdir / "memory-names.log"
-                ),
-                True,
-            ),
-        )
     for key, make_argv, answer in cases:
         port = free_port()
         try:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from report import DASH
-from suite import LABELS, SERVERS, log
+from suite import DASH, LABELS, SERVERS, log
 
 
 def plot(results: dict[str, Any], path: Path) -> bool:
@@ -22,7 +21,7 @@ def plot(results: dict[str, Any], path: Path) -> bool:
         import matplotlib.pyplot as plt
         from matplotlib.ticker import NullLocator
     except ImportError:
-        log("matplotlib is not installed: no plot (pip install -e '.[bench]')")
+        log("matplotlib is not installed (the .[bench] extra): no plot")
         return False
     fig, (rate_ax, p99_ax) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     concurrency = results["plan"]["concurrency"]

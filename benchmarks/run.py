@@ -11,13 +11,17 @@ The targets are ratios to those two because absolute figures depend on the
 machine, while ratios measured in the same run on the same machine do not
 much.
 
-What it does, in order:
+First, C{twistd --help} must list names-server (else exit 2 at once, saying
+how to install the plugin), and the C load generator is built (C{cgen.py};
+without a C compiler the Python one is used, with a loud warning).  Then,
+in order:
 
-1. Throughput and latency: for each server and each number of clients in
-   flight, a fresh server on a free port, loaded by C{loadgen.py} for a fixed
-   time; the server's CPU time (/proc/PID/stat) before and after gives its
-   CPU per exchange.  Runs are interleaved across servers so slow drift of
-   the machine hits all of them alike.
+1. Throughput and latency: rounds in which every server, one after the
+   other (A B A B ...), is started fresh on a free port and loaded by the
+   load generator for a fixed time; the server's CPU time (/proc/PID/stat)
+   before and after gives its CPU per exchange, and the ratios between
+   servers are taken round by round.  The generator measures its own CPU:
+   a figure taken while it was above 90% of its core is flagged.
 2. Memory: names-server without C{--name} (so nobody is answered) holding
    many idle clients that each sent a name, against the bare Twisted server
    with C{--hold}; then a late client must still be accepted, and one line on
@@ -41,6 +45,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +55,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import cgen
 import loadgen
 from figures import load_ratios
 from load import run_load
@@ -58,87 +66,108 @@ from report import print_summary, render_markdown, write_docs
 from server_commands import (
     BENCH_NAME,
     NAMES_ENDPOINT,
-    NamesServerSupport,
+    TWISTD,
     asyncio_argv,
     names_server_argv,
     probe_names_server,
     twisted_argv,
 )
 from startup import run_startup
-from suite import FULL_PLAN, HERE, QUICK_PLAN, ROOT, Plan, log
+from suite import FULL_PLAN, HERE, QUICK_PLAN, ROOT, SERVERS, BenchmarkError, Plan, log
 from targets import evaluate
 
+#: Version of the raw results' layout, checked by C{--from-json}.
+RESULTS_FORMAT = 2
 
-def measure_all(plan: Plan) -> tuple[dict[str, Any], NamesServerSupport]:
-    """Run every benchmark of the plan; returns the raw results."""
+
+def measure_all(plan: Plan, keys: list[str], generator_choice: str, twistd: str) -> dict[str, Any]:
+    """
+    Run every benchmark of the plan on the servers C{keys}; returns the raw
+    results.  Raises L{BenchmarkError} before measuring anything if
+    names-server is not installed or the generator asked for cannot be had.
+    """
     loadgen.raise_nofile_limit()
     failures: list[str] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="names-bench-") as scratch:
         workdir = Path(scratch)
-        support = probe_names_server(workdir)
-        if not support.available:
-            failures.append(f"names-server unavailable: {support.reason}")
-            log(f"names-server unavailable ({support.reason}); measuring the baselines only")
-        elif support.dropped:
+        support = probe_names_server(workdir, twistd)
+        if support.dropped:
             log(f"names-server lacks {', '.join(support.dropped)}; running without them")
+        generator = cgen.choose(generator_choice, plan.workers)
+        log(f"load generator: {generator.kind} ({shlex.join(generator.command)})")
 
-        servers: dict[str, Callable[[int, Path], list[str]]] = {}
-        if support.available:
-            servers["names"] = lambda port, logfile: names_server_argv(
-                port, support.options, BENCH_NAME, logfile
-            )
-        servers["twisted"] = lambda port, logfile: twisted_argv(port)
-        servers["asyncio"] = lambda port, logfile: asyncio_argv(port)
-
+        every: dict[str, Callable[[int, Path], list[str]]] = {
+            "names": lambda port, logfile: names_server_argv(support, port, BENCH_NAME, logfile),
+            "twisted": lambda port, logfile: twisted_argv(port),
+            "asyncio": lambda port, logfile: asyncio_argv(port),
+        }
+        servers = {key: every[key] for key in keys}
         log(
-            f"load: {len(servers)} servers x c={list(plan.concurrency)} x {plan.runs} run(s)"
+            f"load: {plan.runs} round(s) x c={list(plan.concurrency)} x {len(servers)} servers"
             f" x {plan.warmup + plan.duration:g} s"
         )
-        load = run_load(plan, servers, workdir, failures)
+        load = run_load(plan, servers, generator, workdir, failures)
         log(f"memory: {plan.memory_clients} waiting clients")
         memory = run_memory(plan, support, workdir, failures)
         log("start-up")
         startup = run_startup(plan, support, workdir, failures)
 
     results: dict[str, Any] = {
+        "format": RESULTS_FORMAT,
         "meta": describe_machine(),
         "plan": {**plan.__dict__, "concurrency": list(plan.concurrency)},
+        "servers": keys,
+        "generator": generator.describe(),
         "config": {
-            "names_server_available": support.available,
-            "names_server_unavailable_reason": support.reason,
+            "twistd": support.twistd,
             "names_server_options": support.options,
             "names_server_options_dropped": support.dropped,
             "names_endpoint": NAMES_ENDPOINT,
             "names_server_example_argv": names_server_argv(
-                0, support.options, BENCH_NAME, Path("LOGFILE")
+                support, 0, BENCH_NAME, Path("LOGFILE")
             ),
         },
         "load": load,
-        "ratios": load_ratios(load, plan),
         "memory": memory,
         "startup": startup,
         "failures": failures,
         "elapsed_s": time.monotonic() - started,
     }
-    return results, support
+    return results
 
 
-def reload(path: Path) -> tuple[dict[str, Any], Plan, NamesServerSupport]:
+def reload(path: Path) -> tuple[dict[str, Any], Plan]:
     """
     Raw results of an earlier run, for C{--from-json}: re-render the docs
     after editing their wording without measuring again.
     """
     results: dict[str, Any] = json.loads(path.read_text())
+    if results.get("format") != RESULTS_FORMAT:
+        raise BenchmarkError(
+            f"{path} was written by an older benchmark (format {results.get('format', 1)},"
+            f" not {RESULTS_FORMAT}): measure again"
+        )
     plan = Plan(**{**results["plan"], "concurrency": tuple(results["plan"]["concurrency"])})
-    config = results["config"]
-    support = NamesServerSupport(
-        config["names_server_available"],
-        config["names_server_options"],
-        config["names_server_options_dropped"],
-        config.get("names_server_unavailable_reason", ""),
-    )
-    return results, plan, support
+    return results, plan
+
+
+def twistd_path(text: str) -> str:
+    """C{--twistd}: a path (made absolute), or a command looked up on PATH."""
+    if os.sep in text:
+        return os.path.abspath(text)
+    return shutil.which(text) or text
+
+
+def server_keys(text: str) -> list[str]:
+    """C{--servers}: a comma-separated subset of names,twisted,asyncio, in that order."""
+    asked = {part.strip() for part in text.split(",") if part.strip()}
+    unknown = asked - set(SERVERS)
+    if unknown or "names" not in asked:
+        raise argparse.ArgumentTypeError(
+            f"a comma-separated list of {', '.join(SERVERS)} that holds names"
+        )
+    return [key for key in SERVERS if key in asked]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -147,12 +176,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="1 s, 1 run, c=1 and 50, fewer held clients: a smoke test",
+        help="1 s, 1 round, c=1 and 50, fewer held clients: a smoke test",
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 if a target fails")
-    parser.add_argument("--runs", type=int, help="runs per cell")
+    parser.add_argument("--runs", type=int, help="rounds (each server once at each concurrency)")
     parser.add_argument("--duration", type=float, help="seconds of load per run")
-    parser.add_argument("--workers", type=int, help="load generator processes")
+    parser.add_argument(
+        "--workers", type=int, help="processes of the Python load generator (the C one has one)"
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "c", "python"),
+        default="auto",
+        help="load generator: auto (C if a compiler is found, else Python, with a warning),"
+        " c (exit 2 if it cannot be built), python (to compare)",
+    )
+    parser.add_argument(
+        "--servers",
+        type=server_keys,
+        default=list(SERVERS),
+        help="servers to load, comma-separated (default: names,twisted,asyncio)",
+    )
+    parser.add_argument(
+        "--twistd",
+        type=twistd_path,
+        default=TWISTD,
+        help="the twistd whose names-server is measured (default: the one beside this Python)",
+    )
     parser.add_argument("--memory-clients", type=int, help="idle clients to hold")
     parser.add_argument(
         "--json",
@@ -174,7 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.from_json is not None:
-        results, plan, support = reload(args.from_json)
+        try:
+            results, plan = reload(args.from_json)
+        except (OSError, ValueError, KeyError, BenchmarkError) as e:
+            sys.stderr.write(f"run.py: cannot re-render from {args.from_json}: {e}\n")
+            return 2
         json_path = None
     else:
         plan = QUICK_PLAN if args.quick else FULL_PLAN
@@ -200,13 +254,21 @@ def main(argv: list[str] | None = None) -> int:
         json_path = args.json or HERE / "results" / (
             "latest-quick.json" if plan.quick else "latest.json"
         )
-        results, support = measure_all(plan)
+        try:
+            results = measure_all(plan, args.servers, args.generator, args.twistd)
+        except BenchmarkError as e:
+            sys.stderr.write(f"run.py: {e}\n")
+            return 2
     docs_dir = args.docs_dir or (None if plan.quick else ROOT / "docs")
 
+    # From the raw runs every time, so that --from-json follows figures.py.
+    results["ratios"] = load_ratios(results["load"], plan)
     results.pop("plot", None)
     if docs_dir is not None and plot(results, docs_dir / "performance.png"):
         results["plot"] = "performance.png"
-    targets = evaluate(plan, results["load"], results["memory"], results["startup"], support)
+    targets = evaluate(
+        plan, results["servers"], results["ratios"], results["memory"], results["startup"]
+    )
     results["targets"] = [t.__dict__ for t in targets]
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"wrote {json_path}; took {results['elapsed_s']:.0f} s")
     if docs_dir is not None:
         doc = write_docs(docs_dir, render_markdown(results, targets))
-        log(f"wrote {doc} and {docs_dir / 'performance.png'}")
+        log(f"wrote {doc}" + (f" and {docs_dir / 'performance.png'}" if "plot" in results else ""))
     print_summary(results, targets, sys.stdout)
     failures: list[str] = results["failures"]
     if failures:

@@ -1,7 +1,10 @@
 """
 The command line each server is started with.  What names-server is
 started with (endpoint, timeouts, C{--max-clients}) is set here, in one
-place; its C{--help} is asked first which of those options it has.
+place.  Before anything is measured, C{twistd --help} must list
+names-server (an editable install made without
+C{--config-settings editable_mode=strict} does not expose the plugin), and
+C{twistd names-server --help} says which of those options it has.
 """
 
 from __future__ import annotations
@@ -12,10 +15,17 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from suite import HERE, PYTHON
+from suite import HERE, PYTHON, BenchmarkError
 
-#: twistd of the same environment as this Python.
+#: twistd of the same environment as this Python (C{run.py --twistd} overrides).
 TWISTD = str(Path(sys.executable).with_name("twistd"))
+#: How to install the project so that twistd sees the plugin.
+INSTALL_HINT = (
+    "install the project into this environment so that twistd sees the plugin:"
+    " pip install '.[bench]', or for development"
+    " pip install --config-settings editable_mode=strict -e '.[bench]'"
+    " (a plain pip install -e does not expose twistd plugins)"
+)
 
 #: With --endpoint, names-server takes the listen queue from the endpoint
 #: string (its --backlog applies to --port only), so backlog=1024 goes here
@@ -37,19 +47,22 @@ BENCH_NAME = "bench"
 
 @dataclass
 class NamesServerSupport:
-    """Whether names-server is installed, and which of our options it has."""
+    """Which of our options the installed names-server has, and its twistd."""
 
-    available: bool
     options: dict[str, str]
     dropped: list[str]
-    reason: str = ""
+    twistd: str = TWISTD
 
 
-def probe_names_server(workdir: Path) -> NamesServerSupport:
-    """Ask C{twistd names-server --help} what it supports."""
+def lists_names_server(help_text: str) -> bool:
+    """Whether C{twistd --help}'s list of commands holds names-server."""
+    return re.search(r"^\s+names-server(\s|$)", help_text, re.MULTILINE) is not None
+
+
+def _twistd(twistd: str, args: list[str], workdir: Path) -> subprocess.CompletedProcess[str]:
     try:
-        done = subprocess.run(
-            [TWISTD, "names-server", "--help"],
+        return subprocess.run(
+            [twistd, *args],
             capture_output=True,
             text=True,
             timeout=60,
@@ -57,16 +70,29 @@ def probe_names_server(workdir: Path) -> NamesServerSupport:
             stdin=subprocess.DEVNULL,
         )
     except (OSError, subprocess.TimeoutExpired) as e:
-        return NamesServerSupport(False, {}, list(NAMES_SERVER_OPTIONS), f"twistd: {e}")
-    text = done.stdout + done.stderr
-    if done.returncode != 0 or "names-server" not in text:
-        last = text.strip().splitlines()[-1:] or ["no output"]
-        return NamesServerSupport(
-            False,
-            {},
-            list(NAMES_SERVER_OPTIONS),
-            f"twistd names-server --help exited {done.returncode}: {last[0]}",
+        raise BenchmarkError(f"cannot run {twistd} {' '.join(args)}: {e}; {INSTALL_HINT}") from e
+
+
+def probe_names_server(workdir: Path, twistd: str = TWISTD) -> NamesServerSupport:
+    """
+    Check that C{twistd --help} lists names-server, then ask
+    C{twistd names-server --help} which of our options it has.
+
+    Raises L{BenchmarkError} with a message saying how to install the
+    plugin when twistd does not list it: a benchmark without names-server
+    would measure nothing it is meant to.
+    """
+    listing = _twistd(twistd, ["--help"], workdir)
+    if listing.returncode != 0 or not lists_names_server(listing.stdout):
+        raise BenchmarkError(
+            f"'{twistd} --help' does not list names-server"
+            f" (exit {listing.returncode}); {INSTALL_HINT}"
         )
+    done = _twistd(twistd, ["names-server", "--help"], workdir)
+    text = done.stdout + done.stderr
+    if done.returncode != 0:
+        last = text.strip().splitlines()[-1:] or ["no output"]
+        raise BenchmarkError(f"'{twistd} names-server --help' exited {done.returncode}: {last[0]}")
     options: dict[str, str] = {}
     dropped: list[str] = []
     for option, value in NAMES_SERVER_OPTIONS.items():
@@ -74,21 +100,21 @@ def probe_names_server(workdir: Path) -> NamesServerSupport:
             options[option] = value
         else:
             dropped.append(option)
-    return NamesServerSupport(True, options, dropped)
+    return NamesServerSupport(options, dropped, twistd)
 
 
 def names_server_argv(
-    port: int, options: dict[str, str], name: str | None, logfile: Path | None
+    support: NamesServerSupport, port: int, name: str | None, logfile: Path | None
 ) -> list[str]:
     """twistd -n names-server, logging to a file, on loopback."""
-    argv = [TWISTD, "-n", "--pidfile="]
+    argv = [support.twistd, "-n", "--pidfile="]
     if logfile is not None:
         argv.append(f"--logfile={logfile}")
     argv.append("names-server")
     if name is not None:
         argv += ["--name", name]
     argv += ["--endpoint", NAMES_ENDPOINT.format(port=port)]
-    for option, value in options.items():
+    for option, value in support.options.items():
         argv += [option, value]
     return argv
 

@@ -12,6 +12,7 @@ import resource
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -40,6 +41,8 @@ def free_port() -> int:
 
 def _raise_nofile() -> None:
     """preexec_fn: servers holding 10,000 clients need more than 1024 fds."""
+    if sys.platform == "win32":  # epoll and /proc (a check mypy --platform win32 follows)
+        raise NotImplementedError("Linux only")
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -116,6 +119,8 @@ class Server:
 
     def cpu(self) -> tuple[float, float]:
         """(user, system) CPU seconds so far, from /proc/PID/stat."""
+        if sys.platform == "win32":
+            raise NotImplementedError("Linux only")
         stat = self._proc_file("stat")
         # Fields after the command name, which may itself hold spaces.
         fields = stat[stat.rfind(")") + 2 :].split()

@@ -15,7 +15,6 @@ from typing import Any
 from figures import spread
 from server_commands import (
     BENCH_NAME,
-    TWISTD,
     NamesServerSupport,
     names_server_argv,
     twisted_argv,
@@ -63,7 +62,7 @@ def run_startup(
     def names_start() -> float:
         port = free_port()
         argv = [
-            TWISTD,
+            support.twistd,
             "-n",
             "--pidfile=",
             "names-server",
@@ -81,10 +80,11 @@ def run_startup(
     def import_floor() -> float:
         return time_command([PYTHON, "-c", "import twisted.internet.reactor"], workdir)
 
-    cases: list[tuple[str, Callable[[], float]]] = [("import_floor", import_floor)]
-    if support.available:
-        cases.append(("names_server", names_start))
-    cases.append(("twisted_baseline", twisted_start))
+    cases: list[tuple[str, Callable[[], float]]] = [
+        ("import_floor", import_floor),
+        ("names_server", names_start),
+        ("twisted_baseline", twisted_start),
+    ]
     for key, measure in cases:
         try:
             startup[key] = repeat(measure, plan.startup_repeats)
@@ -94,17 +94,16 @@ def run_startup(
             continue
         log(f"start-up {key}: median {startup[key]['median']:.0f} ms")
 
-    if support.available:
-        port = free_port()
-        argv = names_server_argv(port, support.options, BENCH_NAME, workdir / "client.log")
-        client = [PYTHON, "-m", "twisted_names.client", "--name", "x", "--port", str(port)]
-        try:
-            with running(argv, port, workdir, "startup-client-server"):
-                startup["client_run"] = repeat(
-                    lambda: time_command(client, workdir), plan.startup_repeats
-                )
-            log(f"start-up client_run: median {startup['client_run']['median']:.0f} ms")
-        except (BenchmarkError, OSError) as e:
-            failures.append(f"start-up client run: {e}")
-            log(f"FAILED start-up client run: {e}")
+    port = free_port()
+    argv = names_server_argv(support, port, BENCH_NAME, workdir / "client.log")
+    client = [PYTHON, "-m", "twisted_names.client", "--name", "x", "--port", str(port)]
+    try:
+        with running(argv, port, workdir, "startup-client-server"):
+            startup["client_run"] = repeat(
+                lambda: time_command(client, workdir), plan.startup_repeats
+            )
+        log(f"start-up client_run: median {startup['client_run']['median']:.0f} ms")
+    except (BenchmarkError, OSError) as e:
+        failures.append(f"start-up client run: {e}")
+        log(f"FAILED start-up client run: {e}")
     return startup
