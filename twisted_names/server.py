@@ -247,7 +247,8 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return
         self.phase = Phase.CLOSED
-        self.stopMessages()
+        if self.takingMessages:
+            self.stopMessages()
         self.setTimeout(None)
         self._stopWaiting()
         if reason is not None:
@@ -328,12 +329,13 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             asking.cancel()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        left = self.phase is not Phase.CLOSED  # Else _close did the rest.
         self.phase = Phase.GONE
-        # What the client sent just before leaving is logged, not asked (if
-        # we closed first, L{_close} dropped it already).
+        # What the client sent just before leaving is logged, not asked.
         super().connectionLost(reason)
-        self.setTimeout(None)
-        self._stopWaiting()
+        if left:
+            self.setTimeout(None)
+            self._stopWaiting()
         self.factory.clientLeft(self)
 
 
