@@ -94,7 +94,7 @@ class Screen:
         """Read what the program wrote, waiting at most C{timeout}; False at its end."""
         ready, _, _ = select.select([self.master], [], [], max(timeout, 0))
         if not ready:
-            return True
+            return self.process.poll() is None
         try:
             data = os.read(self.master, 65536)
         except OSError:  # EIO: every writer closed.

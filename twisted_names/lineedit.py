@@ -184,7 +184,7 @@ def fitLine(prompt: str, text: str, cursor: str, width: int) -> tuple[str, int]:
     """
     What to draw on the input row, and the column to put the cursor at.
 
-    @param prompt: shown first; clipped to half the row if it is wider.
+    @param prompt: shown first; clipped to leave a third of the row for text.
     @param text: the whole line being typed.
     @param cursor: the part of C{text} left of the cursor.
     @param width: the terminal's width; the last column stays free, so the
@@ -194,7 +194,7 @@ def fitLine(prompt: str, text: str, cursor: str, width: int) -> tuple[str, int]:
         sight, with C{…} where text is hidden.
     """
     room = max(width - 1, 10)
-    prompt = clip(prompt, max(room // 2, 5))
+    prompt = clip(prompt, room - max(room // 3, 5))
     room -= displayWidth(prompt)
     if displayWidth(text) <= room:
         return prompt + text, displayWidth(prompt) + displayWidth(cursor)
