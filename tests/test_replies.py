@@ -8,6 +8,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.replies import (
     Departure,
+    Dismissed,
     FixedReply,
     OperatorGone,
     ReplyQueue,
@@ -234,6 +235,42 @@ class ReplyQueueTests(SynchronousTestCase):
         self.assertEqual(len(queue), 1)
         queue.answer("x")
         self.assertEqual(self.successResultOf(head), "x")
+
+
+class DismissTests(SynchronousTestCase):
+    def test_dismissClosesTheHeadOnly(self) -> None:
+        """The head fails with Dismissed; the next line answers the one after it."""
+        queue, _, observer = makeQueue(timeout=60)
+        ana = queue.ask("Ana", "p1")
+        bea = queue.ask("Bea", "p2")
+        dismissed = queue.dismiss()
+        self.assertIsNotNone(dismissed)
+        assert dismissed is not None
+        self.assertEqual(dismissed.name, "Ana")
+        failure = self.failureResultOf(ana, Dismissed)
+        self.assertEqual(str(failure.value), "closed by the operator without a reply")
+        self.assertNoResult(bea)
+        self.assertEqual(observer.events[-1], ("left", "Ana", "dismissed"))
+        self.assertEqual(len(queue), 1)
+        queue.answer("S")
+        self.assertEqual(self.successResultOf(bea), "S")
+
+    def test_dismissNobody(self) -> None:
+        queue, _, observer = makeQueue()
+        self.assertIsNone(queue.dismiss())
+        self.assertEqual(observer.events, [])
+
+    def test_dropTypedAhead(self) -> None:
+        """Dropped typed-ahead lines answer nobody: the next client waits."""
+        queue, _, _ = makeQueue()
+        queue.answer("one")
+        queue.answer("two")
+        self.assertEqual(queue.dropTypedAhead(), ["one", "two"])
+        self.assertEqual(queue.dropTypedAhead(), [])
+        ana = queue.ask("Ana", "p")
+        self.assertNoResult(ana)
+        queue.answer("three")
+        self.assertEqual(self.successResultOf(ana), "three")
 
 
 class ReplyTimerTests(SynchronousTestCase):

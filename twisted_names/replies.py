@@ -41,6 +41,13 @@ class ReplyTimedOut(NoReply):
         return f"no reply within {self.timeout:g} s"
 
 
+class Dismissed(NoReply):
+    """The operator closed the client without a reply (see L{ReplyQueue.dismiss})."""
+
+    def __str__(self) -> str:
+        return "closed by the operator without a reply"
+
+
 class ReplySource(Protocol):
     """Anything the server protocol can ask for a reply."""
 
@@ -72,6 +79,8 @@ class Departure(Enum):
     LEFT = "left"
     #: It waited the whole reply timeout.
     TIMED_OUT = "timed out"
+    #: The operator closed it without a reply.
+    DISMISSED = "dismissed"
 
 
 class Waiter:
@@ -232,6 +241,31 @@ class ReplyQueue:
         self.observer.closed(dropped)
         for waiter in dropped:
             waiter.deferred.errback(OperatorGone())
+
+    def dismiss(self) -> Waiter | None:
+        """
+        Close the head of the queue without a reply: it fails with
+        L{Dismissed}, and the next line answers the client after it.
+
+        @return: the client closed, or C{None} if nobody waited.
+        """
+        head = self.head
+        if head is None:
+            return None
+        self._remove(head)
+        self.observer.left(head, Departure.DISMISSED)
+        head.deferred.errback(Dismissed())
+        return head
+
+    def dropTypedAhead(self) -> list[str]:
+        """
+        Forget the lines typed ahead: the next clients wait for new ones.
+
+        @return: the lines dropped, oldest first.
+        """
+        dropped = list(self.typedAhead)
+        self.typedAhead.clear()
+        return dropped
 
     def stopTimeouts(self) -> None:
         """Keep no timer any more (the server is stopping)."""

@@ -1,0 +1,314 @@
+"""
+The operator's input line on a terminal: L{twisted.conch.recvline}'s line
+editor, with notices printed above it.
+
+Twisted's terminal stack does the terminal work: C{insults.ServerProtocol}
+turns the bytes a terminal sends into keys (arrows, Home/End, Delete) and
+L{HistoricRecvLine} dispatches them to C{handle_*} methods.  What changes
+here is the drawing: C{recvline} moves the cursor one cell per byte, which is
+wrong for accents (two bytes, one cell) and CJK or emoji (two cells), so every
+edit goes to the pure L{twisted_names.lineedit.LineBuffer} and the whole row
+is drawn again from it, the cursor placed by display width.  A notice is
+written the way C{manhole}'s C{addOutput} does: the input row is erased, the
+notice written, and the prompt and the line drawn again below it.
+
+The editor sets no terminal mode (no insert mode, no keypad mode, no screen
+reset): what it writes is text, CR, LF, "erase to end of line" and "cursor
+forward", so nothing is left to undo at exit but the termios attributes
+(L{twisted_names.rawtty}).
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Callable
+from typing import Any
+
+from twisted.conch.insults.insults import ServerProtocol
+from twisted.conch.recvline import HistoricRecvLine
+from twisted.internet.interfaces import IPushProducer
+from twisted.python.failure import Failure
+from zope.interface import implementer
+
+from twisted_names.lineedit import LineBuffer, fitLine, wrap
+from twisted_names.operator import Entered, Operator
+
+CTRL_A = b"\x01"
+CTRL_C = b"\x03"
+CTRL_D = b"\x04"
+CTRL_E = b"\x05"
+CTRL_H = b"\x08"
+CTRL_L = b"\x0c"
+CTRL_U = b"\x15"
+CTRL_W = b"\x17"
+CTRL_Z = b"\x1a"
+
+#: Notices held while the terminal is not connected yet, or not taking output.
+MAX_PENDING = 200
+
+_ERASE_ROW = b"\r\x1b[K"
+
+
+class KeepScreenServerProtocol(ServerProtocol):
+    """
+    C{insults.ServerProtocol} that leaves the screen as it is when closed:
+    its own C{loseConnection} resets the terminal (ESC c), which would wipe
+    what the operator has read.
+    """
+
+    def loseConnection(self) -> None:
+        if self.transport is not None:
+            self.transport.loseConnection()
+
+
+@implementer(IPushProducer)
+class _OutputFlow:
+    """Told by the stdout writer when its buffer is full, and when it drained."""
+
+    def __init__(self, editor: OperatorEditor) -> None:
+        self._editor = editor
+
+    def pauseProducing(self) -> None:
+        self._editor.outputPaused = True
+
+    def resumeProducing(self) -> None:
+        self._editor.outputResumed()
+
+    def stopProducing(self) -> None:
+        self._editor.outputPaused = True
+
+
+class OperatorEditor(HistoricRecvLine):
+    """
+    The operator's line editor, and the L{twisted_names.operator.OperatorView}
+    that L{Operator} draws through.
+
+    @ivar operator: the model: set it before the terminal connects.
+    @ivar ended: Ctrl-D was pressed on an empty line (or the terminal went
+        away): keys other than Ctrl-C, Ctrl-L and Ctrl-Z are ignored.
+    @ivar dropped: notices not shown because the terminal took no output.
+    """
+
+    operator: Operator
+    terminal: Any
+    ended = False
+    outputPaused = False
+    #: Called once the terminal's connection is closed (output flushed).
+    onClosed: Callable[[], object] | None = None
+
+    def __init__(
+        self,
+        onInterrupt: Callable[[], object],
+        onSuspend: Callable[[], object] | None = None,
+        maxChars: int = 4096,
+    ) -> None:
+        self.onInterrupt = onInterrupt
+        self.onSuspend = onSuspend
+        self.line = LineBuffer(maxChars)
+        self.dropped = 0
+        self._pending: list[str] = []
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+
+    # Connection.
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        t = self.terminal
+        self.keyHandlers.update(
+            {
+                CTRL_A: self.handle_HOME,
+                CTRL_E: self.handle_END,
+                CTRL_H: self.handle_BACKSPACE,
+                CTRL_C: self.handle_INTERRUPT,
+                CTRL_D: self.handle_EOF,
+                CTRL_L: self.handle_REDRAW,
+                CTRL_U: self.handle_KILL_LINE,
+                CTRL_W: self.handle_KILL_WORD,
+                CTRL_Z: self.handle_SUSPEND,
+                t.TAB: lambda: None,
+            }
+        )
+        transport = getattr(t, "transport", None)
+        if transport is not None and hasattr(transport, "registerProducer"):
+            transport.registerProducer(_OutputFlow(self), True)
+
+    def initializeScreen(self) -> None:
+        """Start drawing where the cursor is: no reset, no mode set."""
+        pending, self._pending = self._pending, []
+        for text in pending:
+            self._write(text)
+        self.drawInputLine()
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        """The terminal went away: no more input (as Ctrl-D would say)."""
+        self.outputPaused = True
+        self._end()
+        if self.onClosed is not None:
+            self.onClosed()
+
+    # What the model calls (OperatorView).
+
+    def notice(self, text: str) -> None:
+        """Write C{text} above the input line; what is typed stays as it was."""
+        if getattr(self, "terminal", None) is None:
+            if len(self._pending) < MAX_PENDING:
+                self._pending.append(text)
+            return
+        if self.outputPaused:
+            self.dropped += 1
+            return
+        self._write(text)
+        self.drawInputLine()
+
+    def promptChanged(self) -> None:
+        if getattr(self, "terminal", None) is not None and not self.outputPaused:
+            self.drawInputLine()
+
+    def _write(self, text: str) -> None:
+        rows = [row for line in text.split("\n") for row in wrap(line, self.width - 1)]
+        self.terminal.write(_ERASE_ROW + "\r\n".join(rows).encode("utf-8") + b"\r\n")
+
+    def outputResumed(self) -> None:
+        self.outputPaused = False
+        if self.dropped:
+            dropped, self.dropped = self.dropped, 0
+            self.notice(f"({dropped} notices not shown: the terminal was not taking output)")
+        else:
+            self.drawInputLine()
+
+    def close(self, farewell: str | None = None) -> None:
+        """
+        Leave the terminal with the cursor on a clean row (after C{farewell},
+        if given), and close it.
+        """
+        self.ended = True  # Closed by us: the input did not end.
+        if getattr(self, "terminal", None) is None:
+            return
+        if not self.outputPaused:
+            self.terminal.write(_ERASE_ROW)
+            if farewell:
+                self._write(farewell)
+        self.terminal.loseConnection()
+
+    # Drawing.
+
+    def drawInputLine(self) -> None:
+        """Draw the prompt and the line, and put the cursor where it is in the line."""
+        prompt = self.operator.prompt()
+        row, column = fitLine(prompt, self.line.text, self.line.before(), self.width)
+        out = _ERASE_ROW + row.encode("utf-8") + b"\x1b[K\r"
+        if column:
+            out += b"\x1b[%dC" % column
+        self.terminal.write(out)
+
+    def terminalSize(self, width: int, height: int) -> None:
+        """The terminal was resized: draw the line again for the new width."""
+        self.width, self.height = width, height
+        if getattr(self, "terminal", None) is not None:
+            self.drawInputLine()
+
+    def _edited(self) -> None:
+        self.operator.typingChanged(bool(self.line.text))
+        self.drawInputLine()
+
+    # Keys.
+
+    def keystrokeReceived(self, keyID: Any, modifier: Any) -> None:
+        if self.ended and keyID not in (CTRL_C, CTRL_L, CTRL_Z):
+            return
+        handler = self.keyHandlers.get(keyID)
+        if handler is not None:
+            self._decoder.reset()
+            handler()
+        elif isinstance(keyID, bytes) and modifier is None and keyID >= b" ":
+            self.characterReceived(keyID, False)
+
+    def characterReceived(self, ch: bytes, moreCharactersComing: bool) -> None:
+        """A byte of typed text: inserted once it completes a UTF-8 character."""
+        text = self._decoder.decode(ch)
+        if text and self.line.insert(text):
+            self._edited()
+
+    def unhandledControlSequence(self, seq: bytes) -> None:
+        """Keys this editor does not use (F-keys, Alt-letters) are ignored."""
+
+    def handle_LEFT(self) -> None:
+        self.line.left()
+        self.drawInputLine()
+
+    def handle_RIGHT(self) -> None:
+        self.line.right()
+        self.drawInputLine()
+
+    def handle_HOME(self) -> None:
+        self.line.home()
+        self.drawInputLine()
+
+    def handle_END(self) -> None:
+        self.line.end()
+        self.drawInputLine()
+
+    def handle_BACKSPACE(self) -> None:
+        self.line.backspace()
+        self._edited()
+
+    def handle_DELETE(self) -> None:
+        self.line.delete()
+        self._edited()
+
+    def handle_INSERT(self) -> None:
+        """Insert mode only: typeover is a trap for a reply."""
+
+    def handle_UP(self) -> None:
+        self.line.up()
+        self._edited()
+
+    def handle_DOWN(self) -> None:
+        self.line.down()
+        self._edited()
+
+    def handle_KILL_LINE(self) -> None:
+        self.line.killToStart()
+        self._edited()
+
+    def handle_KILL_WORD(self) -> None:
+        self.line.killWord()
+        self._edited()
+
+    def handle_REDRAW(self) -> None:
+        """Ctrl-L: clear the screen and draw the input line at the top."""
+        self.terminal.write(b"\x1b[H\x1b[2J")
+        self.drawInputLine()
+
+    def handle_RETURN(self) -> None:
+        line = self.line.text
+        if self.operator.lineEntered(line) is Entered.DONE:
+            self.line.remember(line)
+            self.line.clear()
+            self.operator.typingChanged(False)
+        self.drawInputLine()
+
+    def handle_EOF(self) -> None:
+        """Ctrl-D: on an empty line, no more replies; on a line being typed, nothing."""
+        if not self.line.text:
+            self._end()
+
+    def handle_INTERRUPT(self) -> None:
+        """Ctrl-C: stop."""
+        self.onInterrupt()
+
+    def handle_SUSPEND(self) -> None:
+        """Ctrl-Z: give the terminal back and stop; drawn again on resume."""
+        if self.onSuspend is None:
+            return
+        self.terminal.write(_ERASE_ROW)
+        self.onSuspend()
+        self.drawInputLine()
+
+    def _end(self) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.line.clear()
+        self.operator.typingChanged(False)
+        self.operator.inputEnded()

@@ -1,0 +1,368 @@
+"""
+The operator's console on a terminal, as a pure model: who the line being
+typed answers, what each event is called, and what each line or command does.
+
+It replaces L{twisted_names.console} when stdin and stdout are a terminal;
+the line editor (L{twisted_names.editor}) draws it.  Three rules come from
+real use (issue 8):
+
+  - A line goes only to the client the prompt named when typing began, unless
+    the operator saw the change: if the head of the queue changes while text
+    is typed, a notice says so, the prompt changes, and the first Enter after
+    the change only asks for confirmation.
+  - A line entered while nobody waits is refused with a hint; replies for
+    clients not yet arrived are kept only by a command (C{/keep}), shown in
+    the prompt and dropped by another (C{/drop}).
+  - Each event is said once, in plain words.
+
+No I/O: it talks to the screen through an L{OperatorView}, so it is tested
+with a list of notices and a L{twisted.internet.task.Clock}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from enum import Enum
+from typing import Protocol
+
+from twisted.internet.interfaces import IReactorTime
+
+from twisted_names.display import quoted
+from twisted_names.lineedit import clip
+from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
+from twisted_names.wire import InvalidName, checkName
+
+#: How many cells of a name the prompt shows.
+PROMPT_NAME = 24
+#: How many waiting clients C{/who} lists.
+LIST_MAX = 20
+
+HELP = """\
+Type a reply and press Enter: it goes to the client the prompt names.
+Commands:
+  /who          list the clients waiting (position, name, address, how long)
+  /close        close the client at the head of the line without a reply
+  /keep REPLY   keep REPLY for the next client to arrive (only while nobody waits)
+  /kept         show the kept replies
+  /drop         forget the kept replies
+  /stop         stop the server (as Ctrl-C does)
+  /help         this text
+A reply that starts with / is typed with two: //reply sends /reply.
+Keys: Ctrl-D on an empty line: no more replies.  Ctrl-C: stop.  Ctrl-L: redraw."""
+
+
+class OperatorView(Protocol):
+    """The screen, as the model sees it."""
+
+    def notice(self, text: str) -> None:
+        """Show C{text} (one or more lines) above the input line."""
+
+    def promptChanged(self) -> None:
+        """L{Operator.prompt} has changed: draw it again."""
+
+
+class Entered(Enum):
+    """What the editor does with a line after Enter."""
+
+    #: The line is done with (sent, run or refused): clear it.
+    DONE = "done"
+    #: Leave it on the input line: a confirmation is asked, or it needs fixing.
+    KEEP = "keep"
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    return f"{seconds // 60} min {seconds % 60} s"
+
+
+class Operator:
+    """
+    The model of the operator's console: the L{ReplyQueue}'s observer, and
+    what the editor asks for its prompt and tells of each line.
+
+    @ivar typing: whether the input line holds text.
+    @ivar target: the client the line being typed was begun for (C{None}:
+        begun while nobody waited).
+    """
+
+    def __init__(
+        self,
+        queue: ReplyQueue,
+        view: OperatorView,
+        clock: IReactorTime,
+        maxLength: int,
+        stop: Callable[[], object],
+        chat: bool = False,
+    ) -> None:
+        self.queue = queue
+        self.view = view
+        self.clock = clock
+        self.maxLength = maxLength
+        self.stop = stop
+        self.chat = chat
+        self.typing = False
+        self.target: Waiter | None = None
+        # The head the operator was last told of while typing.
+        self._warnedOf: Waiter | None = None
+        queue.observer = self
+
+    # How clients are named.
+
+    def who(self, waiter: Waiter) -> str:
+        """A client as the notices name it: its name (in chat: its line) and address."""
+        if self.chat:
+            return waiter.peer
+        return f"{quoted(waiter.name)} ({waiter.peer})"
+
+    def prompt(self) -> str:
+        """The input line's prompt: whom the line answers, and how many wait."""
+        kept = len(self.queue.typedAhead)
+        extra = f" · {kept} kept" if kept else ""
+        if self.queue.closed:
+            return f"input closed{extra} · Ctrl-C stops > "
+        head = self.queue.head
+        if head is None:
+            return f"nobody waiting{extra} > "
+        name = quoted(clip(head.name, PROMPT_NAME))
+        whom = f"{head.peer} {name}" if self.chat else f"{name} {head.peer}"
+        confirm = " · Enter confirms" if self._mustConfirm() else ""
+        return f"→ {whom} · {len(self.queue)} waiting{confirm} > "
+
+    def _mustConfirm(self) -> bool:
+        return self.typing and self.target is not self.queue.head
+
+    # The editor's side.
+
+    def typingChanged(self, typing: bool) -> None:
+        """The input line became empty, or not: a line begun now answers the head."""
+        if typing == self.typing:
+            return
+        self.typing = typing
+        self.target = self._warnedOf = self.queue.head if typing else None
+
+    def greet(self, where: str) -> None:
+        """Say where the server listens and how to use the console."""
+        self.view.notice(
+            f"names-server: listening on {where}.\n"
+            "Clients' names appear here; type a reply and press Enter. /help lists the commands."
+        )
+
+    def lineEntered(self, line: str) -> Entered:
+        """
+        The operator pressed Enter on C{line}.  While it is sent or run, it
+        is no longer being typed: what it sets off (the next head) needs no
+        confirmation.
+        """
+        typing, target = self.typing, self.target
+        self.typing, self.target = False, None
+        outcome = self._entered(line, target)
+        if outcome is Entered.KEEP and not self.typing:
+            self.typing = typing
+            if self.target is None:
+                self.target = target
+        return outcome
+
+    def _entered(self, line: str, target: Waiter | None) -> Entered:
+        if not line.strip():
+            return Entered.DONE
+        if line.startswith("/") and not line.startswith("//"):
+            return self._command(line)
+        reply = line[1:] if line.startswith("//") else line
+        if self.queue.closed:
+            self.view.notice("Not sent: the input is closed, no more replies. Ctrl-C stops.")
+            return Entered.DONE
+        head = self.queue.head
+        if head is None:
+            self.view.notice(
+                f"Not sent: nobody is waiting. To keep it for the next client: /keep {reply}"
+                " (↑ brings the line back)."
+            )
+            return Entered.DONE
+        if head is not target:
+            begun = "while nobody waited" if target is None else f"for {self.who(target)}"
+            self.view.notice(
+                f"Not sent yet: this line was begun {begun}; it would go to {self.who(head)}."
+                " Press Enter again to send it, or Ctrl-U to clear it."
+            )
+            self.target = self._warnedOf = head
+            self.view.promptChanged()
+            return Entered.KEEP
+        checked = self._check(reply)
+        if checked is None:
+            return Entered.KEEP
+        self.queue.answer(checked)
+        return Entered.DONE
+
+    def _check(self, reply: str) -> str | None:
+        try:
+            return checkName(reply, self.maxLength)
+        except InvalidName as e:
+            self.view.notice(f"Not sent: {str(e).replace('the name', 'the reply')}.")
+            return None
+
+    def inputEnded(self) -> None:
+        """Ctrl-D on an empty line: no more replies."""
+        self.queue.close()
+        self.view.promptChanged()
+
+    def stopping(self, closed: int) -> None:
+        """
+        The server is stopping and closed C{closed} clients: said once,
+        instead of each client as if it had left.
+        """
+        self.queue.observer = SilentObserver()
+        if closed:
+            self.view.notice(f"Stopping: closed {_plural(closed, 'connection')}.")
+        else:
+            self.view.notice("Stopping.")
+
+    # Commands.
+
+    def _command(self, line: str) -> Entered:
+        word, _, rest = line.partition(" ")
+        command = {
+            "/help": self._help,
+            "/who": self._who,
+            "/list": self._who,
+            "/close": self._close,
+            "/keep": self._keep,
+            "/kept": self._kept,
+            "/drop": self._drop,
+            "/stop": self._stop,
+        }.get(word.lower())
+        if command is None:
+            self.view.notice(
+                f"Unknown command {quoted(word)}: /help lists the commands."
+                " A reply that starts with / is typed //."
+            )
+            return Entered.KEEP
+        return command(rest.strip())
+
+    def _help(self, rest: str) -> Entered:
+        self.view.notice(HELP)
+        return Entered.DONE
+
+    def _who(self, rest: str) -> Entered:
+        waiters = self.queue.waiters()
+        if not waiters:
+            self.view.notice("Nobody is waiting.")
+            return Entered.DONE
+        now = self.clock.seconds()
+        rows = [
+            f"{i}. {self.who(w)}{' says ' + quoted(w.name) if self.chat else ''},"
+            f" waiting {_duration(now - w.since)}"
+            for i, w in enumerate(waiters[:LIST_MAX], 1)
+        ]
+        if len(waiters) > LIST_MAX:
+            rows.append(f"… and {len(waiters) - LIST_MAX} more.")
+        self.view.notice(f"{_plural(len(waiters), 'client')} waiting:\n" + "\n".join(rows))
+        return Entered.DONE
+
+    def _close(self, rest: str) -> Entered:
+        if self.queue.dismiss() is None:
+            self.view.notice("Nobody is waiting: nobody to close.")
+        return Entered.DONE
+
+    def _keep(self, rest: str) -> Entered:
+        if not rest:
+            self.view.notice("/keep needs the reply to keep: /keep REPLY")
+            return Entered.KEEP
+        if self.queue.closed:
+            self.view.notice("Not kept: the input is closed.")
+            return Entered.DONE
+        head = self.queue.head
+        if head is not None:
+            self.view.notice(
+                f"Not kept: {self.who(head)} is waiting now; type the reply without /keep."
+            )
+            return Entered.KEEP
+        checked = self._check(rest)
+        if checked is None:
+            return Entered.KEEP
+        self.queue.answer(checked)
+        return Entered.DONE
+
+    def _kept(self, rest: str) -> Entered:
+        kept = list(self.queue.typedAhead)
+        if not kept:
+            self.view.notice("No replies are kept.")
+        else:
+            rows = "\n".join(f"{i}. {quoted(r)}" for i, r in enumerate(kept[:LIST_MAX], 1))
+            more = f"\n… and {len(kept) - LIST_MAX} more." if len(kept) > LIST_MAX else ""
+            self.view.notice(
+                f"Kept for the next clients, in order (/drop forgets them):\n{rows}{more}"
+            )
+        return Entered.DONE
+
+    def _drop(self, rest: str) -> Entered:
+        dropped = self.queue.dropTypedAhead()
+        if dropped:
+            self.view.notice(f"Dropped {_plural(len(dropped), 'kept reply', 'kept replies')}.")
+            self.view.promptChanged()
+        else:
+            self.view.notice("No replies are kept.")
+        return Entered.DONE
+
+    def _stop(self, rest: str) -> Entered:
+        self.stop()
+        return Entered.DONE
+
+    # The queue's side (ReplyObserver): each event said once.
+
+    def _told(self, text: str) -> None:
+        """Show C{text}, and say if it changed whom the line being typed answers."""
+        head = self.queue.head
+        if self.typing and head is not self.target and head is not self._warnedOf:
+            self._warnedOf = head
+            if head is None:
+                text += " Nobody is waiting now: your line will not be sent."
+            else:
+                text += f" Your line now answers {self.who(head)}: Enter asks you to confirm."
+        self.view.notice(text)
+        self.view.promptChanged()
+
+    def waiting(self, waiter: Waiter) -> None:
+        if self.chat:
+            self._told(f"{waiter.peer} says {quoted(waiter.name)}.")
+        elif waiter is self.queue.head:
+            self._told(f"{self.who(waiter)} is asking for your name.")
+        else:
+            self._told(f"{self.who(waiter)} is waiting too ({len(self.queue)} in line).")
+
+    def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
+        if typedAhead:
+            left = len(self.queue.typedAhead)
+            more = f" ({left} more kept)" if left else ""
+            self._told(f"{self.who(waiter)} got the kept reply {quoted(reply)}{more}.")
+        else:
+            self._told(f"Sent {quoted(reply)} to {self.who(waiter)}.")
+
+    def kept(self, reply: str) -> None:
+        count = len(self.queue.typedAhead)
+        self._told(f"Kept {quoted(reply)} for the next client ({count} kept; /drop forgets them).")
+
+    def left(self, waiter: Waiter, reason: Departure) -> None:
+        if reason is Departure.TIMED_OUT:
+            self._told(f"{self.who(waiter)} waited too long for a reply and was closed.")
+        elif reason is Departure.DISMISSED:
+            self._told(f"Closed {self.who(waiter)} without a reply.")
+        else:
+            self._told(f"{self.who(waiter)} left before your reply.")
+
+    def closed(self, dropped: list[Waiter]) -> None:
+        kept = len(self.queue.typedAhead)
+        text = "Input closed: no more replies."
+        if dropped:
+            text += f" Closed {_plural(len(dropped), 'waiting client')}."
+        if kept:
+            text += f" {_plural(kept, 'kept reply', 'kept replies')} will answer the next clients."
+        self._told(text)
+
+    def refused(self, waiter: Waiter) -> None:
+        self._told(f"{self.who(waiter)} was closed: no more replies (input closed).")
