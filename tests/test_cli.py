@@ -374,6 +374,13 @@ class MoreErrorTests(CLITestCase):
             self.assertTrue(first.startswith(f"error: bad endpoint {garbage!r}: "), err)
             self.assertEqual(hint, "Run with --help for the options.")
 
+    async def test_endpointGarbageEscaped(self) -> None:
+        """Twisted's message quotes the string raw: it reaches stderr escaped."""
+        status, _, err = await self.runClient("-e", "\x1b[2J", "-n", "Ana")
+        self.assertEqual(status, 2)
+        self.assertNotIn("\x1b", err)
+        self.assertIn("\\x1b[2", err)
+
     async def test_endpointShownEscaped(self) -> None:
         """The endpoint in a message is escaped (a pasted string can hold escapes)."""
         path = os.path.join(os.path.abspath(self.mktemp()), "\x1b[2J")

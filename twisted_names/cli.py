@@ -26,7 +26,7 @@ from zope.interface import provider
 
 from twisted_names import __version__
 from twisted_names.client import ChatEnd, chat, clientEndpoint, exchangeNames
-from twisted_names.display import hostAndPort, shown
+from twisted_names.display import hostAndPort, isUnsafe, quoted, shown
 from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
 from twisted_names.options import (
     COUNT,
@@ -200,13 +200,22 @@ class Streams:
             raise _StdoutGone() from None
 
     def error(self, text: str) -> None:
-        """Write a line to stderr, on a line of its own; nowhere if it is closed."""
+        """
+        Write C{text} to stderr, on lines of its own; nowhere if it is
+        closed.  Control characters in it are escaped, whoever's words it
+        quotes (a mistyped endpoint string, Twisted's message about it).
+        """
         self.screen.endPrompt()
         if self.stderr is None:
             return
         with suppress(OSError, ValueError):
-            self.stderr.write(text + "\n")
+            self.stderr.write("\n".join(_visible(line) for line in text.split("\n")) + "\n")
             self.stderr.flush()
+
+
+def _visible(text: str) -> str:
+    """C{text} with its unsafe characters escaped (C{\\x1b}), nothing else changed."""
+    return "".join(quoted(char)[1:-1] if isUnsafe(char) else char for char in text)
 
 
 def _silenceStdout(stdout: TextIO) -> None:
@@ -492,7 +501,7 @@ def _logProblemsOnly(stderr: TextIO | None) -> None:
             text += f": {type(failure.value).__name__}: {failure.getErrorMessage()}"
         if stderr is not None:
             with suppress(OSError, ValueError):
-                stderr.write(f"names-client: {shown(' '.join(text.split()))}\n")
+                stderr.write(f"names-client: {_visible(' '.join(text.split()))}\n")
 
     globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
 
