@@ -6,17 +6,27 @@ descriptors and signals only a real process has.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import textwrap
 
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
-from twisted.internet.protocol import Factory
+from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SkipTest
 
 from tests.certs import makeCertificates
 from tests.pipes import until
-from tests.processes import CLIENT, PYTHON, ProgramTestCase, WatchedProcess, reactor, spawn
+from tests.processes import (
+    CLIENT,
+    PYTHON,
+    ProgramTestCase,
+    WatchedProcess,
+    childEnvironment,
+    reactor,
+    spawn,
+)
 from twisted_names import __version__
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory, ServerSettings
@@ -236,3 +246,132 @@ class EntryPointTests(ClientProcessTestCase):
         client = spawn(self, "client", [PYTHON, "-c", check])
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.err, "copies: 1\n", client.describe())
+
+
+class Terminal:
+    """
+    A pseudo-terminal for the client's stdin, stdout and stderr: echo and
+    Ctrl-D as a person's terminal has them, read and written through its
+    master side.  Not the client's controlling terminal (so no Ctrl-C), and
+    so what the client wrote before it exited is all still there to read.
+    """
+
+    def __init__(self, testCase: ClientProcessTestCase) -> None:
+        import pty
+
+        self.master, self.slave = pty.openpty()
+        os.set_blocking(self.master, False)
+        self.seen = b""
+        testCase.addCleanup(self.close)
+
+    def close(self) -> None:
+        for fd in (self.master, self.slave):
+            if fd >= 0:
+                os.close(fd)
+        self.master = self.slave = -1
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def read(self) -> bytes:
+        """Everything the client showed so far."""
+        with contextlib.suppress(OSError):  # EAGAIN: nothing now; EIO: nobody left.
+            while chunk := os.read(self.master, 4096):
+                self.seen += chunk
+        return self.seen
+
+    async def readUntil(self, expected: bytes) -> None:
+        await until(lambda: expected in self.read(), timeout=10)
+
+
+class PromptTests(ClientProcessTestCase):
+    """On a terminal, nothing is ever glued to a prompt."""
+
+    def onTerminal(self, *options: str) -> tuple[WatchedProcess, Terminal]:
+        if not hasattr(os, "openpty"):
+            raise SkipTest("no pseudo-terminals here")
+        terminal = Terminal(self)
+        fds: dict[int, int | str] = {0: terminal.slave, 1: terminal.slave, 2: terminal.slave}
+        client = self.client(*options, childFDs=fds)
+        os.close(terminal.slave)
+        terminal.slave = -1
+        return client, terminal
+
+    def withControllingTerminal(self, *options: str) -> WatchedProcess:
+        """
+        Start the client on a pseudo-terminal that is its controlling
+        terminal (Ctrl-C there is SIGINT); what it shows is its C{out}, but
+        the end of that may be lost: the terminal hangs up when it exits.
+        """
+        if sys.platform == "win32":
+            raise SkipTest("no pseudo-terminals here")
+        client = WatchedProcess("client")
+        argv = [*CLIENT, *options]
+        reactor.spawnProcess(client, argv[0], argv, env=childEnvironment(), usePTY=True)
+
+        def cleanUp() -> Deferred[int] | None:
+            if not client.running:
+                return None
+            client.signal("KILL")
+            return client.waitForEnd()
+
+        self.addCleanup(cleanUp)
+        return client
+
+    async def test_endOfInputAtNamePrompt(self) -> None:
+        """Ctrl-D at C{Your name: }: it was C{Your name: error: ...}."""
+        client, terminal = self.onTerminal("-p", "1")
+        await terminal.readUntil(b"Your name: ")
+        terminal.type(b"\x04")
+        self.assertExited(client, await client.ended, 2)
+        self.assertEqual(
+            terminal.read(),
+            b"Your name: \r\nerror: no name: the input ended before a line was read\r\n",
+        )
+
+    async def test_serverEndsAtChatPrompt(self) -> None:
+        """
+        The server ends the chat while C{You: } waits: what it says starts on
+        a line of its own (it was C{You: 127.0.0.1:... ended ...}).
+        """
+
+        class AnswerThenClose(Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                self.transport.write(b"Bob\n")  # type: ignore[union-attr]
+                self.transport.loseConnection()  # type: ignore[union-attr]
+
+        factory = Factory.forProtocol(AnswerThenClose)
+        listening = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
+        self.addCleanup(listening.stopListening)
+        port = listening.getHost().port
+        client, terminal = self.onTerminal("-p", str(port), "--chat")
+        await terminal.readUntil(b"You: ")
+        terminal.type(b"one\r")
+        self.assertExited(client, await client.ended, 0)
+        self.assertEqual(
+            terminal.read(),
+            f"Connected to 127.0.0.1:{port}. Empty line or Ctrl-D to end.\r\n"
+            f"You: one\r\nServer: Bob\r\nYou: \r\n127.0.0.1:{port} ended the conversation.\r\n"
+            .encode(),
+        )  # fmt: skip
+
+    async def test_ctrlCAtNamePrompt(self) -> None:
+        client = self.withControllingTerminal("-p", "1")
+        await client.waitFor("Your name: ")
+        client.write(b"\x03")
+        self.assertExited(client, await client.ended, 130)
+        self.assertTrue(client.out.startswith("Your name: ^C"), client.describe())
+        self.assertNotIn("error", client.out, client.describe())
+        self.assertNoTraceback(client)
+
+    async def test_ctrlCAtChatPrompt(self) -> None:
+        """It was a C{FailureGroup} traceback and exit 1."""
+        port = await self.serve(chat=True)
+        client = self.withControllingTerminal("-p", str(port), "--chat")
+        await client.waitFor("You: ")
+        client.write(b"one\r")
+        await client.waitFor("Server: Bob\r\nYou: ")
+        client.write(b"\x03")
+        self.assertExited(client, await client.ended, 130)
+        self.assertNotIn("error", client.out, client.describe())
+        self.assertNoTraceback(client)
