@@ -207,7 +207,8 @@ class ChatTests(CLITestCase):
         except SystemExit as e:
             assert isinstance(e.code, int)
             status = e.code
-        os.set_blocking(stdout.readFd, False)
+        if sys.platform != "win32":  # Pipes through StandardIO: POSIX only.
+            os.set_blocking(stdout.readFd, False)
         return status, stdout.drain()
 
     async def test_turnAfterTurn(self) -> None:

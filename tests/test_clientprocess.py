@@ -256,7 +256,13 @@ class Terminal:
     so what the client wrote before it exited is all still there to read.
     """
 
+    master: int
+    slave: int
+    seen: bytes
+
     def __init__(self, testCase: ClientProcessTestCase) -> None:
+        if sys.platform == "win32":
+            raise SkipTest("no pseudo-terminals here")
         import pty
 
         self.master, self.slave = pty.openpty()
@@ -288,8 +294,6 @@ class PromptTests(ClientProcessTestCase):
     """On a terminal, nothing is ever glued to a prompt."""
 
     def onTerminal(self, *options: str) -> tuple[WatchedProcess, Terminal]:
-        if not hasattr(os, "openpty"):
-            raise SkipTest("no pseudo-terminals here")
         terminal = Terminal(self)
         fds: dict[int, int | str] = {0: terminal.slave, 1: terminal.slave, 2: terminal.slave}
         client = self.client(*options, childFDs=fds)
