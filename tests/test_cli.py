@@ -367,6 +367,27 @@ class MoreErrorTests(CLITestCase):
         result = await self.runClient("-p", str(port), "-n", "Ana", stdout=Gone())
         self.assertEqual(result, (1, "", ""))
 
+    async def test_stdoutReaderLeftAtPrompt(self) -> None:
+        """
+        The prompt was shown, then the reader left and stdin ended: ending
+        the prompt's line fails quietly, and the error is still told.
+        """
+
+        class OneWrite(io.StringIO):
+            def write(self, text: str) -> int:
+                if self.getvalue():
+                    raise BrokenPipeError()
+                return super().write(text)
+
+        class Terminal(Input):
+            def isatty(self) -> bool:
+                return True
+
+        result = await self.runClient("-p", "1", stdin=Terminal(""), stdout=OneWrite())
+        self.assertEqual(
+            result, (2, "Your name: ", "error: no name: the input ended before a line was read\n")
+        )
+
     async def test_endpointGarbage(self) -> None:
         for garbage in ["", ":", "tcp:host=x:port=abc", "tls:", "foo:bar", "tcp:\\"]:
             status, out, err = await self.runClient("-e", garbage, "-n", "Ana")

@@ -205,12 +205,17 @@ class Streams:
         closed.  Control characters in it are escaped, whoever's words it
         quotes (a mistyped endpoint string, Twisted's message about it).
         """
-        self.screen.endPrompt()
+        self.endPrompt()
         if self.stderr is None:
             return
         with suppress(OSError, ValueError):
             self.stderr.write("\n".join(_visible(line) for line in text.split("\n")) + "\n")
             self.stderr.flush()
+
+    def endPrompt(self) -> None:
+        """End a prompt still on its line, if stdout can still take it."""
+        with suppress(_StdoutGone):
+            self.screen.endPrompt()
 
 
 def _visible(text: str) -> str:
@@ -342,7 +347,7 @@ async def main(
             await _exchange(reactor, options, streams, interruption)
     except (Exception, KeyboardInterrupt) as e:
         message, status = outcome(e, interruption.interrupted)
-        streams.screen.endPrompt()
+        streams.endPrompt()
         if message is not None:
             streams.error(message)
         raise SystemExit(status) from None
