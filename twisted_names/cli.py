@@ -307,11 +307,14 @@ class _Interruption:
         return work
 
     def done(self) -> None:
-        self._reactor.removeSystemEventTrigger(self._trigger)
+        if self._trigger is not None:  # Not fired: the reactor goes on (tests).
+            self._reactor.removeSystemEventTrigger(self._trigger)
+            self._trigger = None
         if not self.finished.called:
             self.finished.callback(None)
 
     def _onShutdown(self) -> Deferred[None] | None:
+        self._trigger = None
         if self._work is None or self._work.called or self.finished.called:
             return None
         self.interrupted = True
