@@ -1,4 +1,4 @@
-"""A throwaway certificate authority and server certificate, for TLS tests."""
+"""A throwaway certificate authority and server certificates, for TLS tests."""
 
 from __future__ import annotations
 
@@ -26,10 +26,16 @@ def _pem(key: ec.EllipticCurvePrivateKey) -> bytes:
 
 def makeCertificates(directory: str, host: str = "localhost") -> dict[str, str]:
     """
-    Write C{ca/ca.pem} (a self-signed authority), C{other-ca/other-ca.pem}
-    (an authority that signed nothing), and C{server.pem} / C{server-key.pem}
-    (for C{host} and 127.0.0.1, signed by C{ca.pem}) into C{directory}.  Each
-    authority has a folder of its own, for C{tls:...:trustRoots=FOLDER}.
+    Write into C{directory}:
+      - C{ca/ca.pem}, a self-signed authority, and C{other-ca/other-ca.pem},
+        an authority that signed nothing; each in a folder of its own, for
+        C{tls:...:trustRoots=FOLDER};
+      - C{server.pem} / C{server-key.pem}: for C{host} and 127.0.0.1;
+      - C{nosan.pem} / C{nosan-key.pem}: C{CN=evil.example} and no
+        subjectAltName at all (the subject's common name is not a host
+        name that counts: RFC 6125);
+      - C{wrongsan.pem} / C{wrongsan-key.pem}: for evil.example only;
+    every server certificate signed by C{ca.pem}.
 
     @return: the paths, by those names without C{.pem}; and C{ca-dir},
         C{other-ca-dir}.
@@ -70,30 +76,39 @@ def makeCertificates(directory: str, host: str = "localhost") -> dict[str, str]:
 
     caKey, ca = authority("twisted-names test CA")
     _, otherCa = authority("some other CA")
-    serverKey = ec.generate_private_key(ec.SECP256R1())
-    server = (
-        x509.CertificateBuilder()
-        .subject_name(_name(host))
-        .issuer_name(ca.subject)
-        .public_key(serverKey.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(validity[0])
-        .not_valid_after(validity[1])
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName(host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
+
+    def server(
+        common: str, names: list[x509.GeneralName] | None
+    ) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(_name(common))
+            .issuer_name(ca.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(validity[0])
+            .not_valid_after(validity[1])
+            .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
         )
-        .add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
-        .sign(caKey, hashes.SHA256())
-    )
-    for name, data in {
+        if names is not None:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        return builder.sign(caKey, hashes.SHA256()), key
+
+    files = {
         "ca": ca.public_bytes(serialization.Encoding.PEM),
         "other-ca": otherCa.public_bytes(serialization.Encoding.PEM),
-        "server": server.public_bytes(serialization.Encoding.PEM),
-        "server-key": _pem(serverKey),
+    }
+    for name, (cert, key) in {
+        "server": server(
+            host, [x509.DNSName(host), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+        ),
+        "nosan": server("evil.example", None),
+        "wrongsan": server("evil.example", [x509.DNSName("evil.example")]),
     }.items():
+        files[name] = cert.public_bytes(serialization.Encoding.PEM)
+        files[f"{name}-key"] = _pem(key)
+    for name, data in files.items():
         folder = os.path.join(directory, name) if name.endswith("ca") else directory
         os.makedirs(folder, exist_ok=True)
         if folder != directory:
@@ -102,3 +117,30 @@ def makeCertificates(directory: str, host: str = "localhost") -> dict[str, str]:
         with open(path, "wb") as f:
             f.write(data)
     return paths
+
+
+def selfSigned(common: str, names: list[str] | None) -> x509.Certificate:
+    """
+    A certificate for C{names} (host names, or IP addresses), no
+    subjectAltName at all if C{None}: for checking names, not chains.
+    """
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(common))
+        .issuer_name(_name(common))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+    )
+    if names is not None:
+        general: list[x509.GeneralName] = []
+        for name in names:
+            try:
+                general.append(x509.IPAddress(ipaddress.ip_address(name)))
+            except ValueError:
+                general.append(x509.DNSName(name))
+        builder = builder.add_extension(x509.SubjectAlternativeName(general), critical=False)
+    return builder.sign(key, hashes.SHA256())

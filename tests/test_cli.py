@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import io
 import os
+import socket
+import struct
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.trial.unittest import TestCase
+from twisted.internet.protocol import Factory, Protocol
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor
-from twisted_names.cli import ClientOptions, main
+from twisted_names import __version__
+from twisted_names.cli import ClientOptions, Screen, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 
@@ -33,15 +39,39 @@ class CLITestCase(TestCase):
         self.addCleanup(port.stopListening)
         return int(port.getHost().port)
 
-    async def runClient(self, *argv: str, stdin: str = "") -> tuple[int, str, str]:
+    async def serveRaw(self, answer: Callable[[Any, bytes], None]) -> int:
+        """
+        A server that calls C{answer(transport, data)} with what each client
+        sends: for answers the real server never gives.
+        """
+
+        class Raw(Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                answer(self.transport, data)
+
+        factory = Factory.forProtocol(Raw)
+        port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
+        self.addCleanup(port.stopListening)
+        return int(port.getHost().port)
+
+    async def runClient(
+        self, *argv: str, stdin: str | TextIO = "", stdout: TextIO | None = None
+    ) -> tuple[int, str, str]:
         """Run the client; return its exit status, stdout and stderr."""
-        stdout, stderr = io.StringIO(), io.StringIO()
+        stdout = io.StringIO() if stdout is None else stdout
+        stderr = io.StringIO()
+        if isinstance(stdin, str):
+            stdin = Input(stdin)
         try:
-            await main(reactor, *argv, stdin=Input(stdin), stdout=stdout, stderr=stderr)
+            await main(reactor, *argv, stdin=stdin, stdout=stdout, stderr=stderr)
         except SystemExit as e:
             assert isinstance(e.code, int)
-            return e.code, stdout.getvalue(), stderr.getvalue()
-        return 0, stdout.getvalue(), stderr.getvalue()
+            return e.code, _value(stdout), stderr.getvalue()
+        return 0, _value(stdout), stderr.getvalue()
+
+
+def _value(stream: TextIO) -> str:
+    return stream.getvalue() if isinstance(stream, io.StringIO) else ""
 
 
 class ExchangeTests(CLITestCase):
@@ -177,7 +207,8 @@ class ChatTests(CLITestCase):
         except SystemExit as e:
             assert isinstance(e.code, int)
             status = e.code
-        os.set_blocking(stdout.readFd, False)
+        if sys.platform != "win32":  # Pipes through StandardIO: POSIX only.
+            os.set_blocking(stdout.readFd, False)
         return status, stdout.drain()
 
     async def test_turnAfterTurn(self) -> None:
@@ -206,3 +237,236 @@ class ChatTests(CLITestCase):
             f"error: 127.0.0.1:{port} closed the connection after 1 answer"
             " (is the server running with --chat?)\n",
         )
+
+    async def test_serverEndsWithEmptyLine(self) -> None:
+        """
+        In chat mode an empty line from the server is the server ending the
+        conversation: said so, status 0, the lines after it not sent.
+        """
+        received: list[bytes] = []
+
+        def answer(transport: Any, data: bytes) -> None:
+            received.append(data)
+            transport.write(b"Bob\n" if len(received) == 1 else b"\n")
+
+        port = await self.serveRaw(answer)
+        status, out = await self.chat(port, b"one\ntwo\nthree\n")
+        self.assertEqual(
+            (status, out),
+            (0, f"Server: Bob\n127.0.0.1:{port} ended the conversation.\n".encode()),
+        )
+        self.assertNotIn(b"three", b"".join(received))
+
+
+class MoreErrorTests(CLITestCase):
+    """Every input, however bad: one message, one exit status, no traceback."""
+
+    async def test_version(self) -> None:
+        """--version is ours (it was Twisted's)."""
+        stdout = io.StringIO()
+        self.patch(sys, "stdout", stdout)  # usage.Options prints there.
+        status, _, err = await self.runClient("--version")
+        self.assertEqual((status, err), (0, ""))
+        self.assertTrue(
+            stdout.getvalue().startswith(f"names-client (twisted-names) {__version__},")
+        )
+
+    async def test_emptyAnswer(self) -> None:
+        """An empty line is the server being done: no answer, exit 5 (it printed Server: "")."""
+        port = await self.serveRaw(lambda transport, data: transport.write(b"\n"))
+        result = await self.runClient("-p", str(port), "-n", "Ana")
+        self.assertEqual(
+            result,
+            (5, "", "error: the server sent an empty line (it is done) instead of a name\n"),
+        )
+
+    async def test_garbageAnswer(self) -> None:
+        """Bytes that are not UTF-8, NUL, escapes: shown escaped, never raw."""
+        port = await self.serveRaw(
+            lambda transport, data: transport.write(b"\xff\x00\x1b[2J\x9b\n")
+        )
+        result = await self.runClient("-p", str(port), "-n", "Ana")
+        self.assertEqual(result, (0, 'Server: "\ufffd\\x00\\x1b[2J\ufffd"\n', ""))
+
+    async def test_serverResets(self) -> None:
+        def reset(transport: Any, data: bytes) -> None:
+            transport.getHandle().setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            transport.abortConnection()
+
+        port = await self.serveRaw(reset)
+        result = await self.runClient("-p", str(port), "-n", "Ana")
+        self.assertEqual(
+            result,
+            (
+                5,
+                "",
+                "error: the connection to the server broke (reset or lost) before an answer\n",
+            ),
+        )
+
+    async def test_invalidUTF8OnStdin(self) -> None:
+        stdin = io.TextIOWrapper(io.BytesIO(b"\xffAna\n"), encoding="utf-8")
+        result = await self.runClient("-p", "1", stdin=stdin)
+        self.assertEqual(result, (2, "", "error: the name read from stdin is not valid UTF-8\n"))
+
+    async def test_stdinClosed(self) -> None:
+        """Started with stdin closed (C{<&-}), Python's C{sys.stdin} is C{None}."""
+        self.patch(sys, "stdin", None)
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with self.assertRaises(SystemExit) as caught:
+            await main(reactor, "-p", "1", stdout=stdout, stderr=stderr)
+        self.assertEqual(
+            (caught.exception.code, stderr.getvalue()),
+            (2, "error: no name: stdin is closed (give one with --name)\n"),
+        )
+
+    async def test_stdinUnreadable(self) -> None:
+        """A stdin open for writing only (C{0>file}): it cannot be read."""
+        path = self.mktemp()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT)
+        stdin = open(fd, encoding="utf-8")  # noqa: SIM115 - closed below
+        self.addCleanup(stdin.close)
+        result = await self.runClient("-p", "1", stdin=stdin)
+        self.assertEqual(
+            result, (2, "", "error: cannot read the name from stdin: Bad file descriptor\n")
+        )
+
+    async def test_stdinLineTooLong(self) -> None:
+        result = await self.runClient("-p", "1", "--max-length", "4", stdin="x" * 70000)
+        self.assertEqual(
+            result, (2, "", "error: the line read from stdin is longer than 65536 bytes\n")
+        )
+
+    async def test_stderrClosed(self) -> None:
+        """With stderr closed the message goes nowhere, and the status is still right."""
+        port = await self.serve()
+        await self._cleanups.pop()[0]()
+        self.patch(sys, "stderr", None)
+        with self.assertRaises(SystemExit) as caught:
+            await main(reactor, "-p", str(port), "-n", "Ana", stdin=Input(""))
+        self.assertEqual(caught.exception.code, 3)
+
+    async def test_stdoutClosed(self) -> None:
+        """Started with stdout closed (C{>&-}): the answer goes nowhere, as print() does."""
+        port = await self.serve()
+        self.patch(sys, "stdout", None)
+        stderr = io.StringIO()
+        await main(reactor, "-p", str(port), "-n", "Ana", stdin=Input(""), stderr=stderr)
+        self.assertEqual(stderr.getvalue(), "")
+
+    async def test_stdoutReaderLeft(self) -> None:
+        """stdout a pipe whose reader left: status 1, quietly (as SIGPIPE would)."""
+
+        class Gone(io.StringIO):
+            def write(self, text: str) -> int:
+                raise BrokenPipeError()
+
+        port = await self.serve()
+        result = await self.runClient("-p", str(port), "-n", "Ana", stdout=Gone())
+        self.assertEqual(result, (1, "", ""))
+
+    async def test_stdoutReaderLeftAtPrompt(self) -> None:
+        """
+        The prompt was shown, then the reader left and stdin ended: ending
+        the prompt's line fails quietly, and the error is still told.
+        """
+
+        class OneWrite(io.StringIO):
+            def write(self, text: str) -> int:
+                if self.getvalue():
+                    raise BrokenPipeError()
+                return super().write(text)
+
+        class Terminal(Input):
+            def isatty(self) -> bool:
+                return True
+
+        result = await self.runClient("-p", "1", stdin=Terminal(""), stdout=OneWrite())
+        self.assertEqual(
+            result, (2, "Your name: ", "error: no name: the input ended before a line was read\n")
+        )
+
+    async def test_endpointGarbage(self) -> None:
+        for garbage in ["", ":", "tcp:host=x:port=abc", "tls:", "foo:bar", "tcp:\\"]:
+            status, out, err = await self.runClient("-e", garbage, "-n", "Ana")
+            self.assertEqual((status, out), (2, ""), garbage)
+            first, hint = err.splitlines()
+            self.assertTrue(first.startswith(f"error: bad endpoint {garbage!r}: "), err)
+            self.assertEqual(hint, "Run with --help for the options.")
+
+    async def test_endpointGarbageEscaped(self) -> None:
+        """Twisted's message quotes the string raw: it reaches stderr escaped."""
+        status, _, err = await self.runClient("-e", "\x1b[2J", "-n", "Ana")
+        self.assertEqual(status, 2)
+        self.assertNotIn("\x1b", err)
+        self.assertIn("\\x1b[2", err)
+
+    async def test_endpointShownEscaped(self) -> None:
+        """The endpoint in a message is escaped (a pasted string can hold escapes)."""
+        path = os.path.join(os.path.abspath(self.mktemp()), "\x1b[2J")
+        status, _, err = await self.runClient("-e", f"unix:path={path}", "-n", "Ana")
+        self.assertEqual(status, 3)
+        self.assertNotIn("\x1b", err)
+        self.assertIn('cannot connect to "unix:path=', err)
+        self.assertIn('\\x1b[2J"', err)
+
+    async def test_sslEndpointRefused(self) -> None:
+        """
+        An ssl: client endpoint checks no host name (and, with no
+        caCertsDir, no certificate at all): refused, tls: named instead.
+        """
+        status, _, err = await self.runClient("-e", "ssl:localhost:5000", "-n", "Ana")
+        self.assertEqual(status, 2)
+        self.assertEqual(
+            err.splitlines()[0],
+            "error: --endpoint: an ssl: client endpoint does not check that the server is the"
+            " host named; use tls:HOST:PORT (with :trustRoots=FOLDER for your own authority)",
+        )
+
+
+class OutcomeTests(SynchronousTestCase):
+    """L{outcome}: what went wrong, as one line and an exit status."""
+
+    def test_unexpected(self) -> None:
+        """A failure nobody foresaw (a bug): one line, status 1, no traceback."""
+        self.assertEqual(
+            outcome(RuntimeError("oops\nsecond line"), False),
+            ("error: unexpected RuntimeError: oops second line (a bug in names-client:"
+             " please report it)", 1),
+        )  # fmt: skip
+
+    def test_interrupted(self) -> None:
+        from twisted.internet.defer import CancelledError
+
+        self.assertEqual(outcome(KeyboardInterrupt(), False), (None, 130))
+        self.assertEqual(outcome(CancelledError(), True), (None, 130))
+        self.assertEqual(outcome(CancelledError(), False)[1], 1)
+
+
+class ScreenTests(SynchronousTestCase):
+    """Output is never glued to a prompt still on its line."""
+
+    def setUp(self) -> None:
+        self.written: list[str] = []
+        self.screen = Screen(self.written.append)
+
+    def test_lineAfterPrompt(self) -> None:
+        """The server ends the chat while C{You: } waits: a new line first."""
+        self.screen.prompt("You: ")
+        self.screen.show("srv ended the conversation.")
+        self.assertEqual("".join(self.written), "You: \nsrv ended the conversation.\n")
+
+    def test_lineTyped(self) -> None:
+        """The person ended their line: the terminal is on a new line already."""
+        self.screen.prompt("You: ")
+        self.screen.lineTyped()
+        self.screen.show("Server: Bob")
+        self.assertEqual("".join(self.written), "You: Server: Bob\n")
+
+    def test_endPromptOnce(self) -> None:
+        self.screen.prompt("Your name: ")
+        self.screen.endPrompt()
+        self.screen.endPrompt()
+        self.assertEqual("".join(self.written), "Your name: \n")

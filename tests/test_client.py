@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from twisted.internet import defer, error
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
+from twisted.internet.interfaces import IProtocol, IProtocolFactory, IStreamClientEndpoint
 from twisted.internet.task import Clock
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
+from zope.interface import implementer
 
-from twisted_names.client import NameClientProtocol, exchangeNames, explain
+from twisted_names.client import ChatEnd, NameClientProtocol, chat, exchangeNames, explain
 from twisted_names.errors import (
     BadAnswer,
     CannotConnect,
     NoAnswer,
     NotTrusted,
+    ServerDone,
     TimedOut,
     UsageProblem,
 )
@@ -70,7 +73,62 @@ class ClientProtocolTests(SynchronousTestCase):
         answer = protocol.ask("Ana")
         protocol.connectionLost(Failure(error.ConnectionLost("Connection reset by peer")))
         failure = self.failureResultOf(answer, NoAnswer)
-        self.assertIn("the connection was lost before an answer", str(failure.value))
+        self.assertEqual(
+            str(failure.value),
+            "the connection to the server broke (reset or lost) before an answer",
+        )
+
+    def test_emptyAnswerMeansDone(self) -> None:
+        """
+        An empty (or blank) line is the server saying it is done
+        (docs/protocol.md): no answer, the connection closed, later
+        questions refused the same way.
+        """
+        for empty in [b"\n", b"  \r\n"]:
+            protocol, transport, _ = connected()
+            answer = protocol.ask("Ana")
+            protocol.dataReceived(empty)
+            failure = self.failureResultOf(answer, ServerDone)
+            self.assertEqual(
+                str(failure.value), "the server sent an empty line (it is done) instead of a name"
+            )
+            self.assertIsInstance(failure.value, NoAnswer)  # Exit status 5.
+            self.assertTrue(transport.disconnecting)
+            self.failureResultOf(protocol.ask("again"), ServerDone)
+
+    def test_blankUnterminatedAnswerMeansDone(self) -> None:
+        protocol, _, clock = connected()
+        answer = protocol.ask("Ana")
+        protocol.dataReceived(b"   ")
+        clock.advance(0.25)
+        self.failureResultOf(answer, ServerDone)
+
+    def test_refusalKept(self) -> None:
+        """An L{ExchangeError} the connection was lost with (a TLS refusal) is the answer."""
+        protocol, _, _ = connected()
+        answer = protocol.ask("Ana")
+        refusal = NotTrusted("cannot trust the server: its certificate is for x, not y")
+        protocol.connectionLost(Failure(refusal))
+        self.assertIs(self.failureResultOf(answer, NotTrusted).value, refusal)
+
+    def test_nameMismatchNotTrusted(self) -> None:
+        """
+        Twisted's own check refusing a certificate's names (a
+        C{VerificationError}) is "not trusted", not a repr.
+        """
+        from service_identity import VerificationError
+        from service_identity.exceptions import DNSMismatch
+        from service_identity.hazmat import DNS_ID
+
+        protocol, _, _ = connected()
+        answer = protocol.ask("Ana")
+        mismatch = VerificationError(errors=[DNSMismatch(mismatched_id=DNS_ID("localhost"))])
+        protocol.connectionLost(Failure(mismatch))
+        failure = self.failureResultOf(answer, NotTrusted)
+        self.assertEqual(
+            str(failure.value),
+            "cannot trust the server: its certificate is not for the host asked for",
+        )
 
     def test_answerTooLong(self) -> None:
         protocol, transport, _ = connected(maxLength=5)
@@ -236,3 +294,186 @@ class ExchangeNamesTests(TestCase):
         self.assertEqual(await first, "one")
         queue.answer("two")
         self.assertEqual(await second, "two")
+
+
+@implementer(IStreamClientEndpoint)
+class ConnectedEndpoint:
+    """An endpoint that connects at once, to a L{StringTransport}."""
+
+    def __init__(self) -> None:
+        self.transport = StringTransport()
+        self.protocol: NameClientProtocol | None = None
+
+    def connect(self, factory: IProtocolFactory) -> defer.Deferred[IProtocol]:
+        protocol = factory.buildProtocol(None)  # type: ignore[arg-type]
+        assert isinstance(protocol, NameClientProtocol)
+        protocol.makeConnection(self.transport)
+        self.protocol = protocol
+        return defer.succeed(protocol)
+
+    def answer(self, data: bytes) -> None:
+        assert self.protocol is not None
+        self.protocol.dataReceived(data)
+
+    def close(self) -> None:
+        assert self.protocol is not None
+        self.protocol.connectionLost(Failure(error.ConnectionDone()))
+
+    def sent(self) -> bytes:
+        value: bytes = self.transport.value()
+        self.transport.clear()
+        return value
+
+
+class RecordingView:
+    """A L{twisted_names.client.ChatView} that records what it is told."""
+
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def connected(self) -> None:
+        self.shown.append("connected")
+
+    def answered(self, answer: str) -> None:
+        self.shown.append(f"answer {answer}")
+
+    def notSent(self, why: str) -> None:
+        self.shown.append(f"not sent: {why}")
+
+
+class ChatTests(SynchronousTestCase):
+    """L{chat}, the turns of a conversation, without a reactor."""
+
+    def start(
+        self, first: str | None = None, timeout: float | None = None
+    ) -> tuple[
+        defer.Deferred[ChatEnd], ConnectedEndpoint, defer.DeferredQueue[str | None], RecordingView
+    ]:
+        endpoint = ConnectedEndpoint()
+        lines: defer.DeferredQueue[str | None] = defer.DeferredQueue()
+        view = RecordingView()
+        self.clock = Clock()
+        ended = chat(
+            endpoint, lines.get, self.clock, view, first=first, timeout=timeout, where="srv"
+        )
+        return ended, endpoint, lines, view
+
+    def test_turnAfterTurnUntilEmptyLine(self) -> None:
+        ended, endpoint, lines, view = self.start()
+        lines.put("one")
+        self.assertEqual(endpoint.sent(), b"one\n")
+        endpoint.answer(b"Bob\n")
+        lines.put(" two ")
+        self.assertEqual(endpoint.sent(), b"two\n")
+        endpoint.answer(b"Bea\n")
+        self.assertNoResult(ended)
+        lines.put("")
+        self.assertIs(self.successResultOf(ended), ChatEnd.BY_YOU)
+        self.assertEqual(view.shown, ["connected", "answer Bob", "answer Bea"])
+        self.assertTrue(endpoint.transport.disconnecting)
+
+    def test_endOfInput(self) -> None:
+        ended, endpoint, lines, _ = self.start(first="one")
+        self.assertEqual(endpoint.sent(), b"one\n")
+        endpoint.answer(b"Bob\n")
+        lines.put(None)
+        self.assertIs(self.successResultOf(ended), ChatEnd.BY_YOU)
+
+    def test_lineNotSent(self) -> None:
+        """A line that is not a name is reported, not sent; the chat goes on."""
+        ended, endpoint, lines, view = self.start()
+        lines.put("bad\x1b[2J")
+        self.assertEqual(endpoint.sent(), b"")
+        self.assertEqual(view.shown[-1], 'not sent: the name holds control characters ("\\x1b")')
+        lines.put("good")
+        self.assertEqual(endpoint.sent(), b"good\n")
+        self.assertNoResult(ended)
+
+    def test_serverEndsBetweenTurns(self) -> None:
+        """The server closing while the person types ends the chat, no error."""
+        ended, endpoint, lines, _ = self.start(first="one")
+        endpoint.answer(b"Bob\n")
+        self.assertEqual(len(lines.waiting), 1)
+        endpoint.close()
+        self.assertIs(self.successResultOf(ended), ChatEnd.BY_SERVER)
+        self.assertEqual(lines.waiting, [])  # The wait for a line was cancelled.
+
+    def test_emptyAnswerEndsChat(self) -> None:
+        """An empty line from the server is the server ending the conversation."""
+        ended, endpoint, lines, view = self.start(first="one")
+        endpoint.answer(b"Bob\n")
+        lines.put("two")
+        self.assertNoResult(ended)
+        endpoint.answer(b"\n")
+        self.assertIs(self.successResultOf(ended), ChatEnd.BY_SERVER)
+        self.assertEqual(view.shown, ["connected", "answer Bob"])
+        self.assertTrue(endpoint.transport.disconnecting)
+
+    def test_closedWithQuestionOpen(self) -> None:
+        """A one-shot server: one answer, then closed while the second waits."""
+        ended, endpoint, lines, _ = self.start(first="one")
+        endpoint.answer(b"Bob\n")
+        lines.put("two")
+        endpoint.close()
+        failure = self.failureResultOf(ended, NoAnswer)
+        self.assertEqual(
+            str(failure.value),
+            "srv closed the connection after 1 answer (is the server running with --chat?)",
+        )
+
+    def test_closedBeforeFirstAnswer(self) -> None:
+        ended, endpoint, _, _ = self.start(first="one")
+        endpoint.close()
+        failure = self.failureResultOf(ended, NoAnswer)
+        self.assertEqual(str(failure.value), "the server closed the connection without answering")
+
+    def test_timeoutForEachAnswer(self) -> None:
+        ended, endpoint, lines, _ = self.start(first="one", timeout=5)
+        self.clock.advance(4)
+        endpoint.answer(b"Bob\n")
+        self.clock.advance(100)  # Typing takes as long as it takes.
+        lines.put("two")
+        self.clock.advance(4.9)
+        self.assertNoResult(ended)
+        self.clock.advance(0.1)
+        failure = self.failureResultOf(ended, TimedOut)
+        self.assertEqual(str(failure.value), "no answer from srv within 5 s")
+        self.assertTrue(endpoint.transport.disconnecting)
+
+    def test_cancelWhileTyping(self) -> None:
+        """
+        Ctrl-C at the prompt: a plain L{defer.CancelledError} (it was a
+        C{FailureGroup}, which the command line showed as a traceback), the
+        connection dropped, the wait for a line given up.
+        """
+        ended, endpoint, lines, _ = self.start()
+        ended.cancel()
+        self.failureResultOf(ended, defer.CancelledError)
+        self.assertEqual(lines.waiting, [])
+        self.assertTrue(endpoint.transport.disconnecting)
+
+    def test_cancelWhileWaitingForAnswer(self) -> None:
+        ended, endpoint, _, _ = self.start(first="one")
+        ended.cancel()
+        self.failureResultOf(ended, defer.CancelledError)
+        self.assertTrue(endpoint.transport.disconnecting)
+
+    def test_cannotConnect(self) -> None:
+        reactor = MemoryReactorClock()
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", 5000)
+        lines: defer.DeferredQueue[str | None] = defer.DeferredQueue()
+        ended = chat(endpoint, lines.get, reactor, RecordingView(), where="srv")
+        connector = reactor.connectors[0]
+        reactor.tcpClients[0][2].clientConnectionFailed(
+            connector, Failure(error.ConnectionRefusedError())
+        )
+        failure = self.failureResultOf(ended, CannotConnect)
+        self.assertIn("cannot connect to srv: connection refused", str(failure.value))
+
+    def test_connectTimeout(self) -> None:
+        reactor = MemoryReactorClock()
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", 5000)
+        lines: defer.DeferredQueue[str | None] = defer.DeferredQueue()
+        ended = chat(endpoint, lines.get, reactor, RecordingView(), timeout=3, where="srv")
+        reactor.advance(3)
+        self.failureResultOf(ended, TimedOut)

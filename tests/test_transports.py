@@ -1,6 +1,8 @@
 """
 The exchange over every transport Twisted's endpoint strings give: IPv6, UNIX
-sockets and TLS, with the strings a user would type, on this machine.
+sockets and TLS, with the strings a user would type (through
+L{clientEndpoint}, as the command line does), on this machine.  The TLS host
+checks are in C{tests/test_trust.py}.
 """
 
 from __future__ import annotations
@@ -8,12 +10,12 @@ from __future__ import annotations
 import os
 import tempfile
 
-from twisted.internet.endpoints import clientFromString, serverFromString
+from twisted.internet.endpoints import serverFromString
 from twisted.trial.unittest import TestCase
 
 from tests.certs import makeCertificates
 from tests.pipes import reactor
-from twisted_names.client import exchangeNames
+from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.errors import NotTrusted
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory
@@ -27,7 +29,7 @@ class TransportTests(TestCase):
         return port.getHost()
 
     async def exchange(self, description: str) -> str:
-        endpoint = clientFromString(reactor, description)
+        endpoint = clientEndpoint(reactor, description)
         return await exchangeNames(endpoint, "Ana", reactor, timeout=10, where=description)
 
     async def test_ipv6(self) -> None:

@@ -1,29 +1,33 @@
 """
-The client's command line: C{python -m twisted_names.client}.
+The client's command line: C{names-client}, or C{python -m
+twisted_names.client}.
 
-It parses options, gets the name, prints the answer, and maps every error to
-one message and one exit status (see L{twisted_names.errors}).  The protocol
-never prints; this module does nothing else.
+It parses options, reads the name, prints answers, and maps everything that
+can go wrong to one message and one exit status, in one place
+(L{outcome}).  The client's logic is in L{twisted_names.client}; this module
+only connects it to argv, the streams and the exit status.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from typing import Any, TextIO
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any, NoReturn, TextIO
 
+import twisted
 from twisted.internet import task
-from twisted.internet.defer import CancelledError, Deferred, DeferredQueue, race
-from twisted.internet.endpoints import clientFromString, connectProtocol
+from twisted.internet.defer import CancelledError, Deferred, DeferredQueue
 from twisted.internet.error import ConnectingCancelledError
+from twisted.logger import ILogObserver, LogEvent, LogLevel, formatEvent, globalLogBeginner
 from twisted.python import usage
-from twisted.python.failure import Failure
+from zope.interface import provider
 
-from twisted_names.client import NameClientProtocol, exchangeNames, explain, timedOut
-from twisted_names.display import hostAndPort, shown
-from twisted_names.errors import INTERRUPTED, ExchangeError, NoAnswer, UsageProblem
+from twisted_names import __version__
+from twisted_names.client import ChatEnd, chat, clientEndpoint, exchangeNames
+from twisted_names.display import hostAndPort, isUnsafe, quoted, shown
+from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
 from twisted_names.options import (
     COUNT,
     PORT,
@@ -34,24 +38,38 @@ from twisted_names.options import (
     escapeForEndpoint,
     explainUsageError,
 )
-from twisted_names.terminal import BlockingModeKeeper, Terminal, attachStdio, closeTerminal
-from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, InvalidName, checkName
+from twisted_names.terminal import (
+    MAX_INPUT_LINE,
+    BlockingModeKeeper,
+    Terminal,
+    attachStdio,
+    closeTerminal,
+)
+from twisted_names.trust import endpointKind
+from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
 
 #: The default --timeout: a little longer than the server's default reply
 #: timeout (300 s), so a waiting client normally hears the server's own close.
 DEFAULT_TIMEOUT = 330.0
 
+#: The exit status when stdout is a pipe whose reader left, as C{SIGPIPE}
+#: would end another command (quietly).
+STDOUT_GONE = 1
+
+#: The exit status of a failure nobody foresaw (a bug).
+UNEXPECTED = 1
+
 
 class ClientOptions(usage.Options):
-    """The options of C{python -m twisted_names.client}."""
+    """The options of C{names-client}."""
 
-    synopsis = "python -m twisted_names.client [options]"
+    synopsis = "names-client [options]   (or: python -m twisted_names.client [options])"
     longdesc = (
         "Send your name to a names-server and print its name (Server: NAME).  Without"
         " --name, asks for it (or reads one line when stdin is not a terminal).  Exit"
         " status: 0 answered; 2 bad option or name; 3 cannot connect; 4 timed out; 5 no"
-        " answer (the server closed); 6 bad answer; 7 certificate not trusted; 130"
-        " interrupted."
+        " answer (the server closed, or sent an empty line); 6 bad answer; 7 certificate"
+        " not trusted; 130 interrupted."
     )
     optFlags = [
         [
@@ -98,31 +116,210 @@ class ClientOptions(usage.Options):
         ],
     ]
 
+    def opt_version(self) -> NoReturn:
+        """Show the version of twisted-names (and of Twisted) and exit."""
+        print(f"names-client (twisted-names) {__version__}, Twisted {twisted.__version__}")
+        sys.exit(0)
+
     def postOptions(self) -> None:
         checkPort(self)
         if self["endpoint"] is None:
             host = escapeForEndpoint(self["host"])
             self["endpoint"] = f"tcp:host={host}:port={self['port']}"
-            self["where"] = hostAndPort(self["host"], self["port"])
+            self["where"] = shown(hostAndPort(self["host"], self["port"]))
         else:
-            self["where"] = self["endpoint"]
-        checkEndpoint(clientFromString, self["endpoint"])
+            self["where"] = shown(self["endpoint"])
+        checkEndpoint(clientEndpoint, self["endpoint"])
+        if endpointKind(self["endpoint"]) == "SSL":
+            raise usage.UsageError(
+                "--endpoint: an ssl: client endpoint does not check that the server is the"
+                " host named; use tls:HOST:PORT (with :trustRoots=FOLDER for your own"
+                " authority)"
+            )
         checkNameOption(self)
 
 
-def readName(stdin: TextIO, stdout: TextIO) -> str:
+class Screen:
+    """
+    What the person sees, written through C{write}: lines, and prompts.
+
+    A prompt stays on its line until the person ends a line there (their
+    terminal then moves on); anything shown before that starts on a new
+    line, so output is never glued to a prompt (C{You: Server: ...}).
+    """
+
+    def __init__(self, write: Callable[[str], object]) -> None:
+        self._write = write
+        self.atPrompt = False
+
+    def prompt(self, text: str) -> None:
+        self.endPrompt()
+        self._write(text)
+        self.atPrompt = True
+
+    def lineTyped(self) -> None:
+        """The person ended a line at the prompt: the cursor is on a new line."""
+        self.atPrompt = False
+
+    def show(self, text: str) -> None:
+        self.endPrompt()
+        self._write(text + "\n")
+
+    def endPrompt(self) -> None:
+        """Leave the prompt's line, if one is still open."""
+        if self.atPrompt:
+            self.atPrompt = False
+            self._write("\n")
+
+
+class _StdoutGone(Exception):
+    """stdout is a pipe whose reader left."""
+
+
+class Streams:
+    """
+    stdin, stdout and stderr as the client uses them: either may be closed
+    (C{None}), and a stdout whose reader left ends the client quietly.
+    """
+
+    def __init__(self, stdin: TextIO | None, stdout: TextIO | None, stderr: TextIO | None):
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self.screen = Screen(self.write)
+
+    def write(self, text: str) -> None:
+        """Write C{text} to stdout (nowhere if it is closed)."""
+        if self.stdout is None:
+            return
+        try:
+            self.stdout.write(text)
+            self.stdout.flush()
+        except BrokenPipeError:
+            _silenceStdout(self.stdout)
+            raise _StdoutGone() from None
+
+    def error(self, text: str) -> None:
+        """
+        Write C{text} to stderr, on lines of its own; nowhere if it is
+        closed.  Control characters in it are escaped, whoever's words it
+        quotes (a mistyped endpoint string, Twisted's message about it).
+        """
+        self.endPrompt()
+        if self.stderr is None:
+            return
+        with suppress(OSError, ValueError):
+            self.stderr.write("\n".join(_visible(line) for line in text.split("\n")) + "\n")
+            self.stderr.flush()
+
+    def endPrompt(self) -> None:
+        """End a prompt still on its line, if stdout can still take it."""
+        with suppress(_StdoutGone):
+            self.screen.endPrompt()
+
+
+def _visible(text: str) -> str:
+    """C{text} with its unsafe characters escaped (C{\\x1b}), nothing else changed."""
+    return "".join(quoted(char)[1:-1] if isUnsafe(char) else char for char in text)
+
+
+def _silenceStdout(stdout: TextIO) -> None:
+    """Python flushes stdout again at exit: let that go nowhere, not to a traceback."""
+    if stdout is sys.stdout:
+        with suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
+
+
+def outcome(problem: BaseException, interrupted: bool) -> tuple[str | None, int]:
+    """
+    What the person is told (a line for stderr, or C{None}), and the exit
+    status, for anything that ended the client early: the one place where
+    that is decided.
+
+    @param interrupted: whether the person interrupted the client (Ctrl-C,
+        or a signal stopping the reactor).
+    """
+    if isinstance(problem, KeyboardInterrupt):
+        return None, INTERRUPTED
+    if isinstance(problem, (CancelledError, ConnectingCancelledError)) and interrupted:
+        return None, INTERRUPTED
+    if isinstance(problem, ExchangeError):
+        return f"error: {problem}", problem.exitCode
+    if isinstance(problem, _StdoutGone):
+        return None, STDOUT_GONE
+    text = " ".join(str(problem).split())
+    return (
+        f"error: unexpected {type(problem).__name__}{': ' + text if text else ''}"
+        " (a bug in names-client: please report it)",
+        UNEXPECTED,
+    )
+
+
+def readName(streams: Streams, limit: int = MAX_INPUT_LINE) -> str:
     """
     Ask for the name on a terminal, or read one line from a pipe or file.
 
-    @raise UsageProblem: no line at all (end of input).
+    @param limit: the longest line read, in bytes.
+    @raise UsageProblem: no line at all (end of input, stdin closed or not
+        readable), a line too long, or not UTF-8.
     """
-    if stdin.isatty():
-        stdout.write("Your name: ")
-        stdout.flush()
-    line = stdin.readline()
-    if not line:
+    stdin = streams.stdin
+    if stdin is None:
+        raise UsageProblem("no name: stdin is closed (give one with --name)")
+    try:
+        if stdin.isatty():
+            streams.screen.prompt("Your name: ")
+        source: Any = getattr(stdin, "buffer", stdin)
+        line = source.readline(limit + 1)
+    except (OSError, ValueError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise UsageProblem(f"cannot read the name from stdin: {reason}") from None
+    raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
+    if not raw:
         raise UsageProblem("no name: the input ended before a line was read")
-    return line
+    if raw.endswith(b"\n"):
+        streams.screen.lineTyped()
+    elif len(raw) > limit:
+        raise UsageProblem(f"the line read from stdin is longer than {limit} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageProblem("the name read from stdin is not valid UTF-8") from None
+
+
+class _Interruption:
+    """
+    Ctrl-C, SIGTERM: the reactor is stopping.  The work under way is
+    cancelled, and the reactor waits until the client has put the terminal
+    back (bounded: see L{closeTerminal}).
+    """
+
+    def __init__(self, reactor: Any) -> None:
+        self.interrupted = False
+        self.finished: Deferred[None] = Deferred()
+        self._work: Deferred[Any] | None = None
+        self._reactor = reactor
+        self._trigger = reactor.addSystemEventTrigger("before", "shutdown", self._onShutdown)
+
+    def guard(self, work: Deferred[Any]) -> Deferred[Any]:
+        """C{work}, to be cancelled if the reactor stops."""
+        self._work = work
+        return work
+
+    def done(self) -> None:
+        if self._trigger is not None:  # Not fired: the reactor goes on (tests).
+            self._reactor.removeSystemEventTrigger(self._trigger)
+            self._trigger = None
+        if not self.finished.called:
+            self.finished.callback(None)
+
+    def _onShutdown(self) -> Deferred[None] | None:
+        self._trigger = None
+        if self._work is None or self._work.called or self.finished.called:
+            return None
+        self.interrupted = True
+        self._work.cancel()
+        return self.finished
 
 
 async def main(
@@ -136,45 +333,55 @@ async def main(
 ) -> None:
     """
     Run the client; raise C{SystemExit} with the exit status (for
-    L{task.react}).  The streams are parameters so tests can substitute them.
+    L{task.react}).  The streams are parameters so tests can substitute
+    them; by default they are C{sys}'s, C{None} if closed.
     """
-    stdin = stdin or sys.stdin
-    stdout = stdout or sys.stdout
-    stderr = stderr or sys.stderr
+    streams = Streams(
+        sys.stdin if stdin is None else stdin,
+        sys.stdout if stdout is None else stdout,
+        sys.stderr if stderr is None else stderr,
+    )
+    interruption = _Interruption(reactor)
+    try:
+        options = _parse(list(argv))
+        if options["chat"]:
+            await _chat(reactor, options, streams, interruption, stdinFd, stdoutFd)
+        else:
+            await _exchange(reactor, options, streams, interruption)
+    except (Exception, KeyboardInterrupt) as e:
+        message, status = outcome(e, interruption.interrupted)
+        streams.endPrompt()
+        if message is not None:
+            streams.error(message)
+        raise SystemExit(status) from None
+    finally:
+        interruption.done()
+
+
+def _parse(argv: list[str]) -> ClientOptions:
     options = ClientOptions()
     try:
-        with _stdoutMayBeClosed(stdout):
-            options.parseOptions(list(argv))  # --help prints here.
+        options.parseOptions(argv)  # --help and --version print and exit here.
+    except BrokenPipeError:
+        _silenceStdout(sys.stdout)
+        raise _StdoutGone() from None
     except usage.UsageError as e:
-        stderr.write(
-            f"error: {explainUsageError(e, list(argv))}\nRun with --help for the options.\n"
-        )
-        raise SystemExit(UsageProblem.exitCode) from None
+        raise UsageProblem(
+            f"{explainUsageError(e, argv)}\nRun with --help for the options."
+        ) from None
+    return options
 
-    interrupted = False
-    work: Deferred[Any]
 
-    def onShutdown() -> None:
-        nonlocal interrupted
-        if not work.called:
-            interrupted = True
-            work.cancel()
-
-    try:
-        if options["chat"]:
-            work = Deferred.fromCoroutine(_chat(reactor, options, stdinFd, stdoutFd, stdin))
-            reactor.addSystemEventTrigger("before", "shutdown", onShutdown)
-            await work
-            return
-        name = options["name"]
-        if name is None:
-            try:
-                name = readName(stdin, stdout)
-            except KeyboardInterrupt:  # Before the reactor runs: no handler yet.
-                stderr.write("\n")
-                raise SystemExit(INTERRUPTED) from None
-        work = exchangeNames(
-            clientFromString(reactor, options["endpoint"]),
+async def _exchange(
+    reactor: Any, options: ClientOptions, streams: Streams, interruption: _Interruption
+) -> None:
+    """One name, one answer."""
+    name = options["name"]
+    if name is None:
+        name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
+    answer = await interruption.guard(
+        exchangeNames(
+            clientEndpoint(reactor, options["endpoint"]),
             name,
             reactor,
             timeout=options["timeout"] or None,
@@ -182,105 +389,136 @@ async def main(
             quietPeriod=options["quiet-period"],
             where=options["where"],
         )
-        reactor.addSystemEventTrigger("before", "shutdown", onShutdown)
-        answer = await work
-    except (CancelledError, ConnectingCancelledError):
-        if interrupted:
-            raise SystemExit(INTERRUPTED) from None
-        raise
-    except ExchangeError as e:
-        stderr.write(f"error: {e}\n")
-        raise SystemExit(e.exitCode) from None
-    with _stdoutMayBeClosed(stdout):
-        stdout.write(f"Server: {shown(answer)}\n")
-        stdout.flush()
+    )
+    streams.screen.show(f"Server: {shown(answer)}")
 
 
-@contextmanager
-def _stdoutMayBeClosed(stdout: TextIO) -> Iterator[None]:
-    """
-    Output into a pipe whose reader left (C{... --help | head -1}) ends the
-    client quietly with status 1, as C{SIGPIPE} ends other commands; Python
-    would print a traceback.
-    """
-    try:
-        yield
-    except BrokenPipeError:
-        if stdout is sys.stdout:
-            # Python flushes stdout again at exit: let that go nowhere.
-            with suppress(OSError, ValueError):
-                os.dup2(os.open(os.devnull, os.O_WRONLY), stdout.fileno())
-        raise SystemExit(1) from None
+class _ChatScreen:
+    """The L{twisted_names.client.ChatView} of the command line."""
+
+    def __init__(self, screen: Screen, where: str, onTerminal: bool) -> None:
+        self._screen = screen
+        self._where = where
+        self._onTerminal = onTerminal
+
+    def connected(self) -> None:
+        if self._onTerminal:
+            self._screen.show(f"Connected to {self._where}. Empty line or Ctrl-D to end.")
+
+    def answered(self, answer: str) -> None:
+        self._screen.show(f"Server: {shown(answer)}")
+
+    def notSent(self, why: str) -> None:
+        self._screen.show(f"Not sent: {why}.")
 
 
 async def _chat(
-    reactor: Any, options: ClientOptions, stdinFd: int, stdoutFd: int, stdin: TextIO
+    reactor: Any,
+    options: ClientOptions,
+    streams: Streams,
+    interruption: _Interruption,
+    stdinFd: int,
+    stdoutFd: int,
 ) -> None:
-    """Turn after turn: each line typed is sent, each answer shown."""
+    """Turn after turn, through the terminal (which never blocks the reactor)."""
     lines: DeferredQueue[str | None] = DeferredQueue()
     terminal = Terminal(lines.put, lambda: lines.put(None))
     modes = BlockingModeKeeper((stdinFd, stdoutFd))
-    stdio = attachStdio(terminal, stdinFd, stdoutFd, reactor)
-    prompt = stdin.isatty()
-    where, timeout = options["where"], options["timeout"] or None
-    protocol = NameClientProtocol(reactor, options["max-length"], options["quiet-period"])
     try:
-        connecting = connectProtocol(clientFromString(reactor, options["endpoint"]), protocol)
-        if timeout:
-            connecting.addTimeout(timeout, reactor, onTimeoutCancel=timedOut(where))
-        try:
-            await connecting
-        except Exception as e:
-            raise explain(Failure(e), where, timeout) from e
-        if prompt:
-            terminal.show(f"Connected to {where}. Empty line or Ctrl-D to end.")
-        line: str | None = options["name"]
-        answers = 0
-        while True:
-            if line is None:
-                if prompt:
-                    terminal.show("You: ", end="")
-                typed: Deferred[Any] = lines.get()
-                closing: Deferred[Any] = protocol.whenClosed()
-                index, line = await race([typed, closing])
-                if index == 1:
-                    terminal.show(f"{where} ended the conversation.")
-                    return
-            if line is None or not line.strip():
-                return
-            try:
-                text = checkName(line, options["max-length"])
-            except InvalidName as e:
-                terminal.show(f"Not sent: {e}.")
-                line = None
-                continue
-            asking = protocol.ask(text)
-            if timeout:
-                asking.addTimeout(timeout, reactor, onTimeoutCancel=timedOut(where))
-            try:
-                answer = await asking
-            except NoAnswer as e:
-                if not answers:
-                    raise
-                raise NoAnswer(
-                    f"{where} closed the connection after {answers} answer"
-                    f"{'s' if answers > 1 else ''} (is the server running with --chat?)"
-                ) from e
-            answers += 1
-            terminal.show(f"Server: {shown(answer)}")
-            line = None
+        stdio = attachStdio(terminal, stdinFd, stdoutFd, reactor)
+    except OSError as e:
+        modes.restore()
+        raise UsageProblem(f"cannot chat through stdin and stdout: {e.strerror or e}") from None
+    onTerminal = streams.stdin is not None and _isTerminal(streams.stdin)
+    screen = Screen(lambda text: terminal.show(text, end=""))
+
+    def nextLine() -> Deferred[str | None]:
+        if onTerminal and not lines.pending:
+            screen.prompt("You: ")
+        return lines.get().addCallback(typed)
+
+    def typed(line: str | None) -> str | None:
+        if line is not None:
+            screen.lineTyped()
+        return line
+
+    where = options["where"]
+    try:
+        ended = await interruption.guard(
+            chat(
+                clientEndpoint(reactor, options["endpoint"]),
+                nextLine,
+                reactor,
+                _ChatScreen(screen, where, onTerminal),
+                first=options["name"],
+                timeout=options["timeout"] or None,
+                maxLength=options["max-length"],
+                quietPeriod=options["quiet-period"],
+                where=where,
+            )
+        )
+        if ended is ChatEnd.BY_SERVER:
+            screen.show(f"{where} ended the conversation.")
     finally:
-        if protocol.transport is not None:
-            protocol.transport.loseConnection()
+        screen.endPrompt()
         await closeTerminal(terminal, stdio, reactor)
         modes.restore()
 
 
-def run(argv: list[str] | None = None) -> None:
-    """The console entry point: run L{main} under L{task.react}."""
-    args = sys.argv[1:] if argv is None else argv
+def _isTerminal(stream: TextIO) -> bool:
     try:
-        task.react(main, args)
-    except KeyboardInterrupt:  # Ctrl-C while asking for the name, before the reactor ran.
-        sys.stderr.write("\n")
+        return stream.isatty()
+    except (OSError, ValueError):
+        return False
+
+
+def _openClosedStdio() -> None:
+    """
+    Give a closed stdin, stdout or stderr (C{<&-}) C{/dev/null}, before the
+    reactor exists: else its own descriptors would take those numbers and
+    be read or written as if they were the terminal.  Python has already
+    made C{sys.stdin} (and so on) C{None} for them.
+    """
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            opened = os.open(os.devnull, os.O_RDWR)
+            if opened != fd:
+                os.dup2(opened, fd)
+                os.close(opened)
+
+
+def _logProblemsOnly(stderr: TextIO | None) -> None:
+    """
+    Twisted logs to nobody, except errors nobody handled (bugs), each shown
+    as one line.  Not the C{CertificateError} Twisted's TLS verification
+    logs for a certificate without a subjectAltName: the client says what
+    that means itself (L{twisted_names.trust}).
+    """
+
+    @provider(ILogObserver)
+    def observe(event: LogEvent) -> None:
+        if event.get("log_level") not in (LogLevel.error, LogLevel.critical):
+            return
+        if event.get("log_namespace") == "twisted.internet._sslverify":
+            return
+        failure = event.get("log_failure")
+        text = formatEvent(event)
+        if failure is not None:
+            text += f": {type(failure.value).__name__}: {failure.getErrorMessage()}"
+        if stderr is not None:
+            with suppress(OSError, ValueError):
+                stderr.write(f"names-client: {_visible(' '.join(text.split()))}\n")
+
+    globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
+
+
+def run(argv: list[str] | None = None) -> NoReturn:
+    """The console entry point: run L{main} under L{task.react}."""
+    _openClosedStdio()
+    _logProblemsOnly(sys.stderr)
+    try:
+        task.react(main, sys.argv[1:] if argv is None else argv)
+    except KeyboardInterrupt:  # Ctrl-C between main's own handlers.
         raise SystemExit(INTERRUPTED) from None

@@ -1,30 +1,40 @@
 """
-The client side of the name exchange.
+The client side of the name exchange: all of its logic, none of its
+printing.
 
-L{exchangeNames} is the whole API: connect, send a name, get the server's
-name back.  The command line (C{python -m twisted_names.client}, see
-L{twisted_names.cli}) and other programs both call it.
+  - L{exchangeNames}: connect, send a name, get the server's name back.
+  - L{chat}: one connection, turn after turn (the server runs with C{--chat}).
+  - L{clientEndpoint}: an endpoint from a string a person typed, with the
+    TLS host check Twisted leaves out (see L{twisted_names.trust}).
+
+Both fail with the L{twisted_names.errors} classes, whose messages are for a
+person.  The command line (C{python -m twisted_names.client},
+C{names-client}: see L{twisted_names.cli}) and other programs call these.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
 
 from twisted.internet import defer, error
-from twisted.internet.defer import CancelledError, Deferred
-from twisted.internet.endpoints import connectProtocol
+from twisted.internet.defer import CancelledError, Deferred, FailureGroup, race
+from twisted.internet.endpoints import clientFromString, connectProtocol
 from twisted.internet.interfaces import IReactorTime, IStreamClientEndpoint
 from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 
+from twisted_names import trust
 from twisted_names.errors import (
     BadAnswer,
     CannotConnect,
     ExchangeError,
     NoAnswer,
     NotTrusted,
+    ServerDone,
     TimedOut,
     UsageProblem,
 )
@@ -44,6 +54,10 @@ class NameClientProtocol(MessageReceiver):
     Sends lines and hands back the server's answers, one L{Deferred} a line,
     in order.  Works with servers that answer with no line ending and never
     close (the course's C{Servidor.py}): see L{MessageReceiver}.
+
+    An empty answer is the server saying it is done (C{docs/protocol.md}):
+    every question still open fails with L{ServerDone} and the connection
+    is closed.
     """
 
     def __init__(
@@ -81,6 +95,12 @@ class NameClientProtocol(MessageReceiver):
         return closed
 
     def messageReceived(self, message: Message) -> None:
+        if not message.text.strip():
+            self._failAll(
+                ServerDone("the server sent an empty line (it is done) instead of a name")
+            )
+            self.transport.loseConnection()
+            return
         if self._answers:
             answer = self._answers.popleft()
             if not answer.called:
@@ -93,16 +113,7 @@ class NameClientProtocol(MessageReceiver):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         super().connectionLost(reason)
-        problem: ExchangeError
-        if reason.check(error.ConnectionDone):
-            problem = NoAnswer("the server closed the connection without answering")
-        elif _isCertificateProblem(reason.value):
-            problem = NotTrusted(f"cannot trust the server: {_sslReason(reason.value)}")
-        else:
-            problem = NoAnswer(
-                f"the connection was lost before an answer ({_oneLine(reason.value)})"
-            )
-        self._failAll(problem)
+        self._failAll(_lostBecause(reason.value))
         closed, self._closed = self._closed, []
         for d in closed:
             d.callback(None)
@@ -114,6 +125,33 @@ class NameClientProtocol(MessageReceiver):
         for answer in answers:
             if not answer.called:
                 answer.errback(problem)
+
+
+def _lostBecause(value: BaseException | None) -> ExchangeError:
+    """Why a question got no answer, when the connection ended with C{value}."""
+    if isinstance(value, ExchangeError):  # A refusal from trust.checkingHost.
+        return value
+    if isinstance(value, error.ConnectionDone):
+        return NoAnswer("the server closed the connection without answering")
+    if _isCertificateProblem(value):
+        return NotTrusted(f"cannot trust the server: {_sslReason(value)}")
+    if isinstance(value, error.ConnectionLost):
+        return NoAnswer("the connection to the server broke (reset or lost) before an answer")
+    return NoAnswer(f"the connection was lost before an answer ({_oneLine(value)})")
+
+
+def clientEndpoint(reactor: Any, description: str) -> IStreamClientEndpoint:
+    """
+    C{clientFromString(reactor, description)}; for a C{tls:} endpoint, one
+    that also checks that the server's certificate is for the host named
+    (L{twisted_names.trust}).
+
+    @raise ValueError: and other exceptions of C{clientFromString}, for a
+        string that is not an endpoint.
+    """
+    endpoint = clientFromString(reactor, description)
+    host = trust.tlsHost(description)
+    return endpoint if host is None else trust.checkingHost(endpoint, host)
 
 
 def exchangeNames(
@@ -154,6 +192,136 @@ def exchangeNames(
     return result.addErrback(_raiseExplained, where, timeout)
 
 
+class ChatEnd(Enum):
+    """How a chat ended, when it ended well."""
+
+    #: An empty line, or the end of the input.
+    BY_YOU = "you"
+    #: The server closed between turns, or sent an empty line.
+    BY_SERVER = "the server"
+
+
+class ChatView(Protocol):
+    """What L{chat} tells the person, through the command line."""
+
+    def connected(self) -> None:
+        """The connection is up; lines typed now are sent."""
+
+    def answered(self, answer: str) -> None:
+        """The server answered the last line sent (C{answer} is raw: escape it)."""
+
+    def notSent(self, why: str) -> None:
+        """A line was not sent: C{why} says so, for a person."""
+
+
+def chat(
+    endpoint: IStreamClientEndpoint,
+    nextLine: Callable[[], Deferred[str | None]],
+    clock: IReactorTime,
+    view: ChatView,
+    *,
+    first: str | None = None,
+    timeout: float | None = None,
+    maxLength: int = DEFAULT_MAX_LENGTH,
+    quietPeriod: float = DEFAULT_QUIET_PERIOD,
+    where: str = "the server",
+) -> Deferred[ChatEnd]:
+    """
+    Connect, then send each line C{nextLine} gives and hand each answer to
+    C{view}, turn after turn, until an empty line, the end of the lines
+    (C{None}) or the server ends the conversation.
+
+    @param nextLine: called for each turn; fires with the next line typed,
+        or C{None} at the end of input.  It is cancelled if the server ends
+        the conversation meanwhile.
+    @param first: a line to send first, before asking C{nextLine}.
+    @param timeout: seconds for connecting, and for each answer.
+    @return: fires with how the chat ended, or fails with an
+        L{ExchangeError}.  Cancelling it (Ctrl-C) drops the connection and
+        fails it with L{CancelledError}.
+    """
+    return Deferred.fromCoroutine(
+        _chat(endpoint, nextLine, clock, view, first, timeout, maxLength, quietPeriod, where)
+    )
+
+
+_CLOSED = object()
+
+
+async def _chat(
+    endpoint: IStreamClientEndpoint,
+    nextLine: Callable[[], Deferred[str | None]],
+    clock: IReactorTime,
+    view: ChatView,
+    first: str | None,
+    timeout: float | None,
+    maxLength: int,
+    quietPeriod: float,
+    where: str,
+) -> ChatEnd:
+    protocol = NameClientProtocol(clock, maxLength, quietPeriod)
+    connecting = connectProtocol(endpoint, protocol)
+    if timeout:
+        connecting.addTimeout(timeout, clock, onTimeoutCancel=timedOut(where))
+    try:
+        try:
+            await connecting
+        except Exception as e:
+            problem = explain(Failure(e), where, timeout)
+            if problem is e:
+                raise
+            raise problem from e
+        view.connected()
+        line = first
+        answers = 0
+        while True:
+            if line is None:
+                typed = await _lineOrClose(nextLine(), protocol)
+                if typed is _CLOSED:
+                    return ChatEnd.BY_SERVER
+                assert typed is None or isinstance(typed, str)
+                line = typed
+            if line is None or not line.strip():
+                return ChatEnd.BY_YOU
+            try:
+                text = checkName(line, maxLength)
+            except InvalidName as e:
+                view.notSent(str(e))
+                line = None
+                continue
+            asking = protocol.ask(text)
+            if timeout:
+                asking.addTimeout(timeout, clock, onTimeoutCancel=timedOut(where))
+            try:
+                answer = await asking
+            except ServerDone:
+                return ChatEnd.BY_SERVER
+            except NoAnswer as e:
+                if not answers:
+                    raise
+                raise NoAnswer(
+                    f"{where} closed the connection after {answers} answer"
+                    f"{'s' if answers > 1 else ''} (is the server running with --chat?)"
+                ) from e
+            answers += 1
+            view.answered(answer)
+            line = None
+    finally:
+        if protocol.transport is not None:
+            protocol.transport.loseConnection()
+
+
+async def _lineOrClose(typed: Deferred[str | None], protocol: NameClientProtocol) -> object:
+    """The next line, or L{_CLOSED} if the server closes first."""
+    try:
+        contenders: list[Deferred[Any]] = [typed, protocol.whenClosed()]
+        index, value = await race(contenders)
+    except FailureGroup as e:
+        # Both failed: only cancelling the race (Ctrl-C) does that.
+        raise CancelledError() from e
+    return _CLOSED if index == 1 else value
+
+
 def timedOut(where: str) -> Callable[[object, float], object]:
     """
     For L{Deferred.addTimeout}: whatever the cancelled operation failed with
@@ -170,7 +338,10 @@ def timedOut(where: str) -> Callable[[object, float], object]:
 
 
 def _raiseExplained(failure: Failure, where: str, timeout: float | None) -> Any:
-    raise explain(failure, where, timeout) from failure.value
+    problem = explain(failure, where, timeout)
+    if problem is failure.value:
+        return failure
+    raise problem from failure.value
 
 
 def explain(failure: Failure, where: str, timeout: float | None = None) -> BaseException:
@@ -209,11 +380,12 @@ def _oneLine(value: BaseException | None) -> str:
 def _isCertificateProblem(value: BaseException | None) -> bool:
     try:
         from OpenSSL.SSL import Error as SSLError
+        from service_identity import CertificateError, VerificationError
     except ImportError:  # pragma: no cover - TLS extra not installed
         return False
     if isinstance(value, error.ConnectionLost) and value.args:
         value = value.args[0] if isinstance(value.args[0], BaseException) else value
-    if isinstance(value, SSLError):
+    if isinstance(value, (SSLError, VerificationError, CertificateError)):
         return True
     return "certificate verify failed" in str(value)
 
@@ -222,10 +394,20 @@ def _sslReason(value: BaseException | None) -> str:
     text = str(value)
     if "certificate verify failed" in text:
         return "its certificate is not signed by a trusted authority (certificate verify failed)"
+    try:
+        from service_identity import VerificationError
+    except ImportError:  # pragma: no cover - TLS extra not installed
+        pass
+    else:
+        if isinstance(value, VerificationError):
+            return "its certificate is not for the host asked for"
     return _oneLine(value)
 
 
 if __name__ == "__main__":
+    # python -m twisted_names.client.  The command line imports this module
+    # by its name: let that be this module, not a second copy of it.
+    sys.modules["twisted_names.client"] = sys.modules[__name__]
     from twisted_names.cli import run
 
     run()

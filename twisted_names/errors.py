@@ -14,7 +14,11 @@ class ExchangeError(Exception):
 
 
 class UsageProblem(ExchangeError):
-    """Bad options, or a name that cannot be sent (empty, too long)."""
+    """
+    Bad options, or a name that cannot be sent (empty, too long, control
+    characters, not UTF-8), or no name to read (stdin ended, closed or
+    unreadable).
+    """
 
     exitCode = 2
 
@@ -35,6 +39,13 @@ class NoAnswer(ExchangeError):
     """The server closed the connection without answering."""
 
     exitCode = 5
+
+
+class ServerDone(NoAnswer):
+    """
+    The server sent an empty line, its way of saying it is done
+    (C{docs/protocol.md}), instead of answering.
+    """
 
 
 class BadAnswer(ExchangeError):
