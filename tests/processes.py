@@ -28,6 +28,7 @@ from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.error import ConnectError, ProcessExitedAlready
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
@@ -436,12 +437,15 @@ async def connectRaw(testCase: Any, port: int) -> RawPeer:
     a short timeout), use L{connectRefused}: its close can arrive before
     this side has seen the connect complete, and then connecting fails.
     """
-    peer = RawPeer()
-    await withTimeout(
-        connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer),
-        TIMEOUT,
-        f"connecting to port {port}",
+    return await connectRawTo(
+        testCase, TCP4ClientEndpoint(reactor, "127.0.0.1", port), f"port {port}"
     )
+
+
+async def connectRawTo(testCase: Any, endpoint: IStreamClientEndpoint, where: str) -> RawPeer:
+    """Connect a L{RawPeer} to C{endpoint} (C{where}, for messages); closed at cleanup."""
+    peer = RawPeer()
+    await withTimeout(connectProtocol(endpoint, peer), TIMEOUT, f"connecting to {where}")
     _closeAtCleanup(testCase, peer)
     return peer
 
