@@ -37,10 +37,11 @@ for ((run = 1; run <= runs; run++)); do
     echo "run $run/$runs: ${summary:-no summary (status $status)} in $((SECONDS - runStarted)) s"
     if [ "$status" -ne 0 ]; then
         echo "stress: run $run of $runs FAILED; failing tests:"
-        # After its first ==== line, trial ends each failure's report with
-        # the failing test's name (a module's, for an import error).
-        awk '/^=====+$/ { seen = 1 } seen && /^tests\.[A-Za-z0-9_.]+$/' "$log" |
-            sort -u | sed 's/^/  /'
+        # trial reports each outcome but success in a block: a ==== line,
+        # its kind ([FAIL], [ERROR], [SKIPPED], ...), the traceback or reason,
+        # then the names of the tests (a module's, for an import error).
+        awk '/^=====+$/ { getline kind; failed = kind ~ /^\[(FAIL|ERROR|SUCCESS)/; next }
+            failed && /^tests\.[A-Za-z0-9_.]+$/' "$log" | sort -u | sed 's/^/  /'
         echo "stress: that run's output is in $log"
         trap - EXIT
         kill "$hog" 2>/dev/null
