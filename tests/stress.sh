@@ -20,10 +20,21 @@ case $runs in '' | *[!0-9]* | 0)
     ;;
 esac
 
+# trial runs in a process group of its own (setsid, where there is one), so
+# that stopping this script also stops the servers and clients a test had
+# started: it kills that group, and the hog.
+setsid=$(command -v setsid || true)
+trial=
+stop() {
+    [ -n "$trial" ] && kill -TERM -- "-$trial" 2>/dev/null
+    kill "$hog" 2>/dev/null
+    wait 2>/dev/null
+}
+
 "$python" -c 'while True: pass' &
 hog=$!
 log=$(mktemp "${TMPDIR:-/tmp}/names-stress.XXXXXX")
-trap 'kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null' EXIT
+trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -31,8 +42,11 @@ echo "stress: $runs runs of trial $tests, a CPU hog (pid $hog) keeping one core 
 started=$SECONDS
 for ((run = 1; run <= runs; run++)); do
     runStarted=$SECONDS
-    "$python" -m twisted.trial $tests >"$log" 2>&1 </dev/null
+    $setsid "$python" -m twisted.trial $tests >"$log" 2>&1 </dev/null &
+    trial=$!
+    wait "$trial" # Returns at once on INT or TERM, for the traps.
     status=$?
+    trial=
     summary=$(grep -E '^(PASSED|FAILED) ' "$log" | tail -n 1)
     echo "run $run/$runs: ${summary:-no summary (status $status)} in $((SECONDS - runStarted)) s"
     if [ "$status" -ne 0 ]; then
@@ -43,9 +57,6 @@ for ((run = 1; run <= runs; run++)); do
         awk '/^=====+$/ { getline kind; failed = kind ~ /^\[(FAIL|ERROR|SUCCESS)/; next }
             failed && /^tests\.[A-Za-z0-9_.]+$/' "$log" | sort -u | sed 's/^/  /'
         echo "stress: that run's output is in $log"
-        trap - EXIT
-        kill "$hog" 2>/dev/null
-        wait "$hog" 2>/dev/null
         exit 1
     fi
 done
