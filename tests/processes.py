@@ -2,50 +2,117 @@
 Helpers for end-to-end tests: real processes (the server under twistd, the
 client's command line) and raw TCP peers, all watched from the reactor.
 
-Every wait is bounded: a helper that waits fails the test with what the
-process printed so far instead of hanging.
+Every process runs the checkout's code, not whatever copy of
+C{twisted_names} the virtualenv holds (see L{childEnvironment} and
+L{TWISTD}).
+
+Every wait is bounded by a generous hang guard (L{TIMEOUT}): a helper that
+waits fails the test with what the process printed so far instead of
+hanging.  No helper decides anything by how fast a process is.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import errno
 import os
 import re
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, TimeoutError
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
-from twisted.internet.error import ProcessExitedAlready
+from twisted.internet.error import ConnectError, ProcessExitedAlready
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.internet.protocol import ProcessProtocol, Protocol, connectionDone
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
 reactor: Any = _reactor
 
-#: Seconds any single wait may take before the test fails.
-TIMEOUT = 10.0
+#: Seconds any single wait may take before the test fails: a guard against
+#: hangs, not a measure of speed.  What it bounds takes milliseconds on an
+#: idle machine; it is this long so that a loaded one never trips it.
+TIMEOUT = 30.0
+
+#: The checkout these tests belong to (the directory holding C{tests/}).
+CHECKOUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: The interpreter, and the command lines of the two programs under test.
 PYTHON = sys.executable
-_TWISTD_SCRIPT = os.path.join(os.path.dirname(sys.executable), "twistd")
-TWISTD: list[str] = (
-    [PYTHON, _TWISTD_SCRIPT]
-    if os.path.isfile(_TWISTD_SCRIPT)
-    else [PYTHON, "-c", "import sys; from twisted.scripts.twistd import run; sys.exit(run())"]
-)
+
+# twistd finds plugins in the twisted/plugins directories of sys.path, but
+# lists the installed twisted/plugins (Twisted's own) first: with a
+# non-editable install, the venv's copy of names_server.py would shadow the
+# checkout's.  So twistd is started as its console script starts it, after
+# giving the plugin directories of PYTHONPATH's entries the precedence Python
+# gives PYTHONPATH's modules.
+_TWISTD_MAIN = f"""\
+import os, sys
+import twisted.plugins
+first = [
+    os.path.join(os.path.abspath(entry), "twisted", "plugins")
+    for entry in os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if entry
+]
+twisted.plugins.__path__[:0] = [path for path in first if os.path.isdir(path)]
+sys.argv[0] = {os.path.join(os.path.dirname(sys.executable), "twistd")!r}
+from twisted.scripts.twistd import run
+sys.exit(run())
+"""
+
+#: C{twistd}, with the checkout's plugin (prefix for its options).
+TWISTD: list[str] = [PYTHON, "-c", _TWISTD_MAIN]
+
+#: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 
 #: What the server's console says once it listens (with --name, its log line).
 LISTENING = r"listening on 127\.0\.0\.1:(\d+)"
 
+_pluginRoot: str | None = None
+
+
+def pluginRoot() -> str:
+    """
+    A directory made for this test run, holding C{twisted/plugins/}: a link
+    to (or a copy of) the checkout's C{twisted_plugins/names_server.py}, and
+    no C{__init__.py}, so that it is a plugin directory to Twisted and not a
+    package.  twistd writes its C{dropin.cache} there, not in the checkout.
+    Removed when the run ends.
+    """
+    global _pluginRoot
+    if _pluginRoot is None:
+        root = tempfile.mkdtemp(prefix="names-test-plugins-")
+        atexit.register(shutil.rmtree, root, True)
+        plugins = os.path.join(root, "twisted", "plugins")
+        os.makedirs(plugins)
+        source = os.path.join(CHECKOUT, "twisted_plugins", "names_server.py")
+        target = os.path.join(plugins, "names_server.py")
+        try:
+            os.symlink(source, target)
+        except OSError:  # No symbolic links (Windows without the privilege).
+            shutil.copyfile(source, target)
+        _pluginRoot = root
+    return _pluginRoot
+
 
 def childEnvironment() -> dict[str, str]:
-    """Our environment (PATH, the venv, ...), with unbuffered Python output."""
+    """
+    Our environment (PATH, the venv, ...), with unbuffered Python output, and
+    C{PYTHONPATH} starting with the checkout and L{pluginRoot}: a child
+    imports the checkout's C{twisted_names}, and twistd (see L{TWISTD}) loads
+    the checkout's plugin, whatever is installed.
+    """
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    inherited = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    env["PYTHONPATH"] = os.pathsep.join([CHECKOUT, pluginRoot(), *inherited])
     return env
 
 
@@ -363,14 +430,27 @@ class RawPeer(Protocol):
 
 
 async def connectRaw(testCase: Any, port: int) -> RawPeer:
-    """Connect a L{RawPeer} to 127.0.0.1:C{port}; it is closed at cleanup."""
-    peer = RawPeer()
-    await withTimeout(
-        connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer),
-        TIMEOUT,
-        f"connecting to port {port}",
+    """
+    Connect a L{RawPeer} to 127.0.0.1:C{port}; it is closed at cleanup.
+
+    For a server that may close the connection at once (a limit's refusal,
+    a short timeout), use L{connectRefused}: its close can arrive before
+    this side has seen the connect complete, and then connecting fails.
+    """
+    return await connectRawTo(
+        testCase, TCP4ClientEndpoint(reactor, "127.0.0.1", port), f"port {port}"
     )
 
+
+async def connectRawTo(testCase: Any, endpoint: IStreamClientEndpoint, where: str) -> RawPeer:
+    """Connect a L{RawPeer} to C{endpoint} (C{where}, for messages); closed at cleanup."""
+    peer = RawPeer()
+    await withTimeout(connectProtocol(endpoint, peer), TIMEOUT, f"connecting to {where}")
+    _closeAtCleanup(testCase, peer)
+    return peer
+
+
+def _closeAtCleanup(testCase: Any, peer: RawPeer) -> None:
     def cleanUp() -> Deferred[bytes] | None:
         if peer.isClosed:
             return None
@@ -378,13 +458,54 @@ async def connectRaw(testCase: Any, port: int) -> RawPeer:
         return peer.whenClosed()
 
     testCase.addCleanup(cleanUp)
-    return peer
+
+
+#: How a connection the server closed at once, sending nothing, can look
+#: from here (see L{connectRefused}).
+CLOSED = "connected, then closed"
+RESET_WHILE_CONNECTING = "reset while connecting"
+
+
+async def connectRefused(testCase: Any, port: int, timeout: float = TIMEOUT) -> str:
+    """
+    Connect to 127.0.0.1:C{port}, where the server is to accept the
+    connection and close it at once without sending a byte (a refusal over
+    a connection limit; a peer closed by a short timeout); fire once it is
+    closed.
+
+    The server's close races with this side's view of its own connect: the
+    kernel completes the handshake, the server accepts and resets, and the
+    reactor here may learn that the connect completed before or after the
+    reset arrived.  Both outcomes mean "closed with nothing sent", so both
+    are accepted; which one happened is returned (L{CLOSED} or
+    L{RESET_WHILE_CONNECTING}).  Anything else fails the test: nothing
+    listening (connection refused), bytes received, or the connection still
+    open after C{timeout} seconds.  Whether the server said why (its log) is
+    for the test to check.
+    """
+    peer = RawPeer()
+    try:
+        await withTimeout(
+            connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer),
+            timeout,
+            f"connecting to port {port}",
+        )
+    except ConnectError as e:
+        if e.osError == errno.ECONNRESET:
+            return RESET_WHILE_CONNECTING
+        raise
+    _closeAtCleanup(testCase, peer)
+    received = await peer.whenClosed(timeout)
+    if received:
+        raise AssertionError(f"a connection to be closed at once received {received!r}")
+    return CLOSED
 
 
 class ProgramTestCase(TestCase):
     """Assertions about the programs' processes, for end-to-end tests."""
 
-    timeout = 30
+    #: A hang guard for the whole test (several waits of up to L{TIMEOUT}).
+    timeout = 120
 
     def assertExited(self, process: WatchedProcess, status: int, expected: int) -> None:
         self.assertEqual(status, expected, process.describe())

@@ -44,7 +44,9 @@ class HostileServerTests(SynchronousTestCase):
         self, stream: list[tuple[bytes, float]], ending: str, chat: bool
     ) -> None:
         clock = Clock()
-        queue = ReplyQueue(clock, timeout=300)
+        # A reply timeout past the longest stream (12 pauses of 31 s, then
+        # 31 s): the well-behaved client is not to time out waiting.
+        queue = ReplyQueue(clock, timeout=1000)
         factory = NameServerFactory(
             queue, clock, ServerSettings(maxLength=64, nameTimeout=30, chat=chat)
         )

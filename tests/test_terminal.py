@@ -7,7 +7,7 @@ import os
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
-from tests.pipes import Pipe, reactor, until
+from tests.pipes import TIMEOUT, Pipe, reactor, until
 from twisted_names.terminal import (
     MAX_INPUT_LINE,
     BlockingModeKeeper,
@@ -105,7 +105,11 @@ class StandardIOTests(TestCase):
         self.addCleanup(self.closeStdio)
 
     async def closeStdio(self) -> None:
-        await closeTerminal(self.terminal, self.stdio, reactor, timeout=1)
+        # Each test leaves nothing the pipe cannot take, so this waits for a
+        # flush that always comes: the timeout only guards against a hang.
+        # (Were it to expire, the pipes would be closed under StandardIO.)
+        flushed = await closeTerminal(self.terminal, self.stdio, reactor, timeout=TIMEOUT)
+        self.assertTrue(flushed, "StandardIO did not close")
         self.modes.restore()
 
     async def test_linesAndEnd(self) -> None:
