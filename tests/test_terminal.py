@@ -145,3 +145,41 @@ class StandardIOTests(TestCase):
         self.assertFalse(os.get_blocking(self.stdout.writeFd))
         self.modes.restore()
         self.assertTrue(os.get_blocking(self.stdout.writeFd))
+
+
+class EndOfInputTests(SynchronousTestCase):
+    """The end of stdin, on a fake transport."""
+
+    def setUp(self) -> None:
+        self.recorded = Recorded()
+        self.terminal = self.recorded.terminal()
+        self.terminal.makeConnection(StringTransport())
+
+    def test_lastLineWithoutLineEnding(self) -> None:
+        """C{printf 'Leo\\nMia' |}: Mia is a line too, delivered before the end."""
+        ends: list[list[str]] = []
+        self.terminal.onEnd = lambda: ends.append(list(self.recorded.lines))
+        self.terminal.dataReceived(b"Leo\nMi")
+        self.terminal.dataReceived(b"a\r")
+        self.terminal.readConnectionLost()
+        self.assertEqual(ends, [["Leo", "Mia"]])
+
+    def test_nothingAfterTheLastLineEnding(self) -> None:
+        self.terminal.dataReceived(b"Leo\n")
+        self.terminal.readConnectionLost()
+        self.terminal.readConnectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), (["Leo"], 1))
+
+    def test_tailOfATooLongLineIsNotALine(self) -> None:
+        self.terminal.dataReceived(b"x" * (MAX_INPUT_LINE + 2))
+        self.terminal.readConnectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), ([], 1))
+
+    def test_closedByUsIsNotALine(self) -> None:
+        """
+        At shutdown we close stdin ourselves: text typed without Enter is not
+        a reply.
+        """
+        self.terminal.dataReceived(b"half typ")
+        self.terminal.connectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), ([], 1))

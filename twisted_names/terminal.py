@@ -118,6 +118,19 @@ class Terminal(LineReceiver):
             self.show(f"({dropped} lines not shown: the output was not being read)")
 
     def readConnectionLost(self) -> None:
+        """
+        The end of stdin (Ctrl-D, the end of a file or pipe): a last line
+        with no line ending (C{printf 'Leo\\nMia' |}) is a line too, as it
+        is for C{cat} or C{read}.
+        """
+        if self.inputClosed:
+            return
+        rest = self.clearLineBuffer()
+        if rest and not self._discarding:
+            self.lineReceived(rest)
+        self._inputEnded()
+
+    def _inputEnded(self) -> None:
         if not self.inputClosed:
             self.inputClosed = True
             self.onEnd()
@@ -126,8 +139,12 @@ class Terminal(LineReceiver):
         self.outputClosed = True
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """
+        Both ends closed, by us at shutdown as a rule: what was typed without
+        Enter is not a reply (a terminal would not even have delivered it).
+        """
         self.outputClosed = True
-        self.readConnectionLost()
+        self._inputEnded()
         if self.onClosed is not None:
             self.onClosed()
 
