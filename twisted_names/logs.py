@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from twisted.logger import (
@@ -171,3 +172,23 @@ def jsonFile() -> ILogObserver:
     """
     path = os.environ.get("NAMES_SERVER_JSON_LOG", "names-server.json")
     return jsonFileLogObserver(open(path, "a", encoding="utf-8"))
+
+
+def logObserverFor(twistd: Mapping[str, Any], reactor: Any) -> ILogObserver | None:
+    """
+    The log observer names-server gives twistd, from twistd's options: one
+    that writes through the terminal under C{twistd -n} with no log
+    destination, one that batches its writes for a log file (a daemon's
+    default: C{twistd.log}); C{None} where twistd's own is to be used
+    (C{--syslog}, C{--logger}).
+    """
+    if twistd.get("syslog") or twistd.get("logger"):
+        return None
+    logfile = twistd.get("logfile")
+    if logfile and logfile != "-":
+        return fileObserver(str(logfile), reactor)
+    if twistd.get("nodaemon"):
+        return TerminalLogObserver(sys.stdout)
+    if logfile == "-":
+        return None  # twistd refuses it: daemons cannot log to stdout.
+    return fileObserver("twistd.log", reactor)

@@ -76,6 +76,7 @@ class ServerSettings:
     chat: bool = False
     maxClients: int = 1000
     maxPerAddress: int = 0
+    replyTimeout: float = 300.0
 
 
 @implementer(IHalfCloseableProtocol)
