@@ -11,9 +11,23 @@ flags (C{O_NONBLOCK}) are read on the test's own end.  Every wait is bounded
 
 from __future__ import annotations
 
+import os
+import socket
+from typing import Any
+
+from twisted.internet.error import ConnectionRefusedError
+from twisted.internet.task import deferLater
+
+from tests.pipes import Pipe
 from tests.processes import (
     PYTHON,
+    TIMEOUT,
+    TWISTD,
     ProgramTestCase,
+    RawPeer,
+    WatchedProcess,
+    connectRaw,
+    reactor,
     spawn,
     startClient,
     startServer,
@@ -81,3 +95,96 @@ class ListeningTests(ProgramTestCase):
         )
         self.assertIn("cannot listen: stopping", server.out)
         self.assertNoTraceback(server)
+
+
+def freePort() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+async def connectWhenListening(testCase: Any, port: int) -> RawPeer:
+    """
+    A raw peer connected to C{port} as soon as something listens there
+    (tried every 20 ms, for at most L{TIMEOUT} seconds): for a server that
+    cannot say where it listens.
+    """
+    deadline = reactor.seconds() + TIMEOUT
+    while True:
+        try:
+            return await connectRaw(testCase, port)
+        except ConnectionRefusedError:
+            if reactor.seconds() > deadline:
+                raise AssertionError(f"nothing listening on {port} after {TIMEOUT:g} s") from None
+            await deferLater(reactor, 0.02)
+
+
+#: Log lines to C{names-server.json}, for a server whose stdout is closed.
+JSON_LOG = "--logger=twisted_names.logs.jsonFile"
+
+
+class ClosedStandardStreamsTests(ProgramTestCase):
+    """
+    Started with stdin, stdout or both closed (C{<&-}, C{>&-}), as daemons
+    and CI may start it: the descriptors 0 and 1 then belong to the reactor,
+    and the server must neither use them as a terminal nor crash.
+    """
+
+    async def serve(self, childFDs: dict[int, int | str], *options: str) -> WatchedProcess:
+        """The server on a free port with C{childFDs}; one client served."""
+        port = freePort()
+        twistdOptions = [o for o in options if o.startswith("--logger")]
+        serverOptions = [o for o in options if not o.startswith("--logger")]
+        argv = [
+            *TWISTD, "-n", "--pidfile=", *twistdOptions,
+            "names-server", "--port", str(port), *serverOptions,
+        ]  # fmt: skip
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(path)
+        server = spawn(self, "server", argv, path=path, childFDs=childFDs)
+        peer = await connectWhenListening(self, port)
+        peer.send(b"Ann\n")
+        received = await peer.whenClosed()
+        if "--name" in options:
+            self.assertEqual(received, b"Bob\n", server.describe())
+        elif 0 in childFDs:  # The operator's line typed ahead answers.
+            self.assertEqual(received, b"Typed\n", server.describe())
+        else:  # No input: every client is closed unanswered, as documented.
+            self.assertEqual(received, b"", server.describe())
+        self.assertTrue(server.running, server.describe())
+        server.signal("TERM")
+        self.assertExited(server, await server.ended, 0)
+        self.assertEqual(server.err, "", server.describe())
+        if any(option.startswith("--logger") for option in options):
+            with open(os.path.join(path, "names-server.json"), encoding="utf-8") as f:
+                log = f.read()
+            self.assertIn("names-server listening on", log)
+            for trouble in ("Traceback", "Unhandled", "log_failure"):
+                self.assertNotIn(trouble, log)
+        return server
+
+    async def test_stdinClosed(self) -> None:
+        server = await self.serve({1: "r", 2: "r"})
+        self.assertIn("Input closed: no more replies.", server.out)
+        self.assertIn("names-server: stopped.\n", server.out)
+
+    async def test_stdinClosedFixedName(self) -> None:
+        server = await self.serve({1: "r", 2: "r"}, "--name", "Bob")
+        self.assertIn("names-server: stopped.\n", server.out)
+
+    async def test_stdoutClosed(self) -> None:
+        stdin = Pipe(self)
+        stdin.write(b"Typed\n")
+        stdin.closeWriteEnd()
+        await self.serve({0: stdin.readFd, 2: "r"}, JSON_LOG)
+
+    async def test_stdoutClosedFixedName(self) -> None:
+        await self.serve({0: "w", 2: "r"}, "--name", "Bob")
+
+    async def test_bothClosed(self) -> None:
+        await self.serve({2: "r"}, JSON_LOG)
+
+    async def test_bothClosedFixedName(self) -> None:
+        await self.serve({2: "r"}, "--name", "Bob")

@@ -6,6 +6,7 @@ service, at once or later, and stopping one service after another.
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 from twisted.application.service import Service
@@ -14,12 +15,19 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IStreamServerEndpoint
 from twisted.internet.testing import EventLoggingObserver, MemoryReactorClock
 from twisted.logger import globalLogPublisher
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
+from tests.pipes import Pipe, reactor, until
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory
-from twisted_names.service import CannotListen, ListeningService, NamesServerService
+from twisted_names.service import (
+    CannotListen,
+    ListeningService,
+    NamesServerService,
+    TerminalService,
+)
+from twisted_names.terminal import Terminal, usableFd
 
 
 @implementer(IStreamServerEndpoint)
@@ -160,3 +168,53 @@ class NamesServerServiceTests(SynchronousTestCase):
         self.successResultOf(stopped)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
         self.assertFalse(server.running)
+
+
+class TerminalServiceTests(TestCase):
+    """The terminal service on pipes, with the real reactor."""
+
+    def service(self, readInput: bool, fds: tuple[int | None, int | None]) -> TerminalService:
+        self.lines: list[str] = []
+        self.ends = 0
+
+        def ended() -> None:
+            self.ends += 1
+
+        service = TerminalService(Terminal(self.lines.append, ended), reactor, readInput)
+        service.stdioFds = fds
+        service.startService()
+        self.addCleanup(lambda: service.running and service.stopService())
+        return service
+
+    async def test_devNullClosedAtStop(self) -> None:
+        """
+        With --name, stdin is C{/dev/null}, opened for the terminal and
+        closed with it: no descriptor is left behind.
+        """
+        stdin, stdout = Pipe(self), Pipe(self)
+        service = self.service(False, (stdin.readFd, stdout.writeFd))
+        opened = list(service._opened)
+        self.assertEqual(len(opened), 1)
+        self.assertTrue(os.path.samestat(os.fstat(opened[0]), os.stat(os.devnull)))
+        await until(lambda: self.ends == 1)
+        await service.stopService()
+        for fd in opened:
+            self.assertFalse(usableFd(fd))
+        self.assertTrue(usableFd(stdin.readFd))
+        self.assertTrue(usableFd(stdout.writeFd))
+        self.assertIn(b"names-server: stopped.\n", stdout.drain())
+
+    async def test_closedStreamsAreDevNull(self) -> None:
+        """
+        Started without stdin and stdout: the terminal reads an ended input
+        and writes to C{/dev/null}, both closed at stop.
+        """
+        service = self.service(True, (None, None))
+        opened = list(service._opened)
+        self.assertEqual(len(opened), 2)
+        await until(lambda: self.ends == 1)
+        service.terminal.show("into /dev/null")
+        await service.stopService()
+        self.assertEqual(self.lines, [])
+        for fd in opened:
+            self.assertFalse(usableFd(fd))

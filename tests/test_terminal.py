@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 
 from twisted.internet.testing import StringTransport
-from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor, until
 from twisted_names.terminal import (
@@ -14,6 +15,7 @@ from twisted_names.terminal import (
     Terminal,
     attachStdio,
     closeTerminal,
+    startedWith,
     usableFd,
 )
 
@@ -183,3 +185,55 @@ class EndOfInputTests(SynchronousTestCase):
         self.terminal.dataReceived(b"half typ")
         self.terminal.connectionLost()
         self.assertEqual((self.recorded.lines, self.recorded.ends), ([], 1))
+
+
+class OnDescriptor:
+    """A stream on descriptor C{fd}, as far as C{fileno()} tells."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+class StartedWithTests(SynchronousTestCase):
+    """L{startedWith}: is descriptor 0 or 1 still the process's own stdin or stdout?"""
+
+    def pipe(self) -> tuple[int, int]:
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        return r, w
+
+    def test_streamOnItsDescriptor(self) -> None:
+        r, w = self.pipe()
+        with open(w, "w", closefd=False) as stream:
+            self.assertTrue(startedWith(w, stream))
+        self.assertTrue(startedWith(r, OnDescriptor(r)))
+
+    def test_closedAtStart(self) -> None:
+        """Python found it closed as it started: whatever holds the number now is not it."""
+        r, _ = self.pipe()
+        self.assertFalse(startedWith(r, None))
+
+    def test_streamElsewhere(self) -> None:
+        r, w = self.pipe()
+        with open(w, "w", closefd=False) as stream:
+            self.assertFalse(startedWith(r, stream))
+
+    def test_closedSince(self) -> None:
+        r, w = os.pipe()
+        os.close(r)
+        os.close(w)
+        self.assertFalse(startedWith(w, OnDescriptor(w)))
+
+    def test_reactorsOwnDescriptor(self) -> None:
+        """An epoll descriptor (an anonymous inode) is never a terminal."""
+        epoll = getattr(select, "epoll", None)
+        if epoll is None:
+            raise SkipTest("no epoll here")
+        poller = epoll()
+        self.addCleanup(poller.close)
+
+        self.assertFalse(startedWith(poller.fileno(), OnDescriptor(poller.fileno())))

@@ -86,10 +86,11 @@ def _singleFieldText(event: LogEvent) -> str | None:
 class TerminalLogObserver:
     """
     Writes log events as classic text through C{show} once a terminal is
-    attached, to C{fallback} before and after.
+    attached, to C{fallback} before and after (nowhere if C{None}: the
+    process was started with stdout closed).
     """
 
-    def __init__(self, fallback: TextIO) -> None:
+    def __init__(self, fallback: TextIO | None) -> None:
         self._fallback = fallback
         self._text = ClassicText()
         self.show: Callable[[str], None] | None = None
@@ -100,9 +101,9 @@ class TerminalLogObserver:
             return
         if self.show is not None:
             self.show(text.rstrip("\n"))
-            return
-        self._fallback.write(text)
-        self._fallback.flush()
+        elif self._fallback is not None:
+            self._fallback.write(text)
+            self._fallback.flush()
 
 
 #: Longest a log line waits before it is written, in seconds, while the
@@ -188,7 +189,7 @@ def logObserverFor(twistd: Mapping[str, Any], reactor: Any) -> ILogObserver | No
     if logfile and logfile != "-":
         return fileObserver(str(logfile), reactor)
     if twistd.get("nodaemon"):
-        return TerminalLogObserver(sys.stdout)
+        return TerminalLogObserver(sys.__stdout__)
     if logfile == "-":
         return None  # twistd refuses it: daemons cannot log to stdout.
     return fileObserver("twistd.log", reactor)

@@ -42,7 +42,7 @@ from twisted_names.terminal import (
     Terminal,
     attachStdio,
     closeTerminal,
-    usableFd,
+    startedWith,
 )
 
 log = Logger(namespace="names")
@@ -189,12 +189,14 @@ class TerminalService(Service):
     shown through it, and the terminal given back as it was found.
 
     @ivar stdioFds: the descriptors to use instead of stdin and stdout
-        (tests give pipes).
+        (tests give pipes; C{None} for one that is closed).
     @ivar modes: the terminal's flags, kept while it is ours.
     """
 
-    stdioFds: tuple[int, int] | None = None
+    stdioFds: tuple[int | None, int | None] | None = None
     _stdio: Any = None
+    #: Descriptors opened here (C{/dev/null}s), closed with the terminal.
+    _opened: list[int]
 
     def __init__(
         self,
@@ -213,18 +215,31 @@ class TerminalService(Service):
         super().startService()
         stdin, stdout = self.stdioFds or _standardFds()
         if not self.readInput:
-            stdin = os.open(os.devnull, os.O_RDONLY)
-        self.modes = BlockingModeKeeper((stdin, stdout))
+            stdin = None
+        self._opened = []
+        if stdin is None:
+            stdin = self._devnull(os.O_RDONLY)  # An input that has ended.
+        if stdout is None:
+            stdout = self._devnull(os.O_WRONLY)
+        self.modes = BlockingModeKeeper(
+            tuple(fd for fd in (stdin, stdout) if fd not in self._opened)
+        )
         self._stdio = attachStdio(self.terminal, stdin, stdout, self.reactor)
         if self.logObserver is not None:
             self.logObserver.show = self.terminal.show
 
-    def stopService(self) -> Deferred[None] | None:
+    def _devnull(self, mode: int) -> int:
+        """C{/dev/null} opened for C{mode}, to be closed with the terminal."""
+        fd = os.open(os.devnull, mode)
+        self._opened.append(fd)
+        return fd
+
+    def stopService(self) -> Deferred[None]:
         """Let the terminal show what is left, then give it back as it was."""
         super().stopService()
         terminal, stdio = self.terminal, self._stdio
         if stdio is None:
-            return None
+            return succeed(None)
         self._stdio = None
         terminal.show("names-server: stopped.")
 
@@ -236,6 +251,9 @@ class TerminalService(Service):
                 self.logObserver.show = None if flushed else _discard
             if self.modes is not None:
                 self.modes.giveBack()
+            opened, self._opened = self._opened, []
+            for fd in opened:
+                os.close(fd)
 
         return closeTerminal(terminal, stdio, self.reactor, FLUSH_TIMEOUT).addCallback(giveBack)
 
@@ -314,11 +332,12 @@ def _discard(text: str) -> None:
     """Show nothing: where log lines go once stdout stopped taking them."""
 
 
-def _standardFds() -> tuple[int, int]:
+def _standardFds() -> tuple[int | None, int | None]:
     """
-    stdin and stdout for C{StandardIO}; C{/dev/null} for one that is closed
-    (CI and daemons may start us so): a closed stdin is an ended one.
+    stdin and stdout for C{StandardIO}: 0 and 1, or C{None} for one the
+    process was started without (C{<&-}, C{>&-}), whose number now belongs
+    to something else (see L{startedWith}).
     """
-    stdin = 0 if usableFd(0) else os.open(os.devnull, os.O_RDONLY)
-    stdout = 1 if usableFd(1) else os.open(os.devnull, os.O_WRONLY)
+    stdin = 0 if startedWith(0, sys.__stdin__) else None
+    stdout = 1 if startedWith(1, sys.__stdout__) else None
     return stdin, stdout
