@@ -11,7 +11,11 @@ flags (C{O_NONBLOCK}) are read on the test's own end.  Every wait is bounded
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import select
+import signal
 import socket
 from typing import Any
 
@@ -188,3 +192,218 @@ class ClosedStandardStreamsTests(ProgramTestCase):
 
     async def test_bothClosedFixedName(self) -> None:
         await self.serve({2: "r"}, "--name", "Bob")
+
+
+#: Runs its arguments as a shell runs a job: in a process group of its own in
+#: this session (so that SIGTSTP stops it, as it would not an orphaned
+#: group's), saying its pid on stderr, and exiting with its status (128 + N
+#: for signal N).
+JOB = """\
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.setpgid(0, 0)
+    os.execv(sys.argv[1], sys.argv[1:])
+try:
+    os.setpgid(pid, pid)
+except OSError:
+    pass
+os.write(2, b"job %d\\n" % pid)
+_, status = os.waitpid(pid, 0)
+sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+"""
+
+
+class PseudoTerminal:
+    """
+    A pseudo-terminal: the server gets its slave end as stdin and stdout,
+    the test reads the master end (what the operator would see) and looks
+    at the slave's flags, which are the server's too (one open file).
+    """
+
+    def __init__(self, testCase: Any) -> None:
+        self.master, self.slave = os.openpty()
+        os.set_blocking(self.master, False)
+        testCase.addCleanup(os.close, self.master)
+        testCase.addCleanup(os.close, self.slave)
+        self.received = b""
+
+    @property
+    def blocking(self) -> bool:
+        return os.get_blocking(self.slave)
+
+    def setBlocking(self, blocking: bool) -> None:
+        """What a shell does to the terminal it shares with its jobs."""
+        os.set_blocking(self.slave, blocking)
+
+    def type(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def drain(self) -> bytes:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except (BlockingIOError, OSError):
+                break
+            if not chunk:
+                break
+            self.received += chunk
+        return self.received
+
+    async def readUntil(self, pattern: bytes) -> re.Match[bytes]:
+        """Read until C{pattern} (a regular expression) was shown (bounded)."""
+        regex = re.compile(pattern)
+        deadline = reactor.seconds() + TIMEOUT
+        while True:
+            match = regex.search(self.drain())
+            if match is not None:
+                return match
+            if reactor.seconds() > deadline:
+                raise AssertionError(f"{pattern!r} not shown in {self.received[-2000:]!r}")
+            await deferLater(reactor, 0.01)
+
+
+async def bounded(condition: Any, what: str) -> None:
+    """Wait until C{condition()} (at most L{TIMEOUT} seconds)."""
+    deadline = reactor.seconds() + TIMEOUT
+    while not condition():
+        if reactor.seconds() > deadline:
+            raise AssertionError(f"not within {TIMEOUT:g} s: {what}")
+        await deferLater(reactor, 0.01)
+
+
+def stopped(pid: int) -> bool:
+    """Whether process C{pid} is stopped (Linux's /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+
+
+class SignalTests(ProgramTestCase):
+    """
+    Signals to a server whose terminal is a pseudo-terminal: the terminal is
+    always given back with its flags as they were, and the server never
+    blocks on it.
+    """
+
+    async def startOnTerminal(
+        self, *options: str
+    ) -> tuple[WatchedProcess, int, PseudoTerminal, int]:
+        """
+        The server as a shell's job on a pseudo-terminal; return its watched
+        job, its pid, the terminal, and its port once it listens.
+        """
+        terminal = PseudoTerminal(self)
+        self.assertTrue(terminal.blocking)
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(path)
+        argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *options]
+        job = spawn(
+            self,
+            "server",
+            [PYTHON, "-c", JOB, *argv],
+            path=path,
+            childFDs={0: terminal.slave, 1: terminal.slave, 2: "r"},
+        )
+        pid = int((await job.waitFor(r"^job (\d+)$", stream="err")).group(1))
+
+        def kill() -> None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+        self.addCleanup(kill)
+        match = await terminal.readUntil(rb"listening on 127\.0\.0\.1:(\d+)")
+        await bounded(lambda: not terminal.blocking, "the server makes its terminal non-blocking")
+        return job, pid, terminal, int(match.group(1))
+
+    async def assertEndsBy(self, name: str) -> None:
+        """C{name} ends the server as usual, its terminal given back first."""
+        job, pid, terminal, _ = await self.startOnTerminal()
+        number = getattr(signal, name)
+        os.kill(pid, number)
+        self.assertExited(job, await job.ended, 128 + number)
+        self.assertTrue(terminal.blocking, "the terminal was left non-blocking")
+
+    async def test_sigquit(self) -> None:
+        await self.assertEndsBy("SIGQUIT")
+
+    async def test_sigusr2(self) -> None:
+        await self.assertEndsBy("SIGUSR2")
+
+    async def test_sigalrm(self) -> None:
+        await self.assertEndsBy("SIGALRM")
+
+    async def test_sigusr1WithoutLogFile(self) -> None:
+        """SIGUSR1 with no log file to rotate: said, and ignored."""
+        job, pid, terminal, port = await self.startOnTerminal("--name", "Bob")
+        os.kill(pid, signal.SIGUSR1)
+        await terminal.readUntil(rb"SIGUSR1: no log file to rotate \(ignored\)")
+        peer = await connectRaw(self, port)
+        peer.send(b"Ann\n")
+        self.assertEqual(await peer.whenClosed(), b"Bob\n")
+        os.kill(pid, signal.SIGTERM)
+        self.assertExited(job, await job.ended, 0)
+        self.assertTrue(terminal.blocking)
+
+    async def test_ctrlZThenFg(self) -> None:
+        """
+        Ctrl-Z: the terminal is given back, blocking, and the server stops;
+        C{fg} after the shell made the terminal blocking: the server takes
+        it again, non-blocking, and goes on with its operator.
+        """
+        job, pid, terminal, port = await self.startOnTerminal()
+        os.kill(pid, signal.SIGTSTP)
+        await bounded(lambda: stopped(pid), "stopped by SIGTSTP")
+        self.assertTrue(terminal.blocking, "stopped with its terminal non-blocking")
+        os.kill(pid, signal.SIGCONT)
+        await bounded(lambda: not terminal.blocking, "the terminal taken again after SIGCONT")
+        client = startClient(self, port, "--name", "Ann", label="Ann")
+        await terminal.readUntil(rb'"Ann" \(127\.0\.0\.1:\d+\) is asking for your name\.')
+        terminal.type(b"Bob\n")
+        await self.assertAnswered(client, "Bob")
+        os.kill(pid, signal.SIGTERM)
+        self.assertExited(job, await job.ended, 0)
+        self.assertTrue(terminal.blocking)
+
+    async def assertNeverBlocks(self, terminal: PseudoTerminal, port: int) -> None:
+        """
+        The terminal stalls (nobody reads it: Ctrl-S, a paused pager) while
+        clients come and go, each logging a 1 kB line: every one is answered.
+        """
+        name = b"n" * 1000 + b"\n"
+        full = 0
+        for _ in range(2000):
+            peer = await connectRaw(self, port)
+            peer.send(name)
+            self.assertEqual(await peer.whenClosed(), b"Bob\n")
+            _, writable, _ = select.select([], [terminal.slave], [], 0)
+            full = full + 1 if not writable else 0
+            if full == 20:  # 20 more lines once the terminal took no more.
+                break
+        self.assertEqual(full, 20, "the terminal never filled up")
+
+    async def test_stalledTerminalAfterStopAndContinue(self) -> None:
+        """
+        Stopped (SIGSTOP, which no handler sees) and continued after the
+        shell made the terminal blocking: a stalled terminal does not block
+        the server.
+        """
+        job, pid, terminal, port = await self.startOnTerminal("--name", "Bob")
+        os.kill(pid, signal.SIGSTOP)
+        await bounded(lambda: stopped(pid), "stopped by SIGSTOP")
+        terminal.setBlocking(True)
+        os.kill(pid, signal.SIGCONT)
+        await self.assertNeverBlocks(terminal, port)
+        os.kill(pid, signal.SIGTERM)
+        self.assertExited(job, await job.ended, 0)
+
+    async def test_stalledTerminalMadeBlockingWhileRunning(self) -> None:
+        """
+        The shell makes the shared terminal blocking while the server runs
+        (bash does, for a job in the background): a stalled terminal still
+        does not block the server.
+        """
+        job, pid, terminal, port = await self.startOnTerminal("--name", "Bob")
+        terminal.setBlocking(True)
+        await self.assertNeverBlocks(terminal, port)
+        os.kill(pid, signal.SIGTERM)
+        self.assertExited(job, await job.ended, 0)

@@ -237,3 +237,47 @@ class StartedWithTests(SynchronousTestCase):
         self.addCleanup(poller.close)
 
         self.assertFalse(startedWith(poller.fileno(), OnDescriptor(poller.fileno())))
+
+
+class BlockingModeKeeperTests(SynchronousTestCase):
+    """Flags given back to the shell, and taken again from it."""
+
+    def setUp(self) -> None:
+        self.r, self.w = os.pipe()
+        self.addCleanup(os.close, self.r)
+        self.addCleanup(os.close, self.w)
+        self.keeper = BlockingModeKeeper((self.r, self.w))
+        os.set_blocking(self.r, False)
+        os.set_blocking(self.w, False)
+
+    def test_restoreThenReclaim(self) -> None:
+        """Ctrl-Z gives the flags back; SIGCONT takes the terminal again."""
+        self.keeper.restore()
+        self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (True, True))
+        self.keeper.reclaim()
+        self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (False, False))
+
+    def test_keepNonBlocking(self) -> None:
+        """A shell made stdout blocking behind our back: made non-blocking again."""
+        os.set_blocking(self.w, True)
+        self.keeper.keepNonBlocking(self.w)
+        self.assertFalse(os.get_blocking(self.w))
+
+    def test_givenBackForGood(self) -> None:
+        """Once the terminal is closed, nothing takes it again."""
+        self.keeper.giveBack()
+        self.assertTrue(os.get_blocking(self.w))
+        self.keeper.reclaim()
+        self.keeper.keepNonBlocking(self.w)
+        self.keeper.restore()
+        self.assertTrue(os.get_blocking(self.w))
+
+    def test_beforeEachLine(self) -> None:
+        """The terminal calls C{beforeWrite} before each line it writes."""
+        calls: list[int] = []
+        terminal = Terminal(lambda line: None, lambda: None)
+        terminal.makeConnection(StringTransport())
+        terminal.beforeWrite = lambda: calls.append(len(calls))
+        terminal.show("one")
+        terminal.show("two")
+        self.assertEqual(calls, [0, 1])

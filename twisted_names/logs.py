@@ -22,7 +22,6 @@ Both write twistd's classic text: C{TIME [namespace#level] text}.
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -155,13 +154,10 @@ class BatchedFileLogObserver:
 def fileObserver(path: str, reactor: Any) -> BatchedFileLogObserver:
     """
     A L{BatchedFileLogObserver} on C{path}, rotated at 1 MB (L{LogFile}'s
-    default, as twistd's) and on SIGUSR1 (as twistd does).
+    default, as twistd's); SIGUSR1 rotates it too (see
+    L{twisted_names.process}).
     """
-    logFile = LogFile.fromFullPath(path)
-    sigusr1 = getattr(signal, "SIGUSR1", None)
-    if sigusr1 is not None and not signal.getsignal(sigusr1):
-        signal.signal(sigusr1, lambda *_: reactor.callFromThread(logFile.rotate))
-    return BatchedFileLogObserver(logFile, reactor)
+    return BatchedFileLogObserver(LogFile.fromFullPath(path), reactor)
 
 
 def jsonFile() -> ILogObserver:

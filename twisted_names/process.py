@@ -1,7 +1,26 @@
 """
 What only the names-server as a whole process may do, under twistd: catch
-signals, tune the garbage collector.  Tests of the other services never
-start this one: it would take their signals over.
+signals, tune the garbage collector, see to its file descriptor limit, and
+set its exit status.  Tests of the other services never start this one: it
+would take their signals over.
+
+What each signal does (README.md has the same table):
+
+  - SIGINT, SIGTERM, SIGHUP: stop cleanly (clients closed, the terminal
+    given back as it was), exit status 0.
+  - SIGUSR1: rotate the log file, as twistd does; without one, logged and
+    ignored.
+  - SIGTSTP (Ctrl-Z), SIGTTIN, SIGTTOU: give the terminal back as it was,
+    then stop as usual; SIGCONT (C{fg}, C{bg}): take it again, non-blocking.
+  - SIGQUIT (Ctrl-\\), SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU: end
+    the process as usual (by that signal, with a core dump where that is
+    the default), but with the terminal given back first.
+  - SIGXFSZ: ignored, so that a log file over the size limit (C{ulimit -f})
+    makes its writes fail, counted, rather than kill the server.
+  - SIGPIPE: ignored, as Python always does: a closed pipe or connection is
+    an error on that write only.
+  - SIGKILL, SIGSTOP: cannot be caught; after SIGKILL the terminal may be
+    left non-blocking.
 """
 
 from __future__ import annotations
@@ -12,33 +31,61 @@ import gc
 import os
 import signal
 import sys
+from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.application.service import Service
 from twisted.logger import Logger
+
+from twisted_names.terminal import BlockingModeKeeper
 
 log = Logger(namespace="names")
 
 #: Signals that stop the server cleanly, with exit status 0.
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
+#: Signals that stop (suspend) the process once the terminal is given back.
+SUSPEND_SIGNALS = ("SIGTSTP", "SIGTTIN", "SIGTTOU")
+#: Signals whose default is to end the process: it still ends, with the
+#: terminal given back first.
+FATAL_SIGNALS = ("SIGQUIT", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU")
+
+
+class HasTerminalModes(Protocol):
+    """What holds the terminal's flags (L{twisted_names.service.TerminalService})."""
+
+    modes: BlockingModeKeeper | None
 
 
 class ProcessService(Service):
     """
-    The process's signals and garbage collector, for twistd's process.
+    The process's signals, garbage collector and exit status, for twistd's
+    process.
+
+    @ivar terminal: whose terminal flags to give back and take again.
+    @ivar rotateLog: what SIGUSR1 does, if there is a log file.
     """
 
     _stopping = False
 
-    def __init__(self, reactor: Any) -> None:
+    def __init__(
+        self,
+        reactor: Any,
+        terminal: HasTerminalModes | None = None,
+        rotateLog: Callable[[], object] | None = None,
+    ) -> None:
         self.reactor = reactor
+        self.terminal = terminal
+        self.rotateLog = rotateLog
 
     def startService(self) -> None:
         super().startService()
         # Once running: Twisted installs its own SIGINT and SIGTERM handlers
         # as the reactor starts.
         self.reactor.callWhenRunning(self._handleSignals)
+        # Whatever way the interpreter exits (a traceback included), the
+        # terminal is given back.
+        atexit.register(self._giveTerminalBack)
         # What start-up made (Twisted's modules and the like: some 100,000
         # objects) lives as long as the process.  Out of the collector's
         # sight, it is no longer scanned by every full collection a busy
@@ -47,17 +94,60 @@ class ProcessService(Service):
         gc.freeze()
 
     def _handleSignals(self) -> None:
-        """
-        Stop on SIGINT, SIGTERM and SIGHUP with exit status 0: twistd would
-        otherwise re-raise SIGINT and SIGTERM on itself after shutdown.
-        """
-        for name in STOP_SIGNALS:
-            number = getattr(signal, name, None)
-            if number is not None:
-                signal.signal(number, self._signalled)
+        """Install the handlers of the table in the module's docstring."""
+        handlers: list[tuple[tuple[str, ...], Any]] = [
+            (STOP_SIGNALS, self._stopSignalled),
+            (("SIGUSR1",), self._usr1),
+            (SUSPEND_SIGNALS, self._suspend),
+            (("SIGCONT",), self._continued),
+            (FATAL_SIGNALS, self._endBySignal),
+            (("SIGXFSZ",), signal.SIG_IGN),
+        ]
+        for names, handler in handlers:
+            for name in names:
+                number = getattr(signal, name, None)
+                if number is not None:
+                    signal.signal(number, handler)
 
-    def _signalled(self, number: int, frame: FrameType | None) -> None:
+    # Signal handlers.  Those that act on the terminal's flags do so at once,
+    # not through the reactor: the process stops or ends right after.
+
+    def _stopSignalled(self, number: int, frame: FrameType | None) -> None:
         self.reactor.callFromThread(self.stopFor, signal.Signals(number).name)
+
+    def _usr1(self, number: int, frame: FrameType | None) -> None:
+        self.reactor.callFromThread(self._rotate)
+
+    def _suspend(self, number: int, frame: FrameType | None) -> None:
+        self._giveTerminalBack()
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)  # Stopped here until SIGCONT.
+        signal.signal(number, self._suspend)
+        self._takeTerminalAgain()
+
+    def _continued(self, number: int, frame: FrameType | None) -> None:
+        self._takeTerminalAgain()
+
+    def _endBySignal(self, number: int, frame: FrameType | None) -> None:
+        self._giveTerminalBack()
+        signal.signal(number, signal.SIG_DFL)
+        os.kill(os.getpid(), number)
+
+    def _giveTerminalBack(self) -> None:
+        modes = self.terminal.modes if self.terminal is not None else None
+        if modes is not None:
+            modes.restore()
+
+    def _takeTerminalAgain(self) -> None:
+        modes = self.terminal.modes if self.terminal is not None else None
+        if modes is not None:
+            modes.reclaim()
+
+    def _rotate(self) -> None:
+        if self.rotateLog is None:
+            log.info("SIGUSR1: no log file to rotate (ignored)")
+        else:
+            self.rotateLog()
 
     def stopFor(self, why: str, status: int = 0) -> None:
         """

@@ -221,9 +221,11 @@ class TerminalService(Service):
             stdin = self._devnull(os.O_RDONLY)  # An input that has ended.
         if stdout is None:
             stdout = self._devnull(os.O_WRONLY)
-        self.modes = BlockingModeKeeper(
+        modes = self.modes = BlockingModeKeeper(
             tuple(fd for fd in (stdin, stdout) if fd not in self._opened)
         )
+        output = stdout
+        self.terminal.beforeWrite = lambda: modes.keepNonBlocking(output)
         self._stdio = attachStdio(self.terminal, stdin, stdout, self.reactor)
         if self.logObserver is not None:
             self.logObserver.show = self.terminal.show

@@ -13,7 +13,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names.console import OperatorConsole
-from twisted_names.logs import TerminalLogObserver, logObserverFor
+from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
 from twisted_names.options import (
     COUNT,
     COUNT_OR_ZERO,
@@ -192,21 +192,26 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     observer = None if twistd is None else logObserverFor(twistd, reactor)
     server = NamesServerService(observer)
 
-    process: ProcessService | None = None
-    if twistd is not None:  # twistd runs the whole process for us.
-        process = server.add("process", ProcessService(reactor))
+    terminal: Terminal | None = None
+    terminalService: TerminalService | None = None
     showLogs = observer if isinstance(observer, TerminalLogObserver) else None
     if queue is not None or showLogs is not None:
         # With --name, a terminal only for the log lines (stdin is not
         # read), so that an unread stdout cannot block the server either.
         terminal = Terminal(_ignore, _nothing)
-        server.add("terminal", TerminalService(terminal, reactor, queue is not None, showLogs))
+        terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
     description = options["description"]
     endpoint = serverFromString(reactor, description)
-    listening = server.add("listening", ListeningService(endpoint, description, factory))
-    if process is not None:
+    listening = ListeningService(endpoint, description, factory)
+
+    if twistd is not None:  # twistd runs the whole process for us.
+        rotate = observer.logFile.rotate if isinstance(observer, BatchedFileLogObserver) else None
+        process = server.add("process", ProcessService(reactor, terminalService, rotate))
         listening.onFailure = lambda: process.stopFor("cannot listen", status=1)
-    if queue is not None:
+    if terminalService is not None:
+        server.add("terminal", terminalService)
+    server.add("listening", listening)
+    if queue is not None and terminal is not None:
         console = OperatorConsole(queue, terminal.show, settings.maxLength)
         terminal.onLine, terminal.onEnd = console.lineTyped, console.inputEnded
         server.add("operator", OperatorService(console, queue, factory, listening))

@@ -26,6 +26,9 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+if sys.platform != "win32":
+    import fcntl
+
 #: The longest line read from the terminal; longer ones are reported and dropped.
 MAX_INPUT_LINE = 64 * 1024
 
@@ -66,6 +69,8 @@ class Terminal(LineReceiver):
     transport: Any  # StandardIO: a consumer and a producer
     #: Called once both stdin and stdout are closed.
     onClosed: Callable[[], object] | None = None
+    #: Called before each line is written (to keep stdout non-blocking).
+    beforeWrite: Callable[[], object] | None = None
 
     def __init__(self, onLine: Callable[[str], None], onEnd: Callable[[], None]) -> None:
         self.onLine = onLine
@@ -110,6 +115,8 @@ class Terminal(LineReceiver):
         if self.outputPaused:
             self.dropped += 1
             return
+        if self.beforeWrite is not None:
+            self.beforeWrite()
         self.transport.write((text + end).encode("utf-8", "replace"))
 
     def outputResumed(self) -> None:
@@ -204,40 +211,41 @@ class BlockingModeKeeper:
 
     A terminal's descriptors usually share one open file with the shell, so
     their flags are the shell's too: a shell that finds its terminal
-    non-blocking after Ctrl-Z (bash does) makes it blocking again, and a
-    write to a stalled terminal (Ctrl-S) would then freeze the whole server
-    after C{fg}.  Hence L{reclaim} on C{SIGCONT}.
+    non-blocking (bash does, after Ctrl-Z or while a job runs in the
+    background) makes it blocking again, and a write to a stalled terminal
+    (Ctrl-S) would then freeze the whole server.  Hence L{reclaim} on
+    C{SIGCONT}, and L{keepNonBlocking} before each line written.
     """
 
     def __init__(self, fds: tuple[int, ...] = (0, 1)) -> None:
         self._saved: dict[int, int] = {}
-        if sys.platform == "win32":
-            return
-        import fcntl
-
-        for fd in fds:
-            with contextlib.suppress(OSError):
-                self._saved[fd] = fcntl.fcntl(fd, fcntl.F_GETFL)
+        if sys.platform != "win32":
+            for fd in fds:
+                with contextlib.suppress(OSError):
+                    self._saved[fd] = fcntl.fcntl(fd, fcntl.F_GETFL)
 
     def restore(self) -> None:
         """Put the flags back as they were (before a stop or an exit)."""
-        if sys.platform == "win32":
-            return
-        import fcntl
-
-        for fd, flags in self._saved.items():
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, fcntl.F_SETFL, flags)
+        if sys.platform != "win32":
+            for fd, flags in self._saved.items():
+                with contextlib.suppress(OSError):
+                    fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
     def reclaim(self) -> None:
         """Make the descriptors non-blocking again (after C{SIGCONT})."""
-        if sys.platform == "win32":
-            return
-        import fcntl
-
         for fd in self._saved:
+            self.keepNonBlocking(fd)
+
+    def keepNonBlocking(self, fd: int) -> None:
+        """
+        Make C{fd} non-blocking again if something made it blocking while it
+        is ours (one C{fcntl} call, 0.4 us, when nothing did).
+        """
+        if sys.platform != "win32" and fd in self._saved:
             with contextlib.suppress(OSError):
-                fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+                if not flags & os.O_NONBLOCK:
+                    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
 
     def giveBack(self) -> None:
         """L{restore}, for good: the terminal is closed, later calls do nothing."""
