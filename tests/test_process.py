@@ -1,7 +1,8 @@
 """
 End-to-end tests of the server as a process: started with stdin or stdout
-closed, fed from a pipe, signalled, stopped with Ctrl-Z, and its terminal
-given back as it was found.
+closed, fed from a pipe, signalled, stopped with Ctrl-Z, its terminal given
+back as it was found; its logs under a connection flood at the descriptor
+limit and on a file that cannot grow.
 
 The terminal is a pipe or a pseudo-terminal the test owns: a descriptor
 passed to the child is the same open file as the test's, so its file status
@@ -17,13 +18,17 @@ import re
 import select
 import signal
 import socket
+import sys
 from typing import Any
 
+from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
+from twisted.trial.unittest import SkipTest
 
 from tests.pipes import Pipe
 from tests.processes import (
+    LISTENING,
     PYTHON,
     TIMEOUT,
     TWISTD,
@@ -36,6 +41,10 @@ from tests.processes import (
     startClient,
     startServer,
 )
+from twisted_names.loglimit import LIMIT
+
+if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
+    raise SkipTest("POSIX only")
 
 
 class PipedInputTests(ProgramTestCase):
@@ -407,3 +416,107 @@ class SignalTests(ProgramTestCase):
         await self.assertNeverBlocks(terminal, port)
         os.kill(pid, signal.SIGTERM)
         self.assertExited(job, await job.ended, 0)
+
+
+#: Runs its arguments with a resource limit: C{python -c LIMITED NAME
+#: VALUE argv...} (C{RLIMIT_NOFILE 64}, C{RLIMIT_FSIZE 6000}).
+LIMITED = """\
+import os, resource, sys
+limit = getattr(resource, sys.argv[1])
+resource.setrlimit(limit, (int(sys.argv[2]), int(sys.argv[2])))
+os.execv(sys.argv[3], sys.argv[3:])
+"""
+
+#: A log line as twistd writes it: a time stamp, [namespace#level], text.
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} \[[^\]]+\] ")
+
+
+class LogTests(ProgramTestCase):
+    """The server's logs under floods, file descriptor limits and a full disk."""
+
+    def spawnLimited(self, limit: str, value: int, *args: str) -> WatchedProcess:
+        path = os.path.abspath(self.mktemp())
+        os.makedirs(path)
+        self.directory = path
+        argv = [PYTHON, "-c", LIMITED, limit, str(value), *TWISTD, "-n", "--pidfile=", *args]
+        return spawn(self, "server", argv, path=path)
+
+    async def test_floodAtTheDescriptorLimit(self) -> None:
+        """
+        With 64 descriptors and --max-clients 100: a warning at start, and
+        the flood of connections the system refuses is logged at most ten
+        lines of each kind a second, with how many were left out.
+        """
+        server = self.spawnLimited(
+            "RLIMIT_NOFILE", 64, "names-server", "--port", "0", "--name", "Bob",
+            "--max-clients", "100",
+        )  # fmt: skip
+        port = int((await server.waitFor(LISTENING)).group(1))
+        self.assertIn(
+            "[names#warn] --max-clients 100 needs about 132 open files, but the limit is 64"
+            " (ulimit -n)",
+            server.out,
+        )
+        for _ in range(6):  # 300 connections, 50 at a time, held open.
+            await gatherResults(
+                [Deferred.fromCoroutine(connectRaw(self, port)) for _ in range(50)]
+            )
+        await server.waitFor(r"more log events like this were left out in 1 s: .*EMFILE")
+        perSecond: dict[tuple[str, str], int] = {}
+        for line in server.lines():
+            if "EMFILE" in line and "left out" not in line:
+                kind = (line[:25], re.sub(r"\(.*\)", "", line[25:]))
+                perSecond[kind] = perSecond.get(kind, 0) + 1
+        self.assertTrue(perSecond, server.describe())
+        # A second of the limiter may straddle two of the clock's.
+        self.assertLessEqual(max(perSecond.values()), 2 * LIMIT, server.describe())
+        server.signal("TERM")
+        self.assertExited(server, await server.ended, 0)
+
+    async def test_fileSizeLimitThenRotation(self) -> None:
+        """
+        A log file that cannot grow (a full disk; here C{ulimit -f}): the
+        server goes on; lines that could not be written are counted, none is
+        left cut in two, and once writing works again (SIGUSR1 rotated the
+        file) the count is the first thing written.
+        """
+        server = self.spawnLimited(
+            "RLIMIT_FSIZE", 6000, "--logfile=names.log", "names-server", "--port", "0",
+            "--name", "Bob",
+        )  # fmt: skip
+        log = os.path.join(self.directory, "names.log")
+
+        def logged() -> str:
+            with open(log, encoding="utf-8") as f:
+                return f.read()
+
+        await bounded(lambda: os.path.exists(log) and "listening on" in logged(), "listening")
+        port = int(re.findall(r"listening on 127\.0\.0\.1:(\d+)", logged())[0])
+        for i in range(30):
+            peer = await connectRaw(self, port)
+            peer.send(b"%03d" % i + b"n" * 500 + b"\n")
+            self.assertEqual(await peer.whenClosed(), b"Bob\n")
+        full = logged()
+        self.assertLess(len(full), 6000)
+        os.kill(server.transport.pid, signal.SIGUSR1)
+        await bounded(lambda: os.path.exists(log + ".1"), "rotated by SIGUSR1")
+        peer = await connectRaw(self, port)
+        peer.send(b"after\n")
+        self.assertEqual(await peer.whenClosed(), b"Bob\n")
+        server.signal("TERM")
+        self.assertExited(server, await server.ended, 0)
+        with open(log + ".1", encoding="utf-8") as f:
+            rotated = f.read()
+        self.assertEqual(rotated, full)
+        self.assertTrue(rotated.endswith("\n"))
+        for line in rotated.splitlines():
+            self.assertRegex(line, LOG_LINE)
+        lines = logged().splitlines()
+        lost = re.fullmatch(
+            r".* \[names#warn\] (\d+) log events could not be written \(File too large\)",
+            lines[0],
+        )
+        assert lost is not None, lines[:3]
+        exchanged = rotated.count(" answered 'Bob' in ")
+        self.assertEqual(exchanged + int(lost.group(1)), 30)
+        self.assertIn("'after' answered 'Bob'", lines[1])

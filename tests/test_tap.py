@@ -17,6 +17,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor, until
 from twisted_names.client import exchangeNames
 from twisted_names.errors import NoAnswer
+from twisted_names.logfile import MAX_ROTATED_FILES
+from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.process import ProcessService
 from twisted_names.replies import FixedReply, ReplyQueue
@@ -195,8 +197,9 @@ class MakeServiceTests(SynchronousTestCase):
         is ours (signals).
         """
         server = makeService(self.twistdOptions(), reactor)
-        self.assertIsInstance(server.logObserver, TerminalLogObserver)
-        self.assertIs(child(server, "terminal").logObserver, server.logObserver)
+        assert isinstance(server.logObserver, RateLimitedObserver)
+        self.assertIsInstance(server.logObserver.observer, TerminalLogObserver)
+        self.assertIs(child(server, "terminal").logObserver, server.logObserver.observer)
         self.assertEqual(
             [s.name for s in server], ["process", "terminal", "listening", "operator"]
         )
@@ -215,7 +218,8 @@ class MakeServiceTests(SynchronousTestCase):
         server = makeService(options, reactor)
         self.assertEqual([s.name for s in server], ["process", "terminal", "listening"])
         self.assertFalse(child(server, "terminal").readInput)
-        self.assertIsInstance(server.logObserver, TerminalLogObserver)
+        assert isinstance(server.logObserver, RateLimitedObserver)
+        self.assertIsInstance(server.logObserver.observer, TerminalLogObserver)
 
     def test_logFileGetsTheBatchedObserver(self) -> None:
         """--logfile (or a daemon's twistd.log) is written by the batched observer."""
@@ -227,9 +231,15 @@ class MakeServiceTests(SynchronousTestCase):
             ({"nodaemon": False}, os.path.abspath("twistd.log")),
         ):
             server = makeService(self.twistdOptions(**values), reactor)
-            assert isinstance(server.logObserver, BatchedFileLogObserver), values
-            self.assertEqual(server.logObserver.logFile.path, expected)
-            server.logObserver.logFile.close()
+            assert isinstance(server.logObserver, RateLimitedObserver), values
+            observer = server.logObserver.observer
+            assert isinstance(observer, BatchedFileLogObserver), values
+            self.assertEqual(observer.logFile.path, expected)
+            self.assertEqual(observer.logFile.maxRotatedFiles, MAX_ROTATED_FILES)
+            observer.logFile.close()
+            process = child(server, "process")
+            self.assertEqual(process.rotateLog, observer.rotate)
+            self.assertEqual(process.maxClients, 1000)
 
     def test_logsWhereTwistdWasTold(self) -> None:
         for values in (

@@ -64,6 +64,7 @@ class ProcessService(Service):
 
     @ivar terminal: whose terminal flags to give back and take again.
     @ivar rotateLog: what SIGUSR1 does, if there is a log file.
+    @ivar maxClients: the clients the process must have descriptors for.
     """
 
     _stopping = False
@@ -73,10 +74,12 @@ class ProcessService(Service):
         reactor: Any,
         terminal: HasTerminalModes | None = None,
         rotateLog: Callable[[], object] | None = None,
+        maxClients: int | None = None,
     ) -> None:
         self.reactor = reactor
         self.terminal = terminal
         self.rotateLog = rotateLog
+        self.maxClients = maxClients
 
     def startService(self) -> None:
         super().startService()
@@ -86,6 +89,8 @@ class ProcessService(Service):
         # Whatever way the interpreter exits (a traceback included), the
         # terminal is given back.
         atexit.register(self._giveTerminalBack)
+        if self.maxClients is not None:
+            _openFilesFor(self.maxClients)
         # What start-up made (Twisted's modules and the like: some 100,000
         # objects) lives as long as the process.  Out of the collector's
         # sight, it is no longer scanned by every full collection a busy
@@ -161,6 +166,59 @@ class ProcessService(Service):
         if status:
             _exitStatusAtExit(status)
         self.reactor.stop()
+
+
+#: Descriptors the server needs besides one a client: stdin, stdout, stderr,
+#: the reactor's, the listening socket, log files, Twisted's reserve for
+#: EMFILE, a rotation's new file, ...
+FD_MARGIN = 32
+
+
+def fileLimitFor(maxClients: int, soft: int, hard: int, infinity: int) -> tuple[int | None, str]:
+    """
+    What to do about the limit of open files (C{ulimit -n}) for
+    C{maxClients} clients: the soft limit to raise it to (C{None}: none),
+    and a warning if even that is too low (else C{""}).
+
+    Raising the soft limit up to the hard one needs no privilege; it is
+    raised only as far as needed.
+    """
+    needed = maxClients + FD_MARGIN
+    if soft == infinity or soft >= needed:
+        return None, ""
+    possible = needed if hard == infinity else min(needed, hard)
+    raiseTo = possible if possible > soft else None
+    if possible >= needed:
+        return raiseTo, ""
+    return raiseTo, (
+        f"--max-clients {maxClients} needs about {needed} open files, but the limit is"
+        f" {possible} (ulimit -n): past about {max(possible - FD_MARGIN, 0)} clients the"
+        " system, not --max-clients, will refuse connections"
+    )
+
+
+def _openFilesFor(maxClients: int) -> None:
+    """Raise the soft limit of open files as far as needed; warn if it stays too low."""
+    if sys.platform == "win32":
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    raiseTo, warning = fileLimitFor(maxClients, soft, hard, resource.RLIM_INFINITY)
+    if raiseTo is not None:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (raiseTo, hard))
+        except (OSError, ValueError) as e:
+            warning = warning or f"could not raise the limit of open files to {raiseTo}: {e}"
+        else:
+            log.info(
+                "open files limit raised from {soft} to {limit} for --max-clients {clients}",
+                soft=soft,
+                limit=raiseTo,
+                clients=maxClients,
+            )
+    if warning:
+        log.warn("{warning}", warning=warning)
 
 
 def _exitStatusAtExit(status: int) -> None:

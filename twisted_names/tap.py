@@ -13,6 +13,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names.console import OperatorConsole
+from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
 from twisted_names.options import (
     COUNT,
@@ -190,7 +191,9 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     factory = NameServerFactory(replies, reactor, settings)
     twistd = options.parent
     observer = None if twistd is None else logObserverFor(twistd, reactor)
-    server = NamesServerService(observer)
+    server = NamesServerService(
+        None if observer is None else RateLimitedObserver(observer, reactor)
+    )
 
     terminal: Terminal | None = None
     terminalService: TerminalService | None = None
@@ -205,8 +208,10 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     listening = ListeningService(endpoint, description, factory)
 
     if twistd is not None:  # twistd runs the whole process for us.
-        rotate = observer.logFile.rotate if isinstance(observer, BatchedFileLogObserver) else None
-        process = server.add("process", ProcessService(reactor, terminalService, rotate))
+        rotate = observer.rotate if isinstance(observer, BatchedFileLogObserver) else None
+        process = server.add(
+            "process", ProcessService(reactor, terminalService, rotate, settings.maxClients)
+        )
         listening.onFailure = lambda: process.stopFor("cannot listen", status=1)
     if terminalService is not None:
         server.add("terminal", terminalService)
