@@ -174,6 +174,8 @@ class ListeningService(StreamServerEndpointService):
         return None
 
     def stopService(self) -> Deferred[None]:
+        if self._waitingForPort is None:  # Never started.
+            return succeed(None)
         stopped: Deferred[None] = super().stopService()
         self.port = None
         closed = self.factory.closeAll()
