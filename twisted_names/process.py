@@ -83,9 +83,11 @@ class ProcessService(Service):
 
     def startService(self) -> None:
         super().startService()
-        # Once running: Twisted installs its own SIGINT and SIGTERM handlers
-        # as the reactor starts.
-        self.reactor.callWhenRunning(self._handleSignals)
+        # Before the terminal is taken, so that no signal finds it taken and
+        # unguarded; the stop signals again once the reactor runs, as
+        # Twisted installs its own SIGINT and SIGTERM handlers as it starts.
+        self._handleSignals()
+        self.reactor.callWhenRunning(self._handleSignals, STOP_SIGNALS)
         # Whatever way the interpreter exits (a traceback included), the
         # terminal is given back.
         atexit.register(self._giveTerminalBack)
@@ -98,8 +100,8 @@ class ProcessService(Service):
         # to 24 ms, and CPU per exchange by about 3 us (docs/performance.md).
         gc.freeze()
 
-    def _handleSignals(self) -> None:
-        """Install the handlers of the table in the module's docstring."""
+    def _handleSignals(self, only: tuple[str, ...] | None = None) -> None:
+        """Install the handlers of the table in the module's docstring (or C{only} some)."""
         handlers: list[tuple[tuple[str, ...], Any]] = [
             (STOP_SIGNALS, self._stopSignalled),
             (("SIGUSR1",), self._usr1),
@@ -111,7 +113,7 @@ class ProcessService(Service):
         for names, handler in handlers:
             for name in names:
                 number = getattr(signal, name, None)
-                if number is not None:
+                if number is not None and (only is None or name in only):
                     signal.signal(number, handler)
 
     # Signal handlers.  Those that act on the terminal's flags do so at once,
