@@ -25,6 +25,8 @@ MAX_KINDS = 256
 
 _Kind = tuple[str, str, str]
 
+_INFO = LogLevel.info
+
 #: The kind all kinds past L{MAX_KINDS} share.
 _OTHERS: _Kind = ("-", "-", "(others)")
 
@@ -67,7 +69,7 @@ class RateLimitedObserver:
         self._timer: Any = None
 
     def __call__(self, event: LogEvent) -> None:
-        if event.get("log_namespace") == "names" and event.get("log_level") is LogLevel.info:
+        if event.get("log_level") is _INFO and event.get("log_namespace") == "names":
             self.observer(event)
             return
         if not getattr(self._clock, "running", True):
