@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+from typing import Any
 
-from twisted.logger import Logger, globalLogPublisher
+from twisted.internet.testing import MemoryReactorClock
+from twisted.logger import Logger, LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_names.logfile import MAX_ROTATED_FILES, SafeLogFile
+from twisted_names.loglimit import LIMIT, MAX_KINDS, PERIOD, RateLimitedObserver
 from twisted_names.logs import (
     FLUSH_LINES,
     BatchedFileLogObserver,
@@ -17,6 +22,8 @@ from twisted_names.logs import (
     jsonFile,
 )
 from twisted_names.server import logExchange
+
+LISTDIR = os.listdir
 
 
 class TerminalLogObserverTests(SynchronousTestCase):
@@ -108,3 +115,230 @@ class JsonFileTests(SynchronousTestCase):
             ("127.0.0.1:1", "Ana", "Bob", 0.5),
         )
         self.assertEqual(record["exchange"], "127.0.0.1:1 'Ana' answered 'Bob' in 0.500 s")
+
+
+def legacyEvent(text: str) -> dict[str, object]:
+    """An event as twisted.python.log.msg makes it, through the bridge."""
+    return {
+        "log_namespace": "log_legacy",
+        "log_level": LogLevel.info,
+        "log_format": "{log_text}",
+        "log_text": text,
+    }
+
+
+class RateLimitedObserverTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.clock = MemoryReactorClock()
+        self.clock.running = True
+        self.events: list[dict[str, object]] = []
+        self.observer = RateLimitedObserver(self.events.append, self.clock)  # type: ignore[arg-type]
+        self.port = Logger(namespace="twisted.internet.tcp.Port", observer=self.observer)
+
+    def summaries(self) -> list[str]:
+        return [formatEvent(e) for e in self.events if "more log events" in e["log_format"]]  # type: ignore[operator]
+
+    def test_floodOfOneKind(self) -> None:
+        """
+        Twisted's three lines per refused connection at the descriptor limit:
+        ten of each kind a second, then how many were left out.
+        """
+        for i in range(1000):
+            self.port.info("EMFILE encountered; releasing reserved file descriptor.")
+            self.port.info("EMFILE recovery: Closed socket from {address}", address=("1.2.3.4", i))
+            self.port.info("Re-reserving EMFILE recovery file descriptor.")
+        self.assertEqual(len(self.events), 3 * LIMIT)
+        self.clock.advance(PERIOD)
+        self.assertEqual(
+            sorted(self.summaries()),
+            [
+                "990 more log events like this were left out in 1 s:"
+                " [twisted.internet.tcp.Port#info] 'EMFILE encountered; releasing reserved"
+                " file descriptor.'",
+                "990 more log events like this were left out in 1 s:"
+                " [twisted.internet.tcp.Port#info] 'EMFILE recovery: Closed socket from"
+                " {address}'",
+                "990 more log events like this were left out in 1 s:"
+                " [twisted.internet.tcp.Port#info] 'Re-reserving EMFILE recovery file"
+                " descriptor.'",
+            ],
+        )
+        self.events.clear()
+        self.port.info("Re-reserving EMFILE recovery file descriptor.")
+        self.assertEqual(len(self.events), 1, "a new second: passed again")
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_everySecondItsShare(self) -> None:
+        for _ in range(3):
+            for _i in range(50):
+                self.port.warn("Could not accept new connection ({e})", e="EMFILE")
+            self.clock.advance(PERIOD)
+        passed = [e for e in self.events if str(e["log_format"]).startswith("Could not")]
+        self.assertEqual(len(passed), 3 * LIMIT)
+        self.assertEqual(len(self.summaries()), 3)
+
+    def test_exchangesAlwaysPass(self) -> None:
+        """The server's own info events (one per exchange) are never held back."""
+        log = Logger(namespace="names", observer=self.observer)
+        for i in range(1000):
+            log.info("{exchange}", exchange=f"peer {i}")
+        self.assertEqual(len(self.events), 1000)
+
+    def test_ownWarningsLimited(self) -> None:
+        log = Logger(namespace="names", observer=self.observer)
+        for i in range(100):
+            log.warn("{peer} sent invalid UTF-8", peer=f"127.0.0.1:{i}")
+        self.assertEqual(len(self.events), LIMIT)
+
+    def test_legacyByText(self) -> None:
+        """Legacy log.msg events all have one format: their text tells them apart."""
+        for _ in range(20):
+            self.observer(legacyEvent("(TCP Port 5000 Closed)"))
+            self.observer(legacyEvent("something else"))
+        self.assertEqual(len(self.events), 2 * LIMIT)
+
+    def test_kindsBounded(self) -> None:
+        """Past MAX_KINDS kinds in a second, the others share one count."""
+        for i in range(MAX_KINDS + 100):
+            self.observer(legacyEvent(f"line {i}"))
+        self.assertEqual(len(self.observer._counts), MAX_KINDS + 1)
+        self.assertEqual(len(self.events), MAX_KINDS + LIMIT)
+        self.clock.advance(PERIOD)
+        self.assertEqual(
+            self.summaries(),
+            ["90 more log events like this were left out in 1 s: [-#-] '(others)'"],
+        )
+
+    def test_notRunning(self) -> None:
+        """Start-up and shutdown pass whole; what was left out is said first."""
+        for _ in range(20):
+            self.port.info("x")
+        self.clock.running = False
+        self.port.info("y")
+        self.assertEqual(len(self.summaries()), 1)
+        self.assertEqual(formatEvent(self.events[-1]), "y")
+        for _ in range(20):
+            self.port.info("y")
+        self.assertEqual(len(self.events), LIMIT + 1 + 1 + 20)
+
+
+class ShortWrites:
+    """A log file's file whose writes stop short, then fail: a disk filling up."""
+
+    def __init__(self, real: Any, room: int) -> None:
+        self.real = real
+        self.room = room
+
+    def write(self, data: bytes) -> int:
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        count: int = self.real.write(data[: self.room])
+        self.room -= count
+        return count
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class SafeLogFileTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.directory = os.path.abspath(self.mktemp())
+        os.makedirs(self.directory)
+        self.path = os.path.join(self.directory, "names.log")
+        self.logFile = SafeLogFile.fromFullPath(self.path, rotateLength=10)
+        self.addCleanup(lambda: self.logFile.closed or self.logFile.close())
+
+    def read(self, suffix: str = "") -> str:
+        with open(self.path + suffix, encoding="utf-8") as f:
+            return f.read()
+
+    def test_rotatedFilesCapped(self) -> None:
+        """At most MAX_ROTATED_FILES rotated files; the newest is .1."""
+        for i in range(MAX_ROTATED_FILES + 5):
+            self.logFile.write(f"line {i:08d}\n")
+        self.logFile.write("last\n")
+        self.assertEqual(self.logFile.listLogs(), list(range(1, MAX_ROTATED_FILES + 1)))
+        self.assertEqual(self.read(".1"), f"line {MAX_ROTATED_FILES + 4:08d}\n")
+        self.assertEqual(self.read(), "last\n")
+        self.assertFalse(os.path.exists(self.path + f".{MAX_ROTATED_FILES + 1}"))
+
+    def test_rotationWithoutDescriptors(self) -> None:
+        """
+        Out of descriptors (the directory cannot be listed): no rotation, no
+        file lost, the lines still written; the next write rotates.
+        """
+        self.logFile.write("first line\n")
+        self.logFile.rotate()
+        self.logFile.write("second line\n")
+
+        def emfile(path: str) -> list[str]:
+            raise OSError(errno.EMFILE, "Too many open files")
+
+        self.patch(os, "listdir", emfile)
+        self.logFile.write("third line\n")
+        self.assertEqual(self.read(".1"), "first line\n")
+        self.assertEqual(self.read(), "second line\nthird line\n")
+        self.patch(os, "listdir", LISTDIR)
+        self.logFile.write("fourth line\n")
+        self.assertEqual(
+            (self.read(".2"), self.read(".1"), self.read()),
+            ("first line\n", "second line\nthird line\n", "fourth line\n"),
+        )
+
+    def test_newFileCannotBeOpened(self) -> None:
+        """The new file cannot be opened: the current one is kept, nothing renamed."""
+        self.logFile.write("first line\n")
+        os.mkdir(self.path + ".opening")
+        self.logFile.write("second line\n")
+        self.assertEqual(self.read(), "first line\nsecond line\n")
+        self.assertEqual(self.logFile.listLogs(), [])
+
+    def test_failedWriteLeavesNoPartialLine(self) -> None:
+        """
+        A write that stops half-way (a full disk) is cut back and raises: the
+        next line is not glued to half a line.
+        """
+        logFile = SafeLogFile.fromFullPath(self.path + "-disk")
+        self.addCleanup(logFile.close)
+        logFile.write("whole line\n")
+        real = logFile._file
+        logFile._file = ShortWrites(real, 7)
+        e = self.assertRaises(OSError, logFile.write, "a line that will not fit\n")
+        self.assertEqual(e.errno, errno.ENOSPC)
+        logFile._file = real
+        logFile.write("next line\n")
+        self.assertEqual(self.read("-disk"), "whole line\nnext line\n")
+        self.assertEqual(logFile.size, len("whole line\nnext line\n"))
+
+
+class LostLinesTests(SynchronousTestCase):
+    def test_countedAndSaid(self) -> None:
+        """
+        Events that could not be written are counted; the first write that
+        works says how many, in a line of its own.
+        """
+        reactor = MemoryReactorClock()
+        path = os.path.abspath(self.mktemp())
+        logFile = SafeLogFile.fromFullPath(path)
+        self.addCleanup(logFile.close)
+        observer = BatchedFileLogObserver(logFile, reactor)
+        log = Logger(namespace="names", observer=observer)
+        log.info("{x}", x="before")
+        real = logFile._file
+        logFile._file = ShortWrites(real, 5)
+        log.info("{x}", x="lost one")
+        log.info("{x}", x="lost two")
+        self.assertEqual(observer.lost, 2)
+        logFile._file = real
+        log.info("{x}", x="after")
+        self.assertEqual(observer.lost, 0)
+        with open(path, encoding="utf-8") as f:
+            lines = [line.split(" ", 1)[1] for line in f.read().splitlines()]
+        self.assertEqual(
+            lines,
+            [
+                "[names#info] before",
+                "[names#warn] 2 log events could not be written (No space left on device)",
+                "[names#info] after",
+            ],
+        )

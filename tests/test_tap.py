@@ -8,7 +8,6 @@ import sys
 from typing import Any
 
 from twisted.application.service import Application, IServiceMaker
-from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.logger import ILogObserver
 from twisted.plugin import getPlugins
@@ -18,9 +17,14 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor, until
 from twisted_names.client import exchangeNames
 from twisted_names.errors import NoAnswer
+from twisted_names.logfile import MAX_ROTATED_FILES
+from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
+from twisted_names.process import ProcessService
 from twisted_names.replies import FixedReply, ReplyQueue
-from twisted_names.tap import CannotListen, NamesServerService, Options, makeService
+from twisted_names.server import ServerSettings
+from twisted_names.service import ListeningAddress, NamesServerService
+from twisted_names.tap import CannotListen, Options, makeService
 
 
 def parsed(*args: str) -> Options:
@@ -134,20 +138,50 @@ class OptionsTests(SynchronousTestCase):
         )
 
 
+def child(server: NamesServerService, name: str) -> Any:
+    """The child service named C{name}."""
+    return server.getServiceNamed(name)
+
+
 class MakeServiceTests(SynchronousTestCase):
     def test_operatorMode(self) -> None:
-        service = makeService(parsed("--chat", "--max-length", "10"), reactor)
-        self.assertIsInstance(service.queue, ReplyQueue)
-        self.assertIs(service.factory.replies, service.queue)
-        self.assertTrue(service.factory.settings.chat)
-        self.assertEqual(service.factory.settings.maxLength, 10)
-        self.assertIsNone(service.logObserver)
-        self.assertFalse(service.ownsProcess)
+        server = makeService(parsed("--chat", "--max-length", "10"), reactor)
+        self.assertEqual([s.name for s in server], ["terminal", "listening", "operator"])
+        listening, operator = child(server, "listening"), child(server, "operator")
+        self.assertIsInstance(operator.queue, ReplyQueue)
+        self.assertIs(listening.factory.replies, operator.queue)
+        self.assertIs(operator.factory, listening.factory)
+        self.assertTrue(listening.factory.settings.chat)
+        self.assertEqual(listening.factory.settings.maxLength, 10)
+        self.assertTrue(child(server, "terminal").readInput)
+        self.assertIsNone(server.logObserver)
 
     def test_fixedName(self) -> None:
-        service = makeService(parsed("--name", "Bob"), reactor)
-        self.assertIsNone(service.queue)
-        self.assertIsInstance(service.factory.replies, FixedReply)
+        """With --name and no twistd: no operator, no terminal."""
+        server = makeService(parsed("--name", "Bob"), reactor)
+        self.assertEqual([s.name for s in server], ["listening"])
+        self.assertIsInstance(child(server, "listening").factory.replies, FixedReply)
+
+    def test_optionsToSettings(self) -> None:
+        server = makeService(
+            parsed(
+                "--max-length", "64", "--quiet-period", "0", "--name-timeout", "5",
+                "--reply-timeout", "7", "--max-clients", "3", "--max-per-address", "2",
+            ),
+            reactor,
+        )  # fmt: skip
+        settings = child(server, "listening").factory.settings
+        self.assertEqual(
+            settings,
+            ServerSettings(
+                maxLength=64,
+                quietPeriod=0,
+                nameTimeout=5,
+                maxClients=3,
+                maxPerAddress=2,
+                replyTimeout=7,
+            ),
+        )
 
     def twistdOptions(self, **values: object) -> Options:
         options = parsed()
@@ -159,46 +193,82 @@ class MakeServiceTests(SynchronousTestCase):
     def test_logsToTerminalUnderTwistdN(self) -> None:
         """
         Under C{twistd -n} with no log destination, log lines go through the
-        console's terminal, as the application's log observer.
+        console's terminal, as the application's log observer; the process
+        is ours (signals).
         """
-        service = makeService(self.twistdOptions(), reactor)
-        self.assertIsNotNone(service.logObserver)
-        self.assertTrue(service.ownsProcess)
+        server = makeService(self.twistdOptions(), reactor)
+        assert isinstance(server.logObserver, RateLimitedObserver)
+        self.assertIsInstance(server.logObserver.observer, TerminalLogObserver)
+        self.assertIs(child(server, "terminal").logObserver, server.logObserver.observer)
+        self.assertEqual(
+            [s.name for s in server], ["process", "terminal", "listening", "operator"]
+        )
         application = Application("names-server")
-        service.setServiceParent(application)
-        self.assertIs(application.getComponent(ILogObserver), service.logObserver)
+        server.setServiceParent(application)
+        self.assertIs(application.getComponent(ILogObserver), server.logObserver)
 
     def test_fixedNameLogsThroughATerminalToo(self) -> None:
         """
         With --name under twistd -n, log lines also go through a terminal, so a
-        stdout nobody reads (| less, paused) cannot block the server.
+        stdout nobody reads (| less, paused) cannot block the server; stdin is
+        not read.
         """
         options = self.twistdOptions()
         options["name"] = "Bob"
-        service = makeService(options, reactor)
-        self.assertIsNone(service.queue)
-        self.assertIsInstance(service.logObserver, TerminalLogObserver)
+        server = makeService(options, reactor)
+        self.assertEqual([s.name for s in server], ["process", "terminal", "listening"])
+        self.assertFalse(child(server, "terminal").readInput)
+        assert isinstance(server.logObserver, RateLimitedObserver)
+        self.assertIsInstance(server.logObserver.observer, TerminalLogObserver)
 
     def test_logFileGetsTheBatchedObserver(self) -> None:
         """--logfile (or a daemon's twistd.log) is written by the batched observer."""
         import os
-        import signal
 
-        self.addCleanup(signal.signal, signal.SIGUSR1, signal.getsignal(signal.SIGUSR1))
         path = self.mktemp()
         for values, expected in (
             ({"logfile": path}, os.path.abspath(path)),
             ({"nodaemon": False}, os.path.abspath("twistd.log")),
         ):
-            service = makeService(self.twistdOptions(**values), reactor)
-            assert isinstance(service.logObserver, BatchedFileLogObserver), values
-            self.assertEqual(service.logObserver.logFile.path, expected)
-            service.logObserver.logFile.close()
+            server = makeService(self.twistdOptions(**values), reactor)
+            assert isinstance(server.logObserver, RateLimitedObserver), values
+            observer = server.logObserver.observer
+            assert isinstance(observer, BatchedFileLogObserver), values
+            self.assertEqual(observer.logFile.path, expected)
+            self.assertEqual(observer.logFile.maxRotatedFiles, MAX_ROTATED_FILES)
+            observer.logFile.close()
+            process = child(server, "process")
+            self.assertEqual(process.rotateLog, observer.rotate)
+            self.assertEqual(process.maxClients, 1000)
 
     def test_logsWhereTwistdWasTold(self) -> None:
-        for values in ({"syslog": True}, {"logger": object()}):
-            service = makeService(self.twistdOptions(**values), reactor)
-            self.assertIsNone(service.logObserver, values)
+        for values in (
+            {"syslog": True},
+            {"logger": object()},
+            {"nodaemon": False, "logfile": "-"},
+        ):
+            server = makeService(self.twistdOptions(**values), reactor)
+            self.assertIsNone(server.logObserver, values)
+
+
+class DefaultsTests(SynchronousTestCase):
+    def test_optionDefaultsAreTheSettings(self) -> None:
+        """The options' defaults are those of the objects that use them."""
+        options, settings, address = parsed(), ServerSettings(), ListeningAddress()
+        self.assertEqual(
+            (
+                options["max-length"], options["quiet-period"], options["name-timeout"],
+                options["reply-timeout"], options["max-clients"], options["max-per-address"],
+                options["chat"], options["port"], options["interface"], options["backlog"],
+                options["description"],
+            ),
+            (
+                settings.maxLength, settings.quietPeriod, settings.nameTimeout,
+                settings.replyTimeout, settings.maxClients, settings.maxPerAddress,
+                settings.chat, address.port, address.interface, address.backlog,
+                address.description(),
+            ),
+        )  # fmt: skip
 
 
 class SignalTests(SynchronousTestCase):
@@ -213,9 +283,9 @@ class SignalTests(SynchronousTestCase):
                 self.stops += 1
 
         fake = Reactor()
-        service = makeService(parsed("--name", "x"), fake)
-        service._stopFor("SIGINT")
-        service._stopFor("SIGTERM")
+        process = ProcessService(fake)
+        process.stopFor("SIGINT")
+        process.stopFor("SIGTERM")
         self.assertEqual(fake.stops, 1)
 
 
@@ -224,13 +294,14 @@ class ServiceTests(TestCase):
 
     def startService(self, *args: str) -> tuple[NamesServerService, Pipe, Pipe, int]:
         stdin, stdout = Pipe(self), Pipe(self)
-        service = makeService(parsed("--port", "0", *args), reactor)
-        service.stdioFds = (stdin.readFd, stdout.writeFd)
-        service.privilegedStartService()
-        service.startService()
-        self.addCleanup(lambda: service.running and service.stopService())
-        assert service.port is not None
-        return service, stdin, stdout, service.port.getHost().port  # type: ignore[attr-defined]
+        server = makeService(parsed("--port", "0", *args), reactor)
+        child(server, "terminal").stdioFds = (stdin.readFd, stdout.writeFd)
+        server.privilegedStartService()
+        server.startService()
+        self.addCleanup(lambda: server.running and server.stopService())
+        port = child(server, "listening").port
+        assert port is not None
+        return server, stdin, stdout, port.getHost().port
 
     async def test_exchangeThroughTheTerminal(self) -> None:
         _service, stdin, stdout, port = self.startService()
@@ -243,24 +314,27 @@ class ServiceTests(TestCase):
         await stdout.readUntil(b'Sent "Server" to "Ana"')
 
     async def test_stopClosesWaitingClients(self) -> None:
-        service, _stdin, stdout, port = self.startService()
+        server, _stdin, stdout, port = self.startService()
+        queue = child(server, "operator").queue
         endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
         answers = [exchangeNames(endpoint, n, reactor, timeout=10) for n in ("Ana", "Bea")]
-        await until(lambda: service.queue is not None and len(service.queue) == 2)
-        stopped = service.stopService()
-        assert isinstance(stopped, Deferred)
+        await until(lambda: len(queue) == 2)
+        stopped = server.stopService()
         for answer in answers:
             with self.assertRaises(NoAnswer):
                 await answer
         await stopped
-        self.assertIn(b"names-server: stopped.", stdout.drain())
-        self.assertIsNone(service.port)
+        output = stdout.drain()
+        self.assertIn(b"Stopping: closed 2 connections.\n", output)
+        self.assertTrue(output.endswith(b"names-server: stopped.\n"), output)
+        self.assertIsNone(child(server, "listening").port)
 
     async def test_stdinEndClosesWaiting(self) -> None:
-        service, stdin, stdout, port = self.startService()
+        server, stdin, stdout, port = self.startService()
+        queue = child(server, "operator").queue
         endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port)
         answer = exchangeNames(endpoint, "Ana", reactor, timeout=10)
-        await until(lambda: service.queue is not None and len(service.queue) == 1)
+        await until(lambda: len(queue) == 1)
         stdin.closeWriteEnd()
         with self.assertRaises(NoAnswer):
             await answer
@@ -273,9 +347,10 @@ class ServiceTests(TestCase):
         taken.listen(1)
         self.addCleanup(taken.close)
         port = taken.getsockname()[1]
-        service = makeService(parsed("--port", str(port), "--name", "x"), reactor)
-        stderr = service.stderr = io.StringIO()
-        e = self.assertRaises(CannotListen, service.privilegedStartService)
+        server = makeService(parsed("--port", str(port), "--name", "x"), reactor)
+        listening = child(server, "listening")
+        stderr = listening.stderr = io.StringIO()
+        e = self.assertRaises(CannotListen, server.privilegedStartService)
         self.assertEqual(e.code, 1)
         self.assertEqual(
             stderr.getvalue(),

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 
 from twisted.internet.testing import StringTransport
-from twisted.trial.unittest import SynchronousTestCase, TestCase
+from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.pipes import TIMEOUT, Pipe, reactor, until
 from twisted_names.terminal import (
@@ -14,6 +15,7 @@ from twisted_names.terminal import (
     Terminal,
     attachStdio,
     closeTerminal,
+    startedWith,
     usableFd,
 )
 
@@ -149,3 +151,137 @@ class StandardIOTests(TestCase):
         self.assertFalse(os.get_blocking(self.stdout.writeFd))
         self.modes.restore()
         self.assertTrue(os.get_blocking(self.stdout.writeFd))
+
+
+class EndOfInputTests(SynchronousTestCase):
+    """The end of stdin, on a fake transport."""
+
+    def setUp(self) -> None:
+        self.recorded = Recorded()
+        self.terminal = self.recorded.terminal()
+        self.terminal.makeConnection(StringTransport())
+
+    def test_lastLineWithoutLineEnding(self) -> None:
+        """C{printf 'Leo\\nMia' |}: Mia is a line too, delivered before the end."""
+        ends: list[list[str]] = []
+        self.terminal.onEnd = lambda: ends.append(list(self.recorded.lines))
+        self.terminal.dataReceived(b"Leo\nMi")
+        self.terminal.dataReceived(b"a\r")
+        self.terminal.readConnectionLost()
+        self.assertEqual(ends, [["Leo", "Mia"]])
+
+    def test_nothingAfterTheLastLineEnding(self) -> None:
+        self.terminal.dataReceived(b"Leo\n")
+        self.terminal.readConnectionLost()
+        self.terminal.readConnectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), (["Leo"], 1))
+
+    def test_tailOfATooLongLineIsNotALine(self) -> None:
+        self.terminal.dataReceived(b"x" * (MAX_INPUT_LINE + 2))
+        self.terminal.readConnectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), ([], 1))
+
+    def test_closedByUsIsNotALine(self) -> None:
+        """
+        At shutdown we close stdin ourselves: text typed without Enter is not
+        a reply.
+        """
+        self.terminal.dataReceived(b"half typ")
+        self.terminal.connectionLost()
+        self.assertEqual((self.recorded.lines, self.recorded.ends), ([], 1))
+
+
+class OnDescriptor:
+    """A stream on descriptor C{fd}, as far as C{fileno()} tells."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+class StartedWithTests(SynchronousTestCase):
+    """L{startedWith}: is descriptor 0 or 1 still the process's own stdin or stdout?"""
+
+    def pipe(self) -> tuple[int, int]:
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        return r, w
+
+    def test_streamOnItsDescriptor(self) -> None:
+        r, w = self.pipe()
+        with open(w, "w", closefd=False) as stream:
+            self.assertTrue(startedWith(w, stream))
+        self.assertTrue(startedWith(r, OnDescriptor(r)))
+
+    def test_closedAtStart(self) -> None:
+        """Python found it closed as it started: whatever holds the number now is not it."""
+        r, _ = self.pipe()
+        self.assertFalse(startedWith(r, None))
+
+    def test_streamElsewhere(self) -> None:
+        r, w = self.pipe()
+        with open(w, "w", closefd=False) as stream:
+            self.assertFalse(startedWith(r, stream))
+
+    def test_closedSince(self) -> None:
+        r, w = os.pipe()
+        os.close(r)
+        os.close(w)
+        self.assertFalse(startedWith(w, OnDescriptor(w)))
+
+    def test_reactorsOwnDescriptor(self) -> None:
+        """An epoll descriptor (an anonymous inode) is never a terminal."""
+        epoll = getattr(select, "epoll", None)
+        if epoll is None:
+            raise SkipTest("no epoll here")
+        poller = epoll()
+        self.addCleanup(poller.close)
+
+        self.assertFalse(startedWith(poller.fileno(), OnDescriptor(poller.fileno())))
+
+
+class BlockingModeKeeperTests(SynchronousTestCase):
+    """Flags given back to the shell, and taken again from it."""
+
+    def setUp(self) -> None:
+        self.r, self.w = os.pipe()
+        self.addCleanup(os.close, self.r)
+        self.addCleanup(os.close, self.w)
+        self.keeper = BlockingModeKeeper((self.r, self.w))
+        os.set_blocking(self.r, False)
+        os.set_blocking(self.w, False)
+
+    def test_restoreThenReclaim(self) -> None:
+        """Ctrl-Z gives the flags back; SIGCONT takes the terminal again."""
+        self.keeper.restore()
+        self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (True, True))
+        self.keeper.reclaim()
+        self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (False, False))
+
+    def test_keepNonBlocking(self) -> None:
+        """A shell made stdout blocking behind our back: made non-blocking again."""
+        os.set_blocking(self.w, True)
+        self.keeper.keepNonBlocking(self.w)
+        self.assertFalse(os.get_blocking(self.w))
+
+    def test_givenBackForGood(self) -> None:
+        """Once the terminal is closed, nothing takes it again."""
+        self.keeper.giveBack()
+        self.assertTrue(os.get_blocking(self.w))
+        self.keeper.reclaim()
+        self.keeper.keepNonBlocking(self.w)
+        self.keeper.restore()
+        self.assertTrue(os.get_blocking(self.w))
+
+    def test_beforeEachLine(self) -> None:
+        """The terminal calls C{beforeWrite} before each line it writes."""
+        calls: list[int] = []
+        terminal = Terminal(lambda line: None, lambda: None)
+        terminal.makeConnection(StringTransport())
+        terminal.beforeWrite = lambda: calls.append(len(calls))
+        terminal.show("one")
+        terminal.show("two")
+        self.assertEqual(calls, [0, 1])

@@ -13,7 +13,10 @@ Modules, one job each:
   - L{twisted_names.terminal}: the operator's (or user's) terminal over stdio.
   - L{twisted_names.console}: what the operator sees and types, wired to the queue.
   - L{twisted_names.server}: the server protocol and factory.
-  - L{twisted_names.tap}: the C{twistd names-server} options and service.
+  - L{twisted_names.service}: the server's services (listening, terminal, operator).
+  - L{twisted_names.process}: signals, limits and exit status of the server's process.
+  - L{twisted_names.logs}, L{twisted_names.logfile}, L{twisted_names.loglimit}: its logs.
+  - L{twisted_names.tap}: the C{twistd names-server} options, wired to the services.
   - L{twisted_names.client}: the client protocol and L{exchangeNames}.
   - L{twisted_names.cli}: the client's command line.
 """

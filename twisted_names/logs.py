@@ -12,18 +12,20 @@ twistd chooses a log observer from its options; names-server gives it one
   - a log file (C{--logfile=PATH}, or C{twistd.log} for a daemon): twistd's
     stock observer formats every time stamp anew and writes every event with
     a system call of its own, which cost more than the rest of an exchange.
-    L{BatchedFileLogObserver} writes the same text to the same rotating
-    L{LogFile} (SIGUSR1 rotates it, as with twistd), a time stamp formatted
-    once a second and one write a reactor turn (see docs/performance.md).
+    L{BatchedFileLogObserver} writes the same text to a rotating log file
+    (SIGUSR1 rotates it, as with twistd; see L{twisted_names.logfile}), a
+    time stamp formatted once a second and one write a reactor turn (see
+    docs/performance.md).
 
-Both write twistd's classic text: C{TIME [namespace#level] text}.
+Both write twistd's classic text: C{TIME [namespace#level] text}, and both
+are behind a L{twisted_names.loglimit.RateLimitedObserver}.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Mapping
 from typing import Any, TextIO
 
 from twisted.logger import (
@@ -35,6 +37,10 @@ from twisted.logger import (
 )
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
+
+from twisted_names.logfile import SafeLogFile
+from twisted_names.loglimit import RateLimitedObserver
+from twisted_names.options import globalReactor
 
 
 class ClassicText:
@@ -85,10 +91,11 @@ def _singleFieldText(event: LogEvent) -> str | None:
 class TerminalLogObserver:
     """
     Writes log events as classic text through C{show} once a terminal is
-    attached, to C{fallback} before and after.
+    attached, to C{fallback} before and after (nowhere if C{None}: the
+    process was started with stdout closed).
     """
 
-    def __init__(self, fallback: TextIO) -> None:
+    def __init__(self, fallback: TextIO | None) -> None:
         self._fallback = fallback
         self._text = ClassicText()
         self.show: Callable[[str], None] | None = None
@@ -99,9 +106,9 @@ class TerminalLogObserver:
             return
         if self.show is not None:
             self.show(text.rstrip("\n"))
-            return
-        self._fallback.write(text)
-        self._fallback.flush()
+        elif self._fallback is not None:
+            self._fallback.write(text)
+            self._fallback.flush()
 
 
 #: Longest a log line waits before it is written, in seconds, while the
@@ -118,7 +125,11 @@ class BatchedFileLogObserver:
     line while the reactor runs, at once otherwise (start-up and shutdown).
 
     A server killed with SIGKILL loses at most the last tenth of a second
-    of log lines; one that stops normally loses none.
+    of log lines; one that stops normally loses none.  Lines that cannot be
+    written (a full disk, a file over C{ulimit -f}) are counted, and the
+    first write that works again begins by saying how many were lost.
+
+    @ivar lost: events not written since the last write that worked.
     """
 
     def __init__(self, logFile: LogFile, reactor: Any) -> None:
@@ -127,6 +138,8 @@ class BatchedFileLogObserver:
         self._text = ClassicText()
         self._pending: list[str] = []
         self._timer: Any = None
+        self.lost = 0
+        self._whyLost = ""
 
     def __call__(self, event: LogEvent) -> None:
         text = self._text(event)
@@ -140,26 +153,43 @@ class BatchedFileLogObserver:
             self._timer = self._reactor.callLater(FLUSH_DELAY, self.flush)
 
     def flush(self) -> None:
-        """Write what is pending."""
+        """Write what is pending (whole lines, or nothing: see L{SafeLogFile})."""
         if self._timer is not None:
             if self._timer.active():
                 self._timer.cancel()
             self._timer = None
-        if self._pending:
-            pending, self._pending = self._pending, []
-            self.logFile.write("".join(pending))
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, []
+        text = "".join(pending)
+        if self.lost:
+            text = self._lostLine() + text
+        try:
+            self.logFile.write(text)
+        except OSError as e:
+            self.lost += len(pending)
+            self._whyLost = e.strerror or str(e)
+        else:
+            self.lost = 0
+
+    def rotate(self) -> None:
+        """Rotate the log file (SIGUSR1), once what was logged before is written."""
+        self.flush()
+        self.logFile.rotate()
+
+    def _lostLine(self) -> str:
+        stamp = self._text.formatTime(self._reactor.seconds())
+        return (
+            f"{stamp} [names#warn] {self.lost} log events could not be written ({self._whyLost})\n"
+        )
 
 
 def fileObserver(path: str, reactor: Any) -> BatchedFileLogObserver:
     """
-    A L{BatchedFileLogObserver} on C{path}, rotated at 1 MB (L{LogFile}'s
-    default, as twistd's) and on SIGUSR1 (as twistd does).
+    A L{BatchedFileLogObserver} on a L{SafeLogFile} at C{path}, rotated at
+    1 MB (as twistd's) and on SIGUSR1 (see L{twisted_names.process}).
     """
-    logFile = LogFile.fromFullPath(path)
-    sigusr1 = getattr(signal, "SIGUSR1", None)
-    if sigusr1 is not None and not signal.getsignal(sigusr1):
-        signal.signal(sigusr1, lambda *_: reactor.callFromThread(logFile.rotate))
-    return BatchedFileLogObserver(logFile, reactor)
+    return BatchedFileLogObserver(SafeLogFile.fromFullPath(path), reactor)
 
 
 def jsonFile() -> ILogObserver:
@@ -167,7 +197,30 @@ def jsonFile() -> ILogObserver:
     For C{twistd --logger=twisted_names.logs.jsonFile}: every event as one
     JSON object a line, appended to C{names-server.json} in the working
     directory, or to the file C{$NAMES_SERVER_JSON_LOG} names.  Exchanges
-    carry their C{peer}, C{name}, C{reply} and C{duration} fields.
+    carry their C{peer}, C{name}, C{reply} and C{duration} fields.  As
+    with the other logs, floods are bounded (L{RateLimitedObserver}).
     """
     path = os.environ.get("NAMES_SERVER_JSON_LOG", "names-server.json")
-    return jsonFileLogObserver(open(path, "a", encoding="utf-8"))
+    return RateLimitedObserver(
+        jsonFileLogObserver(open(path, "a", encoding="utf-8")), globalReactor()
+    )
+
+
+def logObserverFor(twistd: Mapping[str, Any], reactor: Any) -> ILogObserver | None:
+    """
+    The log observer names-server gives twistd, from twistd's options: one
+    that writes through the terminal under C{twistd -n} with no log
+    destination, one that batches its writes for a log file (a daemon's
+    default: C{twistd.log}); C{None} where twistd's own is to be used
+    (C{--syslog}, C{--logger}).
+    """
+    if twistd.get("syslog") or twistd.get("logger"):
+        return None
+    logfile = twistd.get("logfile")
+    if logfile and logfile != "-":
+        return fileObserver(str(logfile), reactor)
+    if twistd.get("nodaemon"):
+        return TerminalLogObserver(sys.__stdout__)
+    if logfile == "-":
+        return None  # twistd refuses it: daemons cannot log to stdout.
+    return fileObserver("twistd.log", reactor)
