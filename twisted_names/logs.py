@@ -31,6 +31,8 @@ from typing import Any, TextIO
 from twisted.logger import (
     ILogObserver,
     LogEvent,
+    LogLevel,
+    formatEvent,
     formatEventAsClassicLogText,
     formatTime,
     jsonFileLogObserver,
@@ -87,6 +89,10 @@ def _singleFieldText(event: LogEvent) -> str | None:
     return value
 
 
+#: The levels a plain terminal log shows, and how it names them.
+_SHOWN_PLAIN = {LogLevel.warn: "warning", LogLevel.error: "error", LogLevel.critical: "error"}
+
+
 @implementer(ILogObserver)
 class TerminalLogObserver:
     """
@@ -99,8 +105,27 @@ class TerminalLogObserver:
         self._fallback = fallback
         self._text = ClassicText()
         self.show: Callable[[str], None] | None = None
+        #: Where the operator's console says every event in words of its own
+        #: (a terminal with the line editor), only warnings and errors are
+        #: shown, as plain "warning: ..." lines: no twistd start-up chatter,
+        #: nothing said twice.  Full logs go to --logfile.
+        self.plain = False
 
     def __call__(self, event: LogEvent) -> None:
+        if self.plain:
+            level = event.get("log_level")
+            if level not in _SHOWN_PLAIN:
+                return
+            words = formatEvent(event)
+            if "log_failure" in event:
+                words += f" ({event['log_failure'].getErrorMessage()})"
+            line = f"{_SHOWN_PLAIN[level]}: {words}".replace("\n", " ")
+            if self.show is not None:
+                self.show(line)
+            elif self._fallback is not None:
+                self._fallback.write(line + "\n")
+                self._fallback.flush()
+            return
         text = self._text(event)
         if text is None:
             return

@@ -38,8 +38,6 @@ from typing import Any, Protocol
 from twisted.application.service import Service
 from twisted.logger import Logger
 
-from twisted_names.terminal import BlockingModeKeeper
-
 log = Logger(namespace="names")
 
 #: Signals that stop the server cleanly, with exit status 0.
@@ -51,10 +49,25 @@ SUSPEND_SIGNALS = ("SIGTSTP", "SIGTTIN", "SIGTTOU")
 FATAL_SIGNALS = ("SIGQUIT", "SIGUSR2", "SIGALRM", "SIGVTALRM", "SIGPROF", "SIGXCPU")
 
 
-class HasTerminalModes(Protocol):
-    """What holds the terminal's flags (L{twisted_names.service.TerminalService})."""
+class TerminalModes(Protocol):
+    """A terminal's saved state: L{BlockingModeKeeper}, or a raw terminal's."""
 
-    modes: BlockingModeKeeper | None
+    def restore(self) -> None:
+        """Give the terminal back as it was found."""
+
+    def reclaim(self) -> None:
+        """Take it again, as the server needs it (after C{SIGCONT})."""
+
+
+class HasTerminalModes(Protocol):
+    """
+    What holds the terminal's state (L{twisted_names.service.TerminalService},
+    L{twisted_names.service.EditorService}).
+    """
+
+    @property
+    def modes(self) -> TerminalModes | None:
+        """The terminal's saved state while it is ours."""
 
 
 class ProcessService(Service):

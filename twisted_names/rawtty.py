@@ -70,6 +70,16 @@ class RawTerminal:
             with contextlib.suppress(OSError):
                 fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
+    def reclaim(self) -> None:
+        """After C{SIGCONT} (C{fg}): raw and non-blocking again (the shell may reset both)."""
+        with contextlib.suppress(OSError, termios.error):
+            self.enter()
+        for fd in self._flags:
+            with contextlib.suppress(OSError):
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+                if not flags & os.O_NONBLOCK:
+                    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+
     def suspend(self) -> None:
         """
         Ctrl-Z: give the shell its terminal back and stop the process group,

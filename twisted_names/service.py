@@ -33,7 +33,9 @@ from zope.interface import implementer
 
 from twisted_names.console import OperatorConsole
 from twisted_names.display import describeAddress
+from twisted_names.editor import OperatorEditor
 from twisted_names.logs import TerminalLogObserver
+from twisted_names.operator import Operator
 from twisted_names.options import escapeForEndpoint
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import NameServerFactory
@@ -215,7 +217,7 @@ class TerminalService(Service):
 
     def startService(self) -> None:
         super().startService()
-        stdin, stdout = self.stdioFds or _standardFds()
+        stdin, stdout = self.stdioFds or standardFds()
         if not self.readInput:
             stdin = None
         self._opened = []
@@ -262,6 +264,74 @@ class TerminalService(Service):
         return closeTerminal(terminal, stdio, self.reactor, FLUSH_TIMEOUT).addCallback(giveBack)
 
 
+class EditorService(Service):
+    """
+    The operator's console on a real terminal (stdin and stdout both a TTY,
+    not Windows): L{twisted_names.editor.OperatorEditor}, a line editor in
+    raw mode, with notices and warnings printed above the input line; the
+    terminal given back exactly as it was found (termios attributes and file
+    flags), however the server stops.
+
+    @ivar modes: the terminal's saved state while it is ours, for the
+        process service's signal handlers (L{restore} before a stop or an
+        exit, L{reclaim} after C{SIGCONT}).
+    """
+
+    modes: Any = None
+    _stdio: Any = None
+
+    def __init__(
+        self,
+        editor: OperatorEditor,
+        reactor: Any,
+        stdin: int,
+        stdout: int,
+        logObserver: TerminalLogObserver | None = None,
+    ) -> None:
+        self.editor = editor
+        self.reactor = reactor
+        self.stdin, self.stdout = stdin, stdout
+        self.logObserver = logObserver
+
+    def startService(self) -> None:
+        super().startService()
+        if sys.platform == "win32":
+            raise NotImplementedError("the Windows console has no line editor yet")
+        else:  # The platform test mypy understands.
+            from twisted_names.rawtty import attachEditor
+
+            self._stdio, self.modes = attachEditor(
+                self.editor, self.reactor, self.stdin, self.stdout
+            )
+        if self.logObserver is not None:
+            self.logObserver.show = self.editor.notice
+
+    def stopService(self) -> Deferred[None]:
+        """Say the last word below the notices, close, give the terminal back."""
+        super().stopService()
+        if self._stdio is None:
+            return succeed(None)
+        self._stdio = None
+        closed: Deferred[bool] = Deferred()
+
+        def onClosed() -> None:
+            if not closed.called:
+                closed.callback(True)
+
+        self.editor.onClosed = onClosed
+        self.editor.close("names-server: stopped.")
+        closed.addTimeout(FLUSH_TIMEOUT, self.reactor)
+
+        def giveBack(flushed: object) -> None:
+            if self.logObserver is not None:
+                self.logObserver.show = None if flushed is True else _discard
+            modes, self.modes = self.modes, None
+            if modes is not None:
+                modes.restore()
+
+        return closed.addBoth(giveBack)
+
+
 class OperatorService(Service):
     """
     The console's words at the edges: where the server listens once it
@@ -271,7 +341,7 @@ class OperatorService(Service):
 
     def __init__(
         self,
-        console: OperatorConsole,
+        console: OperatorConsole | Operator,
         queue: ReplyQueue,
         factory: NameServerFactory,
         listening: ListeningService,
@@ -336,7 +406,7 @@ def _discard(text: str) -> None:
     """Show nothing: where log lines go once stdout stopped taking them."""
 
 
-def _standardFds() -> tuple[int | None, int | None]:
+def standardFds() -> tuple[int | None, int | None]:
     """
     stdin and stdout for C{StandardIO}: 0 and 1, or C{None} for one the
     process was started without (C{<&-}, C{>&-}), whose number now belongs

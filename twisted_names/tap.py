@@ -6,15 +6,19 @@ console).
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names.console import OperatorConsole
+from twisted_names.editor import OperatorEditor
 from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
+from twisted_names.operator import Operator
 from twisted_names.options import (
     COUNT,
     COUNT_OR_ZERO,
@@ -31,11 +35,13 @@ from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.service import (
     CannotListen,
+    EditorService,
     ListeningAddress,
     ListeningService,
     NamesServerService,
     OperatorService,
     TerminalService,
+    standardFds,
 )
 from twisted_names.terminal import Terminal
 
@@ -196,9 +202,18 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     )
 
     terminal: Terminal | None = None
-    terminalService: TerminalService | None = None
+    terminalService: TerminalService | EditorService | None = None
     showLogs = observer if isinstance(observer, TerminalLogObserver) else None
-    if queue is not None or showLogs is not None:
+    stop: Callable[[], object] = reactor.stop
+    editor: OperatorEditor | None = None
+    ttys = _terminalFds() if queue is not None else None
+    if ttys is not None:
+        # A person at a terminal: the line editor.
+        editor = OperatorEditor(lambda: stop(), maxChars=settings.maxLength)
+        terminalService = EditorService(editor, reactor, *ttys, logObserver=showLogs)
+        if showLogs is not None:
+            showLogs.plain = True
+    elif queue is not None or showLogs is not None:
         # With --name, a terminal only for the log lines (stdin is not
         # read), so that an unread stdout cannot block the server either.
         terminal = Terminal(_ignore, _nothing)
@@ -213,14 +228,35 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
             "process", ProcessService(reactor, terminalService, rotate, settings.maxClients)
         )
         listening.onFailure = lambda: process.stopFor("cannot listen", status=1)
+        stop = lambda: process.stopFor("Ctrl-C")  # noqa: E731
     if terminalService is not None:
         server.add("terminal", terminalService)
     server.add("listening", listening)
-    if queue is not None and terminal is not None:
+    if queue is not None and editor is not None:
+        operator = Operator(
+            queue, editor, reactor, settings.maxLength, stop=lambda: stop(), chat=settings.chat
+        )
+        editor.operator = operator
+        server.add("operator", OperatorService(operator, queue, factory, listening))
+    elif queue is not None and terminal is not None:
         console = OperatorConsole(queue, terminal.show, settings.maxLength)
         terminal.onLine, terminal.onEnd = console.lineTyped, console.inputEnded
         server.add("operator", OperatorService(console, queue, factory, listening))
     return server
+
+
+def _terminalFds() -> tuple[int, int] | None:
+    """
+    stdin and stdout if both are a terminal a person types at (and this is
+    not Windows, whose console gets its own reader: docs/design.md), else
+    C{None}: pipes, files and C{/dev/null} get plain lines.
+    """
+    if sys.platform == "win32":
+        return None
+    stdin, stdout = standardFds()
+    if stdin is None or stdout is None or not (os.isatty(stdin) and os.isatty(stdout)):
+        return None
+    return stdin, stdout
 
 
 def _ignore(line: str) -> None:

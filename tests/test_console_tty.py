@@ -1,0 +1,117 @@
+"""
+The real C{twistd -n names-server} on a pseudo-terminal: the operator's line
+editor as a person meets it, with real clients (stdlib sockets) arriving and
+leaving while the operator types.  The screen is read through pyte
+(tests/screen.py); every wait is bounded.
+"""
+
+# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
+from __future__ import annotations
+
+import sys
+
+assert sys.platform != "win32", "pseudo-terminals are POSIX"
+
+import re
+import socket
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.processes import TIMEOUT, TWISTD, childEnvironment
+from tests.screen import Screen
+
+
+class ServerOnATerminal(SynchronousTestCase):
+    options: tuple[str, ...] = ()
+
+    def setUp(self) -> None:
+        argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *self.options]
+        environment = childEnvironment()
+        environment.pop("TERM", None)
+        self.screen = Screen(argv, columns=100, rows=30, env=environment)
+        self.addCleanup(self.screen.close)
+        self.screen.expect("nobody waiting >")
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.screen.text)
+        assert match is not None, self.screen.text
+        self.port = int(match.group(1))
+
+    def connect(self, name: str) -> socket.socket:
+        client = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
+        self.addCleanup(client.close)
+        client.sendall(name.encode() + b"\n")
+        return client
+
+    def answer(self, client: socket.socket) -> bytes:
+        received = b""
+        while chunk := client.recv(1024):
+            received += chunk
+        return received
+
+    def inputRow(self) -> str:
+        return self.screen.cursorRow()
+
+
+class OperatorTests(ServerOnATerminal):
+    def test_typingWhileClientsComeAndGo(self) -> None:
+        """
+        A client arriving mid-typing is told above the input line, which
+        stays as typed; Enter answers the client the prompt named; a head
+        that leaves mid-typing changes the prompt and the line is not sent to
+        anybody without the operator seeing it.
+        """
+        caio = self.connect("Caio")
+        self.screen.expect(lambda: '→ "Caio"' in self.inputRow())
+        self.screen.send("Jo")
+        dani = self.connect("Dani 日本")
+        self.screen.expect('"Dani 日本"')
+        self.screen.expect(lambda: self.inputRow().endswith("> Jo"))
+        self.assertIn('→ "Caio"', self.inputRow())
+        self.screen.send("ão\r")
+        self.assertEqual(self.answer(caio), "João\n".encode())
+        self.screen.expect(lambda: '→ "Dani 日本"' in self.inputRow())
+
+        self.screen.send("Ed")
+        dani.close()
+        self.screen.expect("left before your reply")
+        self.screen.expect(lambda: self.inputRow().startswith("nobody waiting > Ed"))
+        self.screen.send("\r")
+        self.screen.expect("Not sent: nobody is waiting")
+
+    def test_ctrlDThenCtrlCLeavesTheTerminalAsItWas(self) -> None:
+        """Ctrl-D closes the input (waiting clients get no reply); Ctrl-C stops, exit 0."""
+        ana = self.connect("Ana")
+        self.screen.expect(lambda: '→ "Ana"' in self.inputRow())
+        self.screen.send("\x04")
+        self.screen.expect(lambda: self.inputRow().startswith("input closed"))
+        self.assertEqual(self.answer(ana), b"")
+        self.screen.send("\x03")
+        self.assertEqual(self.screen.waitForExit(), 0)
+        self.assertIn("names-server: stopped.", self.screen.text)
+        self.assertNotIn("Traceback", self.screen.text + self.screen.errors())
+        self.assertEqual(self.screen.modes(), self.screen.modesBefore)
+        self.assertEqual(self.screen.flags(), self.screen.flagsBefore)
+
+    def test_noStartUpChatter(self) -> None:
+        """twistd's start-up lines mean nothing to a student: not shown."""
+        self.assertNotIn("UnixAppLogger", self.screen.text)
+        self.assertNotIn("reactor class", self.screen.text)
+        self.screen.send("\x03")
+        self.assertEqual(self.screen.waitForExit(), 0)
+        self.assertNotIn("Main loop terminated", self.screen.text)
+
+
+class ChatTests(ServerOnATerminal):
+    options = ("--chat",)
+
+    def test_chatLinesShownAsMessages(self) -> None:
+        client = self.connect("oi")
+        self.screen.expect('says "oi"')
+        self.screen.send("olá\r")
+        received = b""
+        while not received.endswith(b"\n"):
+            received += client.recv(1024)
+        self.assertEqual(received, "olá\n".encode())
+        client.sendall(b"tchau\n")
+        self.screen.expect('says "tchau"')
+        self.screen.send("\x03")
+        self.assertEqual(self.screen.waitForExit(), 0)
