@@ -77,7 +77,7 @@ class OptionsTests(SynchronousTestCase):
             "chat": False,
             "max-length": 1024,
             "quiet-period": 0.25,
-            "name-timeout": 30.0,
+            "name-timeout": 120.0,
             "reply-timeout": 300.0,
             "max-clients": 1000,
             "max-per-address": 0,

@@ -81,7 +81,7 @@ class ServerSettings:
 
     maxLength: int = DEFAULT_MAX_LENGTH
     quietPeriod: float = DEFAULT_QUIET_PERIOD
-    nameTimeout: float = 30.0
+    nameTimeout: float = 120.0
     replyTimeout: float = 300.0
     chat: bool = False
     maxClients: int = 1000
