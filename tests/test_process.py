@@ -103,8 +103,9 @@ class ListeningTests(ProgramTestCase):
         self.assertExited(server, await server.ended, 1)
         self.assertEqual(
             server.err,
-            "names-server: cannot listen on tcp:7:interface=127.0.0.1:backlog=1024:"
-            " Address already in use\n",
+            "names-server: cannot listen on 127.0.0.1:7: the port is in use: another server"
+            " listens there, or a previous one's connections are still closing (wait a"
+            " minute, or choose another port with --port)\n",
         )
         self.assertIn("cannot listen: stopping", server.out)
         self.assertNoTraceback(server)

@@ -104,7 +104,9 @@ class ListeningServiceTests(SynchronousTestCase):
         )
         self.assertEqual(
             self.stderr.getvalue(),
-            "names-server: cannot listen on later:1: Address already in use\n",
+            "names-server: cannot listen on later:1: the port is in use: another server"
+            " listens there, or a previous one's connections are still closing (wait a"
+            " minute, or choose another port with --port)\n",
         )
         self.assertEqual(self.failures, ["failed"])
         self.assertFalse([e for e in self.events if "log_failure" in e], self.events)

@@ -7,6 +7,7 @@ import socket
 import sys
 from typing import Any
 
+import twisted.scripts.twistd as twistdScript
 from twisted.application.service import Application, IServiceMaker
 from twisted.internet.endpoints import TCP4ClientEndpoint
 from twisted.logger import ILogObserver
@@ -120,6 +121,39 @@ class OptionsTests(SynchronousTestCase):
         for args, message in cases.items():
             e = self.assertRaises(usage.UsageError, parsed, *args)
             self.assertIn(message, str(e), args)
+
+    def underTwistd(self, *args: str, twistdArgs: tuple[str, ...] = ("-n",)) -> list[str]:
+        """Parse C{args} as twistd would after C{twistdArgs}; the error lines."""
+        ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
+
+        twistd = ServerOptions()
+        twistd.parseOptions([*twistdArgs, "--pidfile="])  # No subcommand: just twistd's own.
+        options = Options()
+        options.parent = twistd
+        stderr = io.StringIO()
+        self.patch(sys, "stderr", stderr)
+        e = self.assertRaises(SystemExit, options.parseOptions, list(args))
+        self.assertEqual(e.code, 2)
+        return stderr.getvalue().splitlines()
+
+    def test_twistdOptionAfterNamesServer(self) -> None:
+        """twistd's own options given after names-server: a hint to move them."""
+        for option in ("-n", "--logfile=x.log", "--pidfile", "-l"):
+            first = self.underTwistd(option, "--name", "Bob")[0]
+            self.assertIn("is twistd's own option: put it before names-server", first)
+        first = self.underTwistd("--bogus")[0]
+        self.assertEqual(first, "twistd names-server: error: option --bogus not recognized")
+
+    def test_daemonNeedsName(self) -> None:
+        """As a daemon (no -n) without --name there is nobody to type: refused, clearly."""
+        first = self.underTwistd(twistdArgs=())[0]
+        self.assertIn("runs in the foreground: 'twistd -n names-server'", first)
+        options = Options()
+        ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
+
+        options.parent = ServerOptions()
+        options.parent.parseOptions(["--pidfile="])
+        options.parseOptions(["--name", "Bob"])  # A daemon with --name is fine.
 
     def test_underTwistdOneLineAndExit2(self) -> None:
         """Under twistd, a bad option is one line on stderr and exit status 2."""
@@ -354,6 +388,7 @@ class ServiceTests(TestCase):
         self.assertEqual(e.code, 1)
         self.assertEqual(
             stderr.getvalue(),
-            f"names-server: cannot listen on tcp:{port}:interface=127.0.0.1:backlog=1024:"
-            " Address already in use\n",
+            f"names-server: cannot listen on 127.0.0.1:{port}: the port is in use: another"
+            " server listens there, or a previous one's connections are still closing (wait a"
+            " minute, or choose another port with --port)\n",
         )

@@ -16,6 +16,7 @@ and L{NamesServerService}, their parent, which stops them one after another.
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -118,9 +119,12 @@ class ListeningService(StreamServerEndpointService):
         description: str,
         factory: NameServerFactory,
         onFailure: Callable[[], object] = lambda: None,
+        where: str | None = None,
     ) -> None:
         super().__init__(_Reporting(endpoint, self), factory)
         self.description = description
+        #: The address as people say it (C{127.0.0.1:5000}), if known.
+        self.where = where or description
         self.onFailure = onFailure
         self._starting = False
         self._waiters: list[Deferred[IListeningPort]] = []
@@ -163,9 +167,15 @@ class ListeningService(StreamServerEndpointService):
             return None  # Stopped before it listened.
         reason = failure.value
         why: object = getattr(reason, "socketError", None) or reason
-        if isinstance(why, OSError) and why.strerror:
+        if isinstance(why, OSError) and why.errno == errno.EADDRINUSE:
+            why = (
+                "the port is in use: another server listens there, or a previous one's"
+                " connections are still closing (wait a minute, or choose another port"
+                " with --port)"
+            )
+        elif isinstance(why, OSError) and why.strerror:
             why = why.strerror  # Not Twisted's lock file's name for it.
-        message = f"names-server: cannot listen on {self.description}: {why}"
+        message = f"names-server: cannot listen on {self.where}: {why}"
         if self.stderr is not None:
             self.stderr.write(message + "\n")
             self.stderr.flush()

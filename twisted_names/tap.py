@@ -7,6 +7,7 @@ console).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names.console import OperatorConsole
+from twisted_names.display import hostAndPort
 from twisted_names.editor import OperatorEditor
 from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
@@ -153,6 +155,13 @@ class Options(usage.Options):
         checkNameOption(self)
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
+        twistd = self.parent
+        if twistd is not None and self["name"] is None and not twistd.get("nodaemon"):
+            raise usage.UsageError(
+                "without --name the replies are typed at this terminal, so names-server runs"
+                " in the foreground: 'twistd -n names-server' (or give --name NAME to run it"
+                " as a daemon)"
+            )
 
     def _tcpDescription(self) -> str:
         return ListeningAddress(self["port"], self["interface"], self["backlog"]).description()
@@ -169,11 +178,33 @@ class Options(usage.Options):
             message = explainUsageError(e, argv)
             if self.parent is None:
                 raise usage.UsageError(message) from None
+            message += _twistdOptionHint(message, self.parent)
             sys.stderr.write(
                 f"twistd names-server: error: {message}\n"
                 "Run 'twistd names-server --help' for the options.\n"
             )
             raise SystemExit(2) from None
+
+
+def _twistdOptionHint(message: str, twistd: usage.Options) -> str:
+    """
+    For "option -n not recognized": a hint when the option is twistd's own,
+    given after C{names-server} instead of before it.
+    """
+    match = re.fullmatch(r"option (-{1,2})([^\s=]+)\S* not recognized", message)
+    if match is None:
+        return ""
+    dashes, name = match.groups()
+    if dashes == "--":
+        own = name in {o.rstrip("=") for o in twistd.longOpt}
+    else:
+        own = name[:1] in twistd.shortOpt.replace(":", "")
+    if not own:
+        return ""
+    return (
+        f" ({dashes}{name} is twistd's own option: put it before names-server,"
+        f" as in 'twistd {dashes}{name} ... names-server ...')"
+    )
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:
@@ -220,7 +251,10 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
     description = options["description"]
     endpoint = serverFromString(reactor, description)
-    listening = ListeningService(endpoint, description, factory)
+    where = None
+    if options["endpoint"] is None:
+        where = hostAndPort(options["interface"], options["port"])
+    listening = ListeningService(endpoint, description, factory, where=where)
 
     if twistd is not None:  # twistd runs the whole process for us.
         rotate = observer.rotate if isinstance(observer, BatchedFileLogObserver) else None
