@@ -503,7 +503,7 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(len(lines), 1, server.describe())
         self.assertIn("cannot listen", lines[0])
         self.assertIn(str(number), lines[0])
-        self.assertIn("Address already in use", lines[0])
+        self.assertIn("the port is in use", lines[0])
         self.assertNoTraceback(server)
 
     async def test_badOption(self):
