@@ -62,6 +62,7 @@ class PluginTests(SynchronousTestCase):
             cache = pickle.load(f)
         self.assertIn("names_server", cache)
 
+    def test_twistedsOwnDnsPluginKept(self) -> None:
         """Twisted's own twisted/plugins/twisted_names.py (its DNS server) is still there."""
         makers: dict[str, Any] = {m.tapname: m for m in getPlugins(IServiceMaker)}
         self.assertEqual(makers["dns"].module, "twisted.names.tap")

@@ -6,7 +6,10 @@ C{StandardIO} makes stdin and stdout non-blocking (Twisted issue 3442), so
 everything shown goes through its transport, which buffers what the terminal
 cannot take yet.  When that buffer is full (a stopped terminal, C{| sleep 60})
 further lines are dropped and counted instead of piling up in memory, and a
-closed stdout is simply stopped being written to.
+closed stdout is simply stopped being written to.  The terminal's flags are
+kept (L{BlockingModeKeeper}) so that the shell gets it back as it was, and a
+stdin or stdout the process was started without is told apart from the
+descriptors that took its number (L{startedWith}).
 """
 
 from __future__ import annotations
