@@ -333,6 +333,37 @@ class PromptTests(ClientProcessTestCase):
             b"Your name: \r\nerror: no name: the input ended before a line was read\r\n",
         )
 
+    async def test_emptyNameAsksAgainThenWaits(self) -> None:
+        """
+        On a terminal an empty name asks again; once sent, the client says
+        it waits for the server's operator, then shows the answer on a line
+        of its own.
+        """
+
+        class AnswerOnce(Protocol):
+            def dataReceived(self, data: bytes) -> None:
+                self.transport.write(b"Bob\n")  # type: ignore[union-attr]
+                self.transport.loseConnection()  # type: ignore[union-attr]
+
+        factory = Factory.forProtocol(AnswerOnce)
+        listening = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
+        self.addCleanup(listening.stopListening)
+        port = listening.getHost().port
+        client, terminal = self.onTerminal("-p", str(port))
+        await terminal.readUntil(b"Your name: ")
+        terminal.type(b"\r")
+        await terminal.readUntil(b"A name is needed")
+        terminal.type(b"Bia\r")
+        self.assertExited(client, await client.ended, 0)
+        self.assertEqual(
+            terminal.read(),
+            b"Your name: \r\nA name is needed: an empty line sends nothing.\r\n"
+            b"Your name: Bia\r\n"
+            + f"Waiting for 127.0.0.1:{port} to answer (its operator types the answer;"
+            " Ctrl-C gives up)...\r\n".encode()
+            + b"Server: Bob\r\n",
+        )
+
     async def test_serverEndsAtChatPrompt(self) -> None:
         """
         The server ends the chat while C{You: } waits: what it says starts on

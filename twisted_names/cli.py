@@ -379,6 +379,14 @@ async def _exchange(
     name = options["name"]
     if name is None:
         name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
+        while not name.strip() and _onTerminal(streams.stdin):
+            streams.screen.show("A name is needed: an empty line sends nothing.")
+            name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
+    if _onTerminal(streams.stdout):
+        streams.screen.show(
+            f"Waiting for {options['where']} to answer (its operator types the answer;"
+            " Ctrl-C gives up)..."
+        )
     answer = await interruption.guard(
         exchangeNames(
             clientEndpoint(reactor, options["endpoint"]),
@@ -391,6 +399,14 @@ async def _exchange(
         )
     )
     streams.screen.show(f"Server: {shown(answer)}")
+
+
+def _onTerminal(stream: TextIO | None) -> bool:
+    """Whether C{stream} is a terminal a person reads or types at."""
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False
 
 
 class _ChatScreen:
