@@ -350,7 +350,11 @@ async def main(
             await _exchange(reactor, options, streams, interruption)
     except (Exception, KeyboardInterrupt) as e:
         message, status = outcome(e, interruption.interrupted)
+        atPrompt = streams.screen.atPrompt
         streams.endPrompt()
+        if status == INTERRUPTED and not atPrompt and _onTerminal(streams.stdout):
+            with suppress(_StdoutGone):
+                streams.write("\n")  # The terminal echoed ^C where the cursor was.
         if message is not None:
             streams.error(message)
         raise SystemExit(status) from None
