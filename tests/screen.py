@@ -30,6 +30,11 @@ import pyte
 WAIT = 30.0
 
 
+def _takeControllingTerminal() -> None:
+    """In the child, after setsid: stdin's terminal becomes the controlling one."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
 class Screen:
     """
     A program started on a new pseudo-terminal of C{columns} x C{rows}.
@@ -45,7 +50,13 @@ class Screen:
         rows: int = 24,
         passFds: Sequence[int] = (),
         env: dict[str, str] | None = None,
+        controlling: bool = False,
     ) -> None:
+        """
+        @param controlling: make the terminal the program's controlling
+            terminal, its stderr too (for a shell with job control: Ctrl-Z,
+            C{fg}).
+        """
         self.master, self.slave = os.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
         self.modesBefore = termios.tcgetattr(self.slave)
@@ -57,10 +68,11 @@ class Screen:
             list(argv),
             stdin=self.slave,
             stdout=self.slave,
-            stderr=self.stderr,
+            stderr=self.slave if controlling else self.stderr,
             pass_fds=tuple(passFds),
             env={**os.environ, "TERM": "xterm", **(env or {})},
             start_new_session=True,
+            preexec_fn=_takeControllingTerminal if controlling else None,
         )
 
     # Keys in.

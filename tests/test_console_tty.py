@@ -115,3 +115,60 @@ class ChatTests(ServerOnATerminal):
         self.screen.expect('says "tchau"')
         self.screen.send("\x03")
         self.assertEqual(self.screen.waitForExit(), 0)
+
+
+class SuspendTests(SynchronousTestCase):
+    def test_ctrlZAndFgUnderAShell(self) -> None:
+        """
+        Under a shell with job control: Ctrl-Z gives the shell its terminal
+        back as it was (canonical, echoing, blocking); C{fg} gives back the
+        editor with the line that was being typed; after Ctrl-C the terminal
+        is as it was again.
+        """
+        import shlex
+
+        environment = childEnvironment()
+        environment.update({"PS1": "$ ", "TERM": "xterm"})
+        self.screen = Screen(
+            ["bash", "--norc", "--noprofile", "-i"],
+            columns=120,
+            rows=30,
+            env=environment,
+            controlling=True,
+        )
+        self.addCleanup(self.screen.close)
+        self.screen.expect(lambda: self.screen.cursorRow() == "$")
+        command = shlex.join([*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0"])
+        self.screen.send(f"clear; {command}\r")
+        self.screen.expect("nobody waiting >")
+        self.screen.send("abc")
+        self.screen.expect(lambda: self.screen.cursorRow().endswith("> abc"))
+        check = (
+            "stty -a | grep -o -- '-*icanon'; stty -a | grep -o -- '-*echo '; python3 -c"
+            " 'import os; print(\"blocking\", os.get_blocking(0))'\r"
+        )
+
+        def asTheShellHadIt() -> None:
+            rows = self.screen.rows
+            self.assertIn("icanon", rows)  # Not "-icanon" (raw).
+            self.assertIn("echo", rows)
+            self.assertIn("blocking True", rows)
+
+        self.screen.send("\x1a")
+        self.screen.expect("Stopped")
+        self.screen.send(check)
+        self.screen.expect("blocking True")
+        asTheShellHadIt()
+
+        self.screen.send("fg\r")
+        self.screen.expect(lambda: self.screen.cursorRow().endswith("> abc"))
+        self.screen.send("d")
+        self.screen.expect(lambda: self.screen.cursorRow().endswith("> abcd"))
+
+        self.screen.send("\x03")
+        self.screen.expect("names-server: stopped.")
+        self.screen.send("clear; " + check)
+        self.screen.expect("blocking True")
+        asTheShellHadIt()
+        self.screen.send("exit\r")
+        self.screen.waitForExit()
