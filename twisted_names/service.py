@@ -277,10 +277,11 @@ class TerminalService(Service):
 class EditorService(Service):
     """
     The operator's console on a real terminal (stdin and stdout both a TTY,
-    not Windows): L{twisted_names.editor.OperatorEditor}, a line editor in
-    raw mode, with notices and warnings printed above the input line; the
-    terminal given back exactly as it was found (termios attributes and file
-    flags), however the server stops.
+    or both the Windows console): L{twisted_names.editor.OperatorEditor}, a
+    line editor in raw mode, with notices and warnings printed above the
+    input line; the terminal given back exactly as it was found (termios
+    attributes and file flags; on Windows the console's modes and code
+    pages, L{twisted_names.wincon}), however the server stops.
 
     @ivar modes: the terminal's saved state while it is ours, for the
         process service's signal handlers (L{restore} before a stop or an
@@ -306,7 +307,11 @@ class EditorService(Service):
     def startService(self) -> None:
         super().startService()
         if sys.platform == "win32":
-            raise NotImplementedError("the Windows console has no line editor yet")
+            from twisted_names.wincon import attachEditor
+
+            self._stdio, self.modes = attachEditor(
+                self.editor, self.reactor, self.stdin, self.stdout
+            )
         else:  # The platform test mypy understands.
             from twisted_names.rawtty import attachEditor
 

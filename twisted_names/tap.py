@@ -281,12 +281,14 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
 
 def _terminalFds() -> tuple[int, int] | None:
     """
-    stdin and stdout if both are a terminal a person types at (and this is
-    not Windows, whose console gets its own reader: docs/design.md), else
-    C{None}: pipes, files and C{/dev/null} get plain lines.
+    stdin and stdout if both are a terminal a person types at (on Windows:
+    the console, which gets its own reader: docs/design.md), else C{None}:
+    pipes, files and C{/dev/null} get plain lines.
     """
     if sys.platform == "win32":
-        return None
+        from twisted_names.wincon import consoleFds, isConsole
+
+        return consoleFds(standardFds(), isConsole)
     stdin, stdout = standardFds()
     if stdin is None or stdout is None or not (os.isatty(stdin) and os.isatty(stdout)):
         return None
