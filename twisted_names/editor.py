@@ -26,12 +26,11 @@ from typing import Any
 
 from twisted.conch.insults.insults import ServerProtocol
 from twisted.conch.recvline import HistoricRecvLine
-from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
 from twisted_names.lineedit import LineBuffer, fitLine, wrap
 from twisted_names.operator import Entered, Operator
+from twisted_names.terminal import OutputFlow
 
 CTRL_A = b"\x01"
 CTRL_C = b"\x03"
@@ -59,23 +58,6 @@ class KeepScreenServerProtocol(ServerProtocol):
     def loseConnection(self) -> None:
         if self.transport is not None:
             self.transport.loseConnection()
-
-
-@implementer(IPushProducer)
-class _OutputFlow:
-    """Told by the stdout writer when its buffer is full, and when it drained."""
-
-    def __init__(self, editor: OperatorEditor) -> None:
-        self._editor = editor
-
-    def pauseProducing(self) -> None:
-        self._editor.outputPaused = True
-
-    def resumeProducing(self) -> None:
-        self._editor.outputResumed()
-
-    def stopProducing(self) -> None:
-        self._editor.outputPaused = True
 
 
 class OperatorEditor(HistoricRecvLine):
@@ -130,7 +112,7 @@ class OperatorEditor(HistoricRecvLine):
         )
         transport = getattr(t, "transport", None)
         if transport is not None and hasattr(transport, "registerProducer"):
-            transport.registerProducer(_OutputFlow(self), True)
+            transport.registerProducer(OutputFlow(self), True)
 
     def initializeScreen(self) -> None:
         """Start drawing where the cursor is: no reset, no mode set."""
@@ -167,6 +149,9 @@ class OperatorEditor(HistoricRecvLine):
     def _write(self, text: str) -> None:
         rows = [row for line in text.split("\n") for row in wrap(line, self.width - 1)]
         self.terminal.write(_ERASE_ROW + "\r\n".join(rows).encode("utf-8") + b"\r\n")
+
+    def outputStopped(self) -> None:
+        self.outputPaused = True
 
     def outputResumed(self) -> None:
         self.outputPaused = False

@@ -193,6 +193,10 @@ class Operator:
             self.target = self._warnedOf = head
             self.view.promptChanged()
             return Entered.KEEP
+        return self._answer(reply)
+
+    def _answer(self, reply: str) -> Entered:
+        """Send C{reply} (to the head, or kept) once it passes L{_check}."""
         checked = self._check(reply)
         if checked is None:
             return Entered.KEEP
@@ -282,11 +286,7 @@ class Operator:
                 f"Not kept: {self.who(head)} is waiting now; type the reply without /keep."
             )
             return Entered.KEEP
-        checked = self._check(rest)
-        if checked is None:
-            return Entered.KEEP
-        self.queue.answer(checked)
-        return Entered.DONE
+        return self._answer(rest)
 
     def _kept(self, rest: str) -> Entered:
         kept = list(self.queue.typedAhead)

@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHalfCloseableProtocol, IPushProducer
@@ -36,21 +36,36 @@ if sys.platform != "win32":
 MAX_INPUT_LINE = 64 * 1024
 
 
-@implementer(IPushProducer)
-class _OutputFlow:
-    """Told by the stdout writer when its buffer is full, and when it drained."""
+class FlowTarget(Protocol):
+    """What an L{OutputFlow} tells: a terminal, or the operator's editor."""
 
-    def __init__(self, terminal: Terminal) -> None:
-        self._terminal = terminal
+    outputPaused: bool
+
+    def outputResumed(self) -> None:
+        """The writer's buffer drained: show again (and what was dropped)."""
+
+    def outputStopped(self) -> None:
+        """The writer is gone: show nothing more."""
+
+
+@implementer(IPushProducer)
+class OutputFlow:
+    """
+    Registered with a stdout writer as its producer: told when the writer's
+    buffer is full, when it drained, and when it is gone, and tells C{target}.
+    """
+
+    def __init__(self, target: FlowTarget) -> None:
+        self._target = target
 
     def pauseProducing(self) -> None:
-        self._terminal.outputPaused = True
+        self._target.outputPaused = True
 
     def resumeProducing(self) -> None:
-        self._terminal.outputResumed()
+        self._target.outputResumed()
 
     def stopProducing(self) -> None:
-        self._terminal.outputClosed = True
+        self._target.outputStopped()
 
 
 @implementer(IHalfCloseableProtocol)
@@ -81,7 +96,7 @@ class Terminal(LineReceiver):
         self.dropped = 0
 
     def connectionMade(self) -> None:
-        self.transport.registerProducer(_OutputFlow(self), True)
+        self.transport.registerProducer(OutputFlow(self), True)
 
     def lineReceived(self, line: bytes) -> None:
         if line.endswith(b"\r"):
@@ -127,6 +142,9 @@ class Terminal(LineReceiver):
         if self.dropped:
             dropped, self.dropped = self.dropped, 0
             self.show(f"({dropped} lines not shown: the output was not being read)")
+
+    def outputStopped(self) -> None:
+        self.outputClosed = True
 
     def readConnectionLost(self) -> None:
         """
