@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import reactor as _reactor
@@ -102,15 +103,44 @@ def pluginRoot() -> str:
     return _pluginRoot
 
 
-def childEnvironment() -> dict[str, str]:
+def compiledCatalogs() -> None:
+    """
+    Compile the checkout's C{.po} catalogs where their C{.mo} is missing or
+    older, as the build does (with Babel): the children run the checkout's
+    code, so they read the checkout's catalogs.  Atomic, for parallel runs.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(CHECKOUT, "twisted_names", "locale").glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalog = read_po(source)
+        partial = mo.with_suffix(f".{os.getpid()}.tmp")
+        with partial.open("wb") as target:
+            write_mo(target, catalog)
+        os.replace(partial, mo)
+
+
+def childEnvironment(language: str | None = None) -> dict[str, str]:
     """
     Our environment (PATH, the venv, ...), with unbuffered Python output, and
     C{PYTHONPATH} starting with the checkout and L{pluginRoot}: a child
     imports the checkout's C{twisted_names}, and twistd (see L{TWISTD}) loads
     the checkout's plugin, whatever is installed.
+
+    The child speaks English, whatever language the tests run in, or
+    C{language} (the value of C{LANGUAGE}, such as C{pt_BR.UTF-8}).
     """
+    compiledCatalogs()
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    for variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        env.pop(variable, None)
+    if language is not None:
+        env["LANGUAGE"] = language
     inherited = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
     env["PYTHONPATH"] = os.pathsep.join([CHECKOUT, pluginRoot(), *inherited])
     return env
@@ -312,20 +342,21 @@ def spawn(
     argv: list[str],
     path: str | None = None,
     childFDs: dict[int, int | str] | None = None,
+    language: str | None = None,
 ) -> WatchedProcess:
     """
     Start C{argv} with pipes for stdin, stdout and stderr (or the
     C{childFDs} given: a descriptor passed as a number is the child's own,
     and Twisted neither reads nor writes it); at cleanup, kill it if it
     still runs and wait (bounded) for it to be gone, so the reactor is left
-    clean.
+    clean.  It speaks English, or C{language} (see L{childEnvironment}).
     """
     process = WatchedProcess(label)
     reactor.spawnProcess(
         process,
         argv[0],
         argv,
-        env=childEnvironment(),
+        env=childEnvironment(language),
         path=path,
         childFDs=childFDs or {0: "w", 1: "r", 2: "r"},
     )
@@ -341,7 +372,12 @@ def spawn(
 
 
 def spawnServer(
-    testCase: Any, *options: str, port: int = 0, stdin: bytes = b"", closeStdin: bool = False
+    testCase: Any,
+    *options: str,
+    port: int = 0,
+    stdin: bytes = b"",
+    closeStdin: bool = False,
+    language: str | None = None,
 ) -> WatchedProcess:
     """
     Start C{twistd -n names-server --port PORT OPTIONS} in a directory of its
@@ -353,6 +389,7 @@ def spawnServer(
         "server",
         [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
         path=_scratchDirectory(testCase),
+        language=language,
     )
     if stdin:
         server.write(stdin)
@@ -362,20 +399,30 @@ def spawnServer(
 
 
 async def startServer(
-    testCase: Any, *options: str, stdin: bytes = b"", closeStdin: bool = False
+    testCase: Any,
+    *options: str,
+    stdin: bytes = b"",
+    closeStdin: bool = False,
+    language: str | None = None,
 ) -> tuple[WatchedProcess, int]:
     """
     Start the server on a free port (see L{spawnServer}) and wait until it
     listens; return it and its port, learnt from what it printed.
     """
-    server = spawnServer(testCase, *options, stdin=stdin, closeStdin=closeStdin)
+    server = spawnServer(testCase, *options, stdin=stdin, closeStdin=closeStdin, language=language)
     match = await server.waitFor(LISTENING)
     return server, int(match.group(1))
 
 
-def startClient(testCase: Any, port: int, *options: str, label: str = "client") -> WatchedProcess:
+def startClient(
+    testCase: Any,
+    port: int,
+    *options: str,
+    label: str = "client",
+    language: str | None = None,
+) -> WatchedProcess:
     """Start C{python -m twisted_names.client --port PORT OPTIONS}."""
-    return spawn(testCase, label, [*CLIENT, "--port", str(port), *options])
+    return spawn(testCase, label, [*CLIENT, "--port", str(port), *options], language=language)
 
 
 class RawPeer(Protocol):

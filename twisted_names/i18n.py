@@ -1,0 +1,144 @@
+"""
+The words people read, in their language (issue 9): standard gettext with a
+C{twisted_names} domain whose catalogs ship in C{twisted_names/locale}.
+
+English is the source language and the default.  The source marks a message
+with L{_} where it is shown, or with L{N_} where it is only defined (an option
+description, a log format) and translated later by whoever shows it; plurals
+use L{ngettext}.  Messages use C{str.format} placeholders by name
+(C{_("Sent {reply} to {who}.").format(...)}) so that a translation can put
+them in its own order; a test checks that no translation drops or renames one.
+
+What machines read is never translated: the wire, log events and their
+fields, the JSON log, the text log (C{--logfile}), exit statuses.  A log
+format is marked with L{N_} so that the operator's console can show it
+translated (C{_(event["log_format"])}) while the log file keeps the English
+text.
+
+The language is chosen once per process, the standard way (L{chosenLanguages}).
+"""
+
+from __future__ import annotations
+
+import gettext
+import os
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+
+DOMAIN = "twisted_names"
+#: Where the compiled catalogs (C{<lang>/LC_MESSAGES/twisted_names.mo}) are:
+#: built from the C{.po} sources next to them when the package is built.
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+#: The environment variables that choose the language, in the order gettext
+#: reads them.
+LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+
+#: Languages with a catalog, and what a bare language code selects.
+_REGIONS = {"pt": "pt_BR"}
+
+
+def _code(name: str) -> str:
+    """C{pt_BR.UTF-8@euro} -> C{pt_BR}; C{pt-br} -> C{pt_BR}."""
+    code = name.strip().split(".")[0].split("@")[0].replace("-", "_")
+    language, _sep, region = code.partition("_")
+    return f"{language.lower()}_{region.upper()}" if region else language.lower()
+
+
+def chosenLanguages(environ: Mapping[str, str], uiLanguage: Callable[[], str | None]) -> list[str]:
+    """
+    The languages to look for, best first; empty for English.
+
+    As GNU gettext does: C{LANGUAGE} (a colon-separated list) is read first,
+    unless the locale itself is C{C} or C{POSIX} (C{LANG=C} means English even
+    where a desktop sets C{LANGUAGE}); then the first of C{LC_ALL},
+    C{LC_MESSAGES}, C{LANG} that is set.  Where none is set (as usual on
+    Windows) the user's UI language, from C{uiLanguage}, is used.
+
+    C{pt}, C{pt_BR} and C{pt_BR.UTF-8} all select C{pt_BR}, the one
+    Portuguese catalog.
+    """
+    locale = next((environ[v] for v in LANGUAGE_VARIABLES[1:] if environ.get(v)), "")
+    if _code(locale).upper() in ("C", "POSIX"):
+        return []
+    names: list[str] = []
+    if environ.get("LANGUAGE"):
+        names = environ["LANGUAGE"].split(":")
+    elif locale:
+        names = [locale]
+    else:
+        ui = uiLanguage()
+        names = [ui] if ui else []
+    return list(dict.fromkeys(_expanded(names)))
+
+
+def _expanded(names: list[str]) -> Iterator[str]:
+    for name in names:
+        code = _code(name)
+        if not code:
+            continue
+        if code.upper() in ("C", "POSIX"):
+            return
+        yield code
+        language = code.partition("_")[0]
+        if language in _REGIONS:
+            yield _REGIONS[language]
+
+
+def windowsUILanguage() -> str | None:
+    """
+    The Windows user's display language as a locale name (C{pt_BR}), or
+    L{None} elsewhere: Windows rarely sets C{LANG}; Mercurial's
+    C{mercurial/i18n.py} does the same.
+    """
+    if sys.platform != "win32":
+        return None
+    import ctypes
+    import locale
+
+    try:
+        langid = ctypes.windll.kernel32.GetUserDefaultUILanguage()
+    except (AttributeError, OSError):
+        return None
+    return locale.windows_locale.get(langid)
+
+
+def load(languages: list[str], localedir: Path = LOCALE_DIR) -> gettext.NullTranslations:
+    """The catalog for the first of C{languages} that has one, or English."""
+    return gettext.translation(DOMAIN, localedir, languages=languages or ["en"], fallback=True)
+
+
+_current: gettext.NullTranslations | None = None
+
+
+def current() -> gettext.NullTranslations:
+    """This process's catalog, chosen from its environment on first use."""
+    global _current
+    if _current is None:
+        _current = load(chosenLanguages(os.environ, windowsUILanguage))
+    return _current
+
+
+def use(translations: gettext.NullTranslations | None) -> None:
+    """
+    Use C{translations} from now on (L{None}: choose again from the
+    environment).  For tests, and for a program that knows better.
+    """
+    global _current
+    _current = translations
+
+
+def _(message: str) -> str:
+    """C{message} in the chosen language."""
+    return current().gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for C{n} things, in the chosen language."""
+    return current().ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark C{message} for translation where it is defined; L{_} shows it."""
+    return message
