@@ -181,3 +181,31 @@ class CatalogTests(SynchronousTestCase):
         errors = [(m.id, e) for m, e in self.catalog.check()]
         self.assertEqual(errors, [])
         self.assertIsInstance(portuguese(), gettext.GNUTranslations)
+
+
+class TranslatedOptionsTests(SynchronousTestCase):
+    """C{--help} in Portuguese: our descriptions and Twisted's words around them."""
+
+    def test_help(self) -> None:
+        from twisted.python import usage
+
+        from twisted_names.helptext import TranslatedOptions
+        from twisted_names.i18n import N_
+
+        class Example(TranslatedOptions):
+            synopsis = "Usage: example [options]"
+            longdesc = N_("Display this help and exit.")
+            optParameters = [["port", "p", 5000, N_("Display Twisted version and exit.")]]
+
+        self.addCleanup(i18n.use, None)
+        i18n.use(portuguese())
+        text = str(Example())
+        self.assertIn("Uso: example [options]", text)
+        self.assertIn("Opções:", text)
+        self.assertIn("Mostra a versão do Twisted e sai. [padrão: 5000]", text)
+        self.assertIn("--help", text)
+        self.assertEqual(text.count("Mostra esta ajuda e sai."), 2)  # longdesc and --help
+        self.assertNotIn("Display", text)
+        i18n.use(gettext.NullTranslations())
+        self.assertIn("Display this help and exit.", str(Example()))
+        self.assertIsInstance(Example(), usage.Options)
