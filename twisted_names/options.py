@@ -6,6 +6,7 @@ usage errors worded for a person.
 from __future__ import annotations
 
 import getopt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,8 @@ from twisted_names.wire import InvalidName, checkName
 
 _TWISTED_PREFIX = "Parameter type enforcement failed: "
 _WRONG_NUMBER = "Wrong number of arguments."
+#: What C{clientFromString} and C{serverFromString} say of an unknown kind.
+_UNKNOWN_KIND = re.compile("Unknown endpoint type: (.*)")
 
 
 class BadValue(ValueError):
@@ -163,11 +166,16 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
         parse(globalReactor(), description)
     except Exception as e:
         reason = " ".join(str(e).split()) or type(e).__name__
-        raise usage.UsageError(
-            _("bad endpoint {endpoint}: {reason}").format(
+        unknown = _UNKNOWN_KIND.fullmatch(reason)
+        if unknown is not None:
+            message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
+                endpoint=repr(description), kind=unknown.group(1)
+            )
+        else:  # Twisted's or Python's words: too many to translate.
+            message = _("bad endpoint {endpoint}: {reason}").format(
                 endpoint=repr(description), reason=reason
             )
-        ) from None
+        raise usage.UsageError(message) from None
 
 
 def escapeForEndpoint(value: str) -> str:
