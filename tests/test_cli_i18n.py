@@ -143,6 +143,27 @@ class MessageTests(SynchronousTestCase):
                 f"a resposta do servidor tem mais de {expected}",
             )
 
+    def test_trust(self) -> None:
+        """TLS refusals: the certificate's names are data, the sentence is translated."""
+        from tests.certs import selfSigned
+        from twisted_names.trust import certificateProblem, refusal
+
+        inPortuguese(self)
+        names = ["a.example", "b.example", "c.example", "d.example", "e.example"]
+        self.assertEqual(
+            certificateProblem(selfSigned("x", names), "localhost"),
+            "o certificado dele é de a.example, b.example, c.example e mais 2, não de localhost",
+        )
+        self.assertEqual(
+            certificateProblem(selfSigned("evil.example", None), "localhost"),
+            "o certificado dele não tem subjectAltName (o subject dele: CN=evil.example),"
+            " então não é de nenhum host, nem de localhost",
+        )
+        self.assertEqual(
+            str(refusal("localhost")),
+            "não é possível confiar no servidor: o certificado dele não é de localhost",
+        )
+
     def test_answerLabel(self) -> None:
         """
         The answer is data: never translated, always escaped.  Its label is
