@@ -28,6 +28,8 @@ from twisted_names import __version__
 from twisted_names.client import ChatEnd, chat, clientEndpoint, exchangeNames
 from twisted_names.display import hostAndPort, isUnsafe, quoted, shown
 from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
+from twisted_names.helptext import TranslatedOptions
+from twisted_names.i18n import N_, _
 from twisted_names.options import (
     COUNT,
     PORT,
@@ -60,11 +62,11 @@ STDOUT_GONE = 1
 UNEXPECTED = 1
 
 
-class ClientOptions(usage.Options):
-    """The options of C{names-client}."""
+class ClientOptions(TranslatedOptions):
+    """The options of C{names-client}; C{--help} is in the chosen language."""
 
-    synopsis = "names-client [options]   (or: python -m twisted_names.client [options])"
-    longdesc = (
+    synopsis = N_("names-client [options]   (or: python -m twisted_names.client [options])")
+    longdesc = N_(
         "Send your name to a names-server and print its name (Server: NAME).  Without"
         " --name, asks for it (or reads one line when stdin is not a terminal).  Exit"
         " status: 0 answered; 2 bad option or name; 3 cannot connect; 4 timed out; 5 no"
@@ -75,49 +77,59 @@ class ClientOptions(usage.Options):
         [
             "chat",
             "c",
-            "Chat mode: send line after line, printing each answer, until an empty line or"
-            " end of input (the server must run with --chat too).",
+            N_(
+                "Chat mode: send line after line, printing each answer, until an empty line or"
+                " end of input (the server must run with --chat too)."
+            ),
         ],
     ]
     optParameters = [
-        ["host", "H", "127.0.0.1", "The server's host name or address (::1 for IPv6)."],
-        ["port", "p", 5000, "The server's TCP port.", PORT],
+        ["host", "H", "127.0.0.1", N_("The server's host name or address (::1 for IPv6).")],
+        ["port", "p", 5000, N_("The server's TCP port."), PORT],
         [
             "endpoint",
             "e",
             None,
-            "Where to connect, as a Twisted client endpoint string; overrides --host and"
-            " --port. Examples: unix:path=/tmp/names.sock,"
-            " tls:example.org:5000:trustRoots=ca-dir/.",
+            N_(
+                "Where to connect, as a Twisted client endpoint string; overrides --host and"
+                " --port. Examples: unix:path=/tmp/names.sock,"
+                " tls:example.org:5000:trustRoots=ca-dir/."
+            ),
         ],
-        ["name", "n", None, "The name to send (else it is asked for)."],
+        ["name", "n", None, N_("The name to send (else it is asked for).")],
         [
             "timeout",
             "t",
             DEFAULT_TIMEOUT,
-            "Seconds to wait for connecting and the answer (in chat mode: for each"
-            " answer); 0: no limit.",
+            N_(
+                "Seconds to wait for connecting and the answer (in chat mode: for each"
+                " answer); 0: no limit."
+            ),
             SECONDS,
         ],
         [
             "max-length",
             None,
             DEFAULT_MAX_LENGTH,
-            "Longest name and answer, in bytes.",
+            N_("Longest name and answer, in bytes."),
             COUNT,
         ],
         [
             "quiet-period",
             None,
             DEFAULT_QUIET_PERIOD,
-            "Seconds after which an answer with no line ending counts as whole (servers"
-            " like the course's Servidor.py send none).",
+            N_(
+                "Seconds after which an answer with no line ending counts as whole (servers"
+                " like the course's Servidor.py send none)."
+            ),
             SECONDS,
         ],
     ]
+    optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
 
     def opt_version(self) -> NoReturn:
         """Show the version of twisted-names (and of Twisted) and exit."""
+        # Names and numbers only: nothing to translate.
         print(f"names-client (twisted-names) {__version__}, Twisted {twisted.__version__}")
         sys.exit(0)
 
@@ -132,9 +144,11 @@ class ClientOptions(usage.Options):
         checkEndpoint(clientEndpoint, self["endpoint"])
         if endpointKind(self["endpoint"]) == "SSL":
             raise usage.UsageError(
-                "--endpoint: an ssl: client endpoint does not check that the server is the"
-                " host named; use tls:HOST:PORT (with :trustRoots=FOLDER for your own"
-                " authority)"
+                _(
+                    "--endpoint: an ssl: client endpoint does not check that the server is the"
+                    " host named; use tls:HOST:PORT (with :trustRoots=FOLDER for your own"
+                    " authority)"
+                )
             )
         checkNameOption(self)
 
@@ -244,15 +258,20 @@ def outcome(problem: BaseException, interrupted: bool) -> tuple[str | None, int]
     if isinstance(problem, (CancelledError, ConnectingCancelledError)) and interrupted:
         return None, INTERRUPTED
     if isinstance(problem, ExchangeError):
-        return f"error: {problem}", problem.exitCode
+        return _("error: {message}").format(message=problem), problem.exitCode
     if isinstance(problem, _StdoutGone):
         return None, STDOUT_GONE
     text = " ".join(str(problem).split())
-    return (
-        f"error: unexpected {type(problem).__name__}{': ' + text if text else ''}"
-        " (a bug in names-client: please report it)",
-        UNEXPECTED,
-    )
+    kind = type(problem).__name__
+    if text:
+        bug = _(
+            "error: unexpected {kind}: {message} (a bug in names-client: please report it)"
+        ).format(kind=kind, message=text)
+    else:
+        bug = _("error: unexpected {kind} (a bug in names-client: please report it)").format(
+            kind=kind
+        )
+    return bug, UNEXPECTED
 
 
 def readName(streams: Streams, limit: int = MAX_INPUT_LINE) -> str:
@@ -265,26 +284,30 @@ def readName(streams: Streams, limit: int = MAX_INPUT_LINE) -> str:
     """
     stdin = streams.stdin
     if stdin is None:
-        raise UsageProblem("no name: stdin is closed (give one with --name)")
+        raise UsageProblem(_("no name: stdin is closed (give one with --name)"))
     try:
         if stdin.isatty():
-            streams.screen.prompt("Your name: ")
+            streams.screen.prompt(_("Your name: "))
         source: Any = getattr(stdin, "buffer", stdin)
         line = source.readline(limit + 1)
     except (OSError, ValueError) as e:
         reason = getattr(e, "strerror", None) or str(e)
-        raise UsageProblem(f"cannot read the name from stdin: {reason}") from None
+        raise UsageProblem(
+            _("cannot read the name from stdin: {reason}").format(reason=reason)
+        ) from None
     raw = line.encode("utf-8", "surrogateescape") if isinstance(line, str) else line
     if not raw:
-        raise UsageProblem("no name: the input ended before a line was read")
+        raise UsageProblem(_("no name: the input ended before a line was read"))
     if raw.endswith(b"\n"):
         streams.screen.lineTyped()
     elif len(raw) > limit:
-        raise UsageProblem(f"the line read from stdin is longer than {limit} bytes")
+        raise UsageProblem(
+            _("the line read from stdin is longer than {limit} bytes").format(limit=limit)
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise UsageProblem("the name read from stdin is not valid UTF-8") from None
+        raise UsageProblem(_("the name read from stdin is not valid UTF-8")) from None
 
 
 class _Interruption:
@@ -370,9 +393,8 @@ def _parse(argv: list[str]) -> ClientOptions:
         _silenceStdout(sys.stdout)
         raise _StdoutGone() from None
     except usage.UsageError as e:
-        raise UsageProblem(
-            f"{explainUsageError(e, argv)}\nRun with --help for the options."
-        ) from None
+        hint = _("Run with --help for the options.")
+        raise UsageProblem(f"{explainUsageError(e, argv)}\n{hint}") from None
     return options
 
 
@@ -384,12 +406,13 @@ async def _exchange(
     if name is None:
         name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
         while not name.strip() and _onTerminal(streams.stdin):
-            streams.screen.show("A name is needed: an empty line sends nothing.")
+            streams.screen.show(_("A name is needed: an empty line sends nothing."))
             name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
     if _onTerminal(streams.stdout):
         streams.screen.show(
-            f"Waiting for {options['where']} to answer (its operator types the answer;"
-            " Ctrl-C gives up)..."
+            _(
+                "Waiting for {where} to answer (its operator types the answer; Ctrl-C gives up)..."
+            ).format(where=options["where"])
         )
     answer = await interruption.guard(
         exchangeNames(
@@ -402,7 +425,19 @@ async def _exchange(
             where=options["where"],
         )
     )
-    streams.screen.show(f"Server: {shown(answer)}")
+    streams.screen.show(answerLine(answer, _onTerminal(streams.stdout)))
+
+
+def answerLine(answer: str, onTerminal: bool) -> str:
+    """
+    The line that shows the server's answer (escaped when unsafe).  The
+    answer is data, never translated; the label around it is in the chosen
+    language on a terminal, and stays C{Server: } for programs reading a
+    pipe or a file, whatever the language (scripts parse it).
+    """
+    if onTerminal:
+        return _("Server: {answer}").format(answer=shown(answer))
+    return f"Server: {shown(answer)}"
 
 
 def _onTerminal(stream: TextIO | None) -> bool:
@@ -416,20 +451,28 @@ def _onTerminal(stream: TextIO | None) -> bool:
 class _ChatScreen:
     """The L{twisted_names.client.ChatView} of the command line."""
 
-    def __init__(self, screen: Screen, where: str, onTerminal: bool) -> None:
+    def __init__(self, screen: Screen, where: str, onTerminal: bool, toTerminal: bool) -> None:
+        """
+        @param onTerminal: whether the person types at a terminal.
+        @param toTerminal: whether stdout is a terminal (else answers are
+            printed for programs: see L{answerLine}).
+        """
         self._screen = screen
         self._where = where
         self._onTerminal = onTerminal
+        self._toTerminal = toTerminal
 
     def connected(self) -> None:
         if self._onTerminal:
-            self._screen.show(f"Connected to {self._where}. Empty line or Ctrl-D to end.")
+            self._screen.show(
+                _("Connected to {where}. Empty line or Ctrl-D to end.").format(where=self._where)
+            )
 
     def answered(self, answer: str) -> None:
-        self._screen.show(f"Server: {shown(answer)}")
+        self._screen.show(answerLine(answer, self._toTerminal))
 
     def notSent(self, why: str) -> None:
-        self._screen.show(f"Not sent: {why}.")
+        self._screen.show(_("Not sent: {reason}.").format(reason=why))
 
 
 async def _chat(
@@ -448,13 +491,15 @@ async def _chat(
         stdio = attachStdio(terminal, stdinFd, stdoutFd, reactor)
     except OSError as e:
         modes.restore()
-        raise UsageProblem(f"cannot chat through stdin and stdout: {e.strerror or e}") from None
+        raise UsageProblem(
+            _("cannot chat through stdin and stdout: {reason}").format(reason=e.strerror or e)
+        ) from None
     onTerminal = streams.stdin is not None and _isTerminal(streams.stdin)
     screen = Screen(lambda text: terminal.show(text, end=""))
 
     def nextLine() -> Deferred[str | None]:
         if onTerminal and not lines.pending:
-            screen.prompt("You: ")
+            screen.prompt(_("You: "))
         return lines.get().addCallback(typed)
 
     def typed(line: str | None) -> str | None:
@@ -469,7 +514,7 @@ async def _chat(
                 clientEndpoint(reactor, options["endpoint"]),
                 nextLine,
                 reactor,
-                _ChatScreen(screen, where, onTerminal),
+                _ChatScreen(screen, where, onTerminal, _isTerminalFd(stdoutFd)),
                 first=options["name"],
                 timeout=options["timeout"] or None,
                 maxLength=options["max-length"],
@@ -478,11 +523,18 @@ async def _chat(
             )
         )
         if ended is ChatEnd.BY_SERVER:
-            screen.show(f"{where} ended the conversation.")
+            screen.show(_("{where} ended the conversation.").format(where=where))
     finally:
         screen.endPrompt()
         await closeTerminal(terminal, stdio, reactor)
         modes.restore()
+
+
+def _isTerminalFd(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
 
 
 def _isTerminal(stream: TextIO) -> bool:

@@ -14,6 +14,7 @@ C{names-client}: see L{twisted_names.cli}) and other programs call these.
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections import deque
 from collections.abc import Callable
@@ -39,6 +40,7 @@ from twisted_names.errors import (
     UsageProblem,
 )
 from twisted_names.framing import MessageReceiver
+from twisted_names.i18n import N_, _, ngettext
 from twisted_names.wire import (
     DEFAULT_MAX_LENGTH,
     DEFAULT_QUIET_PERIOD,
@@ -97,7 +99,7 @@ class NameClientProtocol(MessageReceiver):
     def messageReceived(self, message: Message) -> None:
         if not message.text.strip():
             self._failAll(
-                ServerDone("the server sent an empty line (it is done) instead of a name")
+                ServerDone(_("the server sent an empty line (it is done) instead of a name"))
             )
             self.transport.loseConnection()
             return
@@ -108,7 +110,12 @@ class NameClientProtocol(MessageReceiver):
         # An answer nobody asked for is not ours to show: dropped.
 
     def messageTooLong(self, size: int) -> None:
-        self._failAll(BadAnswer(f"the server's answer is longer than {self.maxLength} bytes"))
+        tooLong = ngettext(
+            "the server's answer is longer than {limit} byte",
+            "the server's answer is longer than {limit} bytes",
+            self.maxLength,
+        )
+        self._failAll(BadAnswer(tooLong.format(limit=self.maxLength)))
         self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -132,12 +139,14 @@ def _lostBecause(value: BaseException | None) -> ExchangeError:
     if isinstance(value, ExchangeError):  # A refusal from trust.checkingHost.
         return value
     if isinstance(value, error.ConnectionDone):
-        return NoAnswer("the server closed the connection without answering")
+        return NoAnswer(_("the server closed the connection without answering"))
     if _isCertificateProblem(value):
-        return NotTrusted(f"cannot trust the server: {_sslReason(value)}")
+        return trust.untrusted(_sslReason(value))
     if isinstance(value, error.ConnectionLost):
-        return NoAnswer("the connection to the server broke (reset or lost) before an answer")
-    return NoAnswer(f"the connection was lost before an answer ({_oneLine(value)})")
+        return NoAnswer(_("the connection to the server broke (reset or lost) before an answer"))
+    return NoAnswer(
+        _("the connection was lost before an answer ({reason})").format(reason=_oneLine(value))
+    )
 
 
 def clientEndpoint(reactor: Any, description: str) -> IStreamClientEndpoint:
@@ -162,21 +171,23 @@ def exchangeNames(
     timeout: float | None = None,
     maxLength: int = DEFAULT_MAX_LENGTH,
     quietPeriod: float = DEFAULT_QUIET_PERIOD,
-    where: str = "the server",
+    where: str | None = None,
 ) -> Deferred[str]:
     """
     Send C{name} to the server at C{endpoint} and return its name.
 
     @param clock: the reactor (or a L{twisted.internet.task.Clock} in tests).
     @param timeout: seconds for the whole exchange, connecting included.
-    @param where: the server as people know it, for error messages.
+    @param where: the server as people know it, for error messages
+        (L{None}: "the server", in the chosen language).
     @return: fires with the server's name, or fails with an L{ExchangeError}
         subclass whose message is written for a person.
     """
     try:
         checked = checkName(name, maxLength)
     except InvalidName as e:
-        return defer.fail(UsageProblem(f"cannot send the name: {e}"))
+        return defer.fail(UsageProblem(_("cannot send the name: {reason}").format(reason=e)))
+    where = _theServer(where)
 
     async def exchange() -> str:
         protocol = NameClientProtocol(clock, maxLength, quietPeriod)
@@ -224,7 +235,7 @@ def chat(
     timeout: float | None = None,
     maxLength: int = DEFAULT_MAX_LENGTH,
     quietPeriod: float = DEFAULT_QUIET_PERIOD,
-    where: str = "the server",
+    where: str | None = None,
 ) -> Deferred[ChatEnd]:
     """
     Connect, then send each line C{nextLine} gives and hand each answer to
@@ -241,7 +252,17 @@ def chat(
         fails it with L{CancelledError}.
     """
     return Deferred.fromCoroutine(
-        _chat(endpoint, nextLine, clock, view, first, timeout, maxLength, quietPeriod, where)
+        _chat(
+            endpoint,
+            nextLine,
+            clock,
+            view,
+            first,
+            timeout,
+            maxLength,
+            quietPeriod,
+            _theServer(where),
+        )
     )
 
 
@@ -299,10 +320,14 @@ async def _chat(
             except NoAnswer as e:
                 if not answers:
                     raise
-                raise NoAnswer(
-                    f"{where} closed the connection after {answers} answer"
-                    f"{'s' if answers > 1 else ''} (is the server running with --chat?)"
-                ) from e
+                closed = ngettext(
+                    "{where} closed the connection after {count} answer (is the server"
+                    " running with --chat?)",
+                    "{where} closed the connection after {count} answers (is the server"
+                    " running with --chat?)",
+                    answers,
+                )
+                raise NoAnswer(closed.format(where=where, count=answers)) from e
             answers += 1
             view.answered(answer)
             line = None
@@ -331,7 +356,7 @@ def timedOut(where: str) -> Callable[[object, float], object]:
 
     def onTimeoutCancel(result: object, timeout: float) -> object:
         if isinstance(result, Failure):
-            return Failure(TimedOut(f"no answer from {where} within {timeout:g} s"))
+            return Failure(TimedOut(_noAnswerWithin(where, timeout)))
         return result
 
     return onTimeoutCancel
@@ -354,22 +379,65 @@ def explain(failure: Failure, where: str, timeout: float | None = None) -> BaseE
     if isinstance(value, ExchangeError):
         return value
     if isinstance(value, defer.TimeoutError):
-        return TimedOut(f"no answer from {where} within {timeout:g} s")
+        return TimedOut(_noAnswerWithin(where, timeout))
     if isinstance(value, (CancelledError, error.ConnectingCancelledError)):
         return value
     if isinstance(value, error.ConnectionRefusedError):
         return CannotConnect(
-            f"cannot connect to {where}: connection refused (is the server running, on that port?)"
+            _(
+                "cannot connect to {where}: connection refused (is the server running, on"
+                " that port?)"
+            ).format(where=where)
         )
     if isinstance(value, error.DNSLookupError):
-        return CannotConnect(f"cannot connect to {where}: unknown host")
+        return CannotConnect(_("cannot connect to {where}: unknown host").format(where=where))
     if _isCertificateProblem(value):
-        return NotTrusted(f"cannot trust {where}: {_sslReason(value)}")
+        return NotTrusted(
+            _("cannot trust {where}: {reason}").format(where=where, reason=_sslReason(value))
+        )
     if isinstance(value, error.ConnectError):
-        return CannotConnect(f"cannot connect to {where}: {_oneLine(value)}")
+        return CannotConnect(_cannotConnect(value, where))
     if isinstance(value, (error.ConnectionLost, error.ConnectionDone)):
-        return NoAnswer(f"{where} closed the connection without answering")
+        return NoAnswer(_("{where} closed the connection without answering").format(where=where))
     return ExchangeError(f"{where}: {_oneLine(value)}")
+
+
+#: Why a connection could not be made, by the system's error number: what
+#: people meet, in words of our own (the system's are in English).
+_CONNECT_ERRORS = {
+    errno.EHOSTUNREACH: N_("cannot connect to {where}: no route to host"),
+    errno.ENETUNREACH: N_("cannot connect to {where}: the network is unreachable"),
+    errno.ETIMEDOUT: N_("cannot connect to {where}: connecting timed out"),
+    errno.ENOENT: N_("cannot connect to {where}: no such socket file"),
+    errno.EACCES: N_("cannot connect to {where}: permission denied"),
+}
+
+
+def _cannotConnect(value: error.ConnectError, where: str) -> str:
+    """Why connecting failed (a L{error.ConnectError}), for a person."""
+    number = value.osError
+    if not isinstance(number, int):
+        if isinstance(value, error.NoRouteError):
+            number = errno.ENETUNREACH
+        elif isinstance(value, error.TCPTimedOutError):
+            number = errno.ETIMEDOUT
+    message = _CONNECT_ERRORS.get(number) if isinstance(number, int) else None
+    if message is not None:
+        return _(message).format(where=where)
+    return _("cannot connect to {where}: {reason}").format(where=where, reason=_oneLine(value))
+
+
+def _theServer(where: str | None) -> str:
+    """The server as people know it, or "the server" in the chosen language."""
+    return _("the server") if where is None else where
+
+
+def _noAnswerWithin(where: str, timeout: float | None) -> str:
+    if timeout is None:
+        return _("no answer from {where} in time").format(where=where)
+    return _("no answer from {where} within {timeout} s").format(
+        where=where, timeout=f"{timeout:g}"
+    )
 
 
 def _oneLine(value: BaseException | None) -> str:
@@ -393,14 +461,16 @@ def _isCertificateProblem(value: BaseException | None) -> bool:
 def _sslReason(value: BaseException | None) -> str:
     text = str(value)
     if "certificate verify failed" in text:
-        return "its certificate is not signed by a trusted authority (certificate verify failed)"
+        return _(
+            "its certificate is not signed by a trusted authority (certificate verify failed)"
+        )
     try:
         from service_identity import VerificationError
     except ImportError:  # pragma: no cover - TLS extra not installed
         pass
     else:
         if isinstance(value, VerificationError):
-            return "its certificate is not for the host asked for"
+            return _("its certificate is not for the host asked for")
     return _oneLine(value)
 
 

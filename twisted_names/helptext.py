@@ -37,7 +37,8 @@ _TWISTED_WORDS = {
 def _twistedWords(text: str) -> str:
     for english, marked in _TWISTED_WORDS.items():
         text = text.replace(english, _(marked))
-    return text
+    # Where Twisted wrapped the line just after "[default:".
+    return text.replace("[default:\n", _(_TWISTED_WORDS["[default: "]).rstrip() + "\n")
 
 
 class TranslatedOptions(usage.Options):

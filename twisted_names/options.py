@@ -5,65 +5,149 @@ usage errors worded for a person.
 
 from __future__ import annotations
 
+import getopt
+import re
 from collections.abc import Callable
 from typing import Any
 
 from twisted.python import usage
 
+from twisted_names.i18n import N_, _
 from twisted_names.wire import InvalidName, checkName
 
 _TWISTED_PREFIX = "Parameter type enforcement failed: "
+_WRONG_NUMBER = "Wrong number of arguments."
+#: What C{clientFromString} and C{serverFromString} say of an unknown kind.
+_UNKNOWN_KIND = re.compile("Unknown endpoint type: (.*)")
 
 
-def number(kind: type[int] | type[float], minimum: float, what: str) -> Any:
+class BadValue(ValueError):
+    """
+    A value a coerce function refused: C{str()} says why, for a person, and
+    C{value} is the text given, so L{explainUsageError} can find the option
+    it was given to whatever the language of the message.
+    """
+
+    def __init__(self, message: str, value: str) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+def number(kind: type[int] | type[float], minimum: float, message: str) -> Any:
     """
     A C{usage.Options} coerce function: C{kind} at least C{minimum}, else
-    a C{ValueError} saying the value is not C{what}.
+    a L{BadValue} with C{message} (marked with L{N_}; its C{{value}} is the
+    value given, quoted).
     """
 
     def coerce(value: str) -> int | float:
         try:
             result = kind(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not {what}") from None
+            raise BadValue(_(message).format(value=repr(value)), value) from None
         if not result >= minimum or result == float("inf"):  # Also refuses NaN.
-            raise ValueError(f"{value!r} is not {what}")
+            raise BadValue(_(message).format(value=repr(value)), value)
         return result
 
     coerce.coerceDoc = ""  # type: ignore[attr-defined]
     return coerce
 
 
-PORT = number(int, 0, "a port number (0-65535)")
-COUNT = number(int, 1, "a whole number of at least 1")
-COUNT_OR_ZERO = number(int, 0, "a whole number (0 for no limit)")
-SECONDS = number(float, 0, "a number of seconds (0 for no limit)")
+_NOT_A_PORT = N_("{value} is not a port number (0-65535)")
+PORT = number(int, 0, _NOT_A_PORT)
+COUNT = number(int, 1, N_("{value} is not a whole number of at least 1"))
+COUNT_OR_ZERO = number(int, 0, N_("{value} is not a whole number (0 for no limit)"))
+SECONDS = number(float, 0, N_("{value} is not a number of seconds (0 for no limit)"))
 
 
 def checkPort(options: usage.Options) -> None:
     """Refuse a C{--port} above 65535 (the coerce function checks the rest)."""
     if options["port"] > 65535:
-        raise usage.UsageError(f"--port: {options['port']} is not a port number (0-65535)")
+        raise usage.UsageError(f"--port: {_(_NOT_A_PORT).format(value=options['port'])}")
+
+
+#: What Python's C{getopt} says (in English), with what we say instead.
+_GETOPT_MESSAGES = {
+    "option {option} not recognized": N_("option {option} not recognized"),
+    "option {option} requires argument": N_("option {option} needs a value"),
+    "option {option} must not have an argument": N_("option {option} takes no value"),
+    "option {option} not a unique prefix": N_(
+        "option {option} is the start of more than one option: type more of it"
+    ),
+}
+
+
+def _getoptProblem(error: usage.UsageError) -> tuple[str, str] | None:
+    """
+    For a usage error that is C{getopt}'s, its English template (a key of
+    L{_GETOPT_MESSAGES}) and the option as typed (C{--bogus}, C{-x}).
+    """
+    context = error.__context__
+    if not isinstance(context, getopt.GetoptError) or str(error) != str(context):
+        return None
+    for dashes in ("--", "-"):
+        option = dashes + context.opt
+        for english in _GETOPT_MESSAGES:
+            if context.msg == english.format(option=option):
+                return english, option
+    return None
+
+
+def unknownOption(error: usage.UsageError) -> str | None:
+    """
+    The option C{getopt} did not recognize (C{--bogus}, C{-x}) if that is
+    what C{error} is about, else L{None}: for a hint that must not depend
+    on the language its message is in.
+    """
+    problem = _getoptProblem(error)
+    if problem is None or problem[0] != "option {option} not recognized":
+        return None
+    return problem[1]
 
 
 def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
     """
-    The message of a usage error, naming the option a bad value was given
-    to (Twisted's own message does not say which).
+    The message of a usage error in the chosen language, naming the option
+    a bad value was given to (Twisted's own message does not say which).
+
+    Twisted's and C{getopt}'s own messages are in English: the ones a person
+    can meet are replaced by ours.
     """
     message = str(error)
+    context = error.__context__
+    problem = _getoptProblem(error)
+    if problem is not None:
+        english, option = problem
+        return _(_GETOPT_MESSAGES[english]).format(option=option)
+    if message == _WRONG_NUMBER:
+        return _(
+            "unexpected argument: every value is given after its option (such as --name NAME)"
+        )
     if not message.startswith(_TWISTED_PREFIX):
         return message
     message = message[len(_TWISTED_PREFIX) :]
-    for index, arg in enumerate(argv[:-1]):
-        value = argv[index + 1]
-        if arg.startswith("-") and "=" not in arg and message.startswith(repr(value)):
-            return f"{arg}: {message}"
-    for arg in argv:
-        option, _, value = arg.partition("=")
-        if option.startswith("--") and value and message.startswith(repr(value)):
-            return f"{option}: {message}"
-    return message
+    if not isinstance(context, BadValue):
+        return message
+    given = _optionGiven(argv, context.value)
+    return message if given is None else f"{given}: {message}"
+
+
+def _optionGiven(argv: list[str], value: str) -> str | None:
+    """The option C{value} was given to in C{argv} (C{--port}, C{-p}), if found."""
+    for index, arg in enumerate(argv):
+        if arg == "--":
+            break
+        if not arg.startswith("-") or arg == "-":
+            continue
+        if arg.startswith("--"):
+            option, equals, given = arg.partition("=")
+            if equals and given == value:
+                return option
+        elif len(arg) > 2 and arg[2:] == value:
+            return arg[:2]
+        if "=" not in arg and index + 1 < len(argv) and argv[index + 1] == value:
+            return arg
+    return None
 
 
 def globalReactor() -> Any:
@@ -82,7 +166,16 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
         parse(globalReactor(), description)
     except Exception as e:
         reason = " ".join(str(e).split()) or type(e).__name__
-        raise usage.UsageError(f"bad endpoint {description!r}: {reason}") from None
+        unknown = _UNKNOWN_KIND.fullmatch(reason)
+        if unknown is not None:
+            message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
+                endpoint=repr(description), kind=unknown.group(1)
+            )
+        else:  # Twisted's or Python's words: too many to translate.
+            message = _("bad endpoint {endpoint}: {reason}").format(
+                endpoint=repr(description), reason=reason
+            )
+        raise usage.UsageError(message) from None
 
 
 def escapeForEndpoint(value: str) -> str:

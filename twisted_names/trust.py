@@ -31,6 +31,7 @@ from zope.interface import implementer
 
 from twisted_names.display import shown
 from twisted_names.errors import NotTrusted
+from twisted_names.i18n import _
 
 if TYPE_CHECKING:
     from cryptography.x509 import Certificate
@@ -91,12 +92,25 @@ def certificateProblem(certificate: Certificate, host: str) -> str | None:
         else:
             verify_certificate_hostname(certificate, host)
     except VerificationError:
-        return f"its certificate is for {_namesOf(certificate)}, not {shown(host)}"
-    except CertificateError:
-        return (
-            f"its certificate has no subjectAltName (its subject: {_subjectOf(certificate)}),"
-            f" so it is for no host, not {shown(host)}"
+        names = _namesOf(certificate)
+        if not names:
+            return _(
+                "its certificate names no host name or address, so it is not for {host}"
+            ).format(host=shown(host))
+        return _("its certificate is for {names}, not {host}").format(
+            names=names, host=shown(host)
         )
+    except CertificateError:
+        subject = _subjectOf(certificate)
+        if not subject:
+            return _(
+                "its certificate has no subjectAltName (and no readable subject), so it is"
+                " for no host, not {host}"
+            ).format(host=shown(host))
+        return _(
+            "its certificate has no subjectAltName (its subject: {subject}), so it is for no"
+            " host, not {host}"
+        ).format(subject=subject, host=shown(host))
     return None
 
 
@@ -110,9 +124,14 @@ def refusal(host: str, certificate: Any = None) -> NotTrusted:
     problem = None
     if certificate is not None:
         problem = certificateProblem(certificate.to_cryptography(), host)
-    return NotTrusted(
-        f"cannot trust the server: {problem or f'its certificate is not for {shown(host)}'}"
-    )
+    if problem is None:
+        problem = _("its certificate is not for {host}").format(host=shown(host))
+    return untrusted(problem)
+
+
+def untrusted(problem: str) -> NotTrusted:
+    """The error for a server that cannot be trusted, C{problem} saying why."""
+    return NotTrusted(_("cannot trust the server: {problem}").format(problem=problem))
 
 
 def checkingHost(endpoint: IStreamClientEndpoint, host: str) -> IStreamClientEndpoint:
@@ -177,11 +196,11 @@ class _HostChecked(ProtocolWrapper):
         certificate = self.transport.getPeerCertificate()
         host = self.factory.host
         if certificate is None:
-            problem: str | None = "it sent no certificate"
+            problem: str | None = _("it sent no certificate")
         else:
             problem = certificateProblem(certificate.to_cryptography(), host)
         if problem is not None:
-            self._refusal = NotTrusted(f"cannot trust the server: {problem}")
+            self._refusal = untrusted(problem)
             self._held = []
             self.transport.abortConnection()
             return
@@ -240,31 +259,37 @@ def _isNameMismatch(value: BaseException | None) -> bool:
 
 
 def _namesOf(certificate: Certificate) -> str:
-    """The host names and addresses C{certificate} is for, bounded and escaped."""
+    """
+    The host names and addresses C{certificate} is for, bounded and escaped;
+    C{""} if it names none.
+    """
     from cryptography import x509
 
     try:
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
     except x509.ExtensionNotFound:
-        return "no host"
+        return ""
     values = [str(value) for value in names.value.get_values_for_type(x509.DNSName)]
     values += [str(value) for value in names.value.get_values_for_type(x509.IPAddress)]
-    return _few(values) or "no host name or address"
+    return _few(values)
 
 
 def _subjectOf(certificate: Certificate) -> str:
+    """C{certificate}'s subject, bounded and escaped; C{""} if unreadable or empty."""
     try:
         subject = certificate.subject.rfc4514_string()
     except Exception:
-        return "unreadable"
-    return _few([subject]) or "empty"
+        return ""
+    return _few([subject]) if subject else ""
 
 
 def _few(values: list[str]) -> str:
     """At most L{_NAMES_SHOWN} of C{values}, each cut and escaped, and how many more."""
-    cut = [
+    cut = ", ".join(
         shown(value if len(value) <= _NAME_LENGTH else value[:_NAME_LENGTH] + "...")
         for value in values[:_NAMES_SHOWN]
-    ]
-    more = len(values) - len(cut)
-    return ", ".join(cut) + (f" and {more} more" if more > 0 else "")
+    )
+    more = len(values) - _NAMES_SHOWN
+    if more > 0:
+        return _("{names} and {count} more").format(names=cut, count=more)
+    return cut

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twisted_names.display import quoted, unsafeCharacters
+from twisted_names.i18n import _, ngettext
 
 #: The longest name, in bytes, without its line ending.  The course's scripts
 #: read names with C{recv(1024)}.
@@ -88,7 +89,11 @@ def encodeLine(text: str, ending: bytes = LF) -> bytes:
 
 
 class InvalidName(ValueError):
-    """A name that cannot be sent; the message says why, for a person."""
+    """
+    A name that cannot be sent; the message says why, for a person, in the
+    chosen language: the client's user and the server's operator both read
+    it, after words of their own (C{Not sent: ...}).
+    """
 
 
 def checkName(text: str, maxLength: int = DEFAULT_MAX_LENGTH) -> str:
@@ -106,12 +111,20 @@ def checkName(text: str, maxLength: int = DEFAULT_MAX_LENGTH) -> str:
     """
     name = text.strip()
     if not name:
-        raise InvalidName("the name is empty")
+        raise InvalidName(_("the name is empty"))
     unsafe = unsafeCharacters(name)
     if unsafe:
         shown = ", ".join(quoted(c) for c in unsafe)
-        raise InvalidName(f"the name holds control characters ({shown})")
+        raise InvalidName(
+            _("the name holds control characters ({characters})").format(characters=shown)
+        )
     size = len(name.encode("utf-8"))
     if size > maxLength:
-        raise InvalidName(f"the name is {size} bytes long; the limit is {maxLength}")
+        raise InvalidName(
+            ngettext(
+                "the name is {size} byte long; the limit is {limit}",
+                "the name is {size} bytes long; the limit is {limit}",
+                size,
+            ).format(size=size, limit=maxLength)
+        )
     return name
