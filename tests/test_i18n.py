@@ -90,8 +90,16 @@ class ChosenLanguageTests(SynchronousTestCase):
     def test_cMeansEnglish(self) -> None:
         """C{C} or C{POSIX} as the locale means English, whatever LANGUAGE says."""
         self.assertEqual(self.choose({"LANG": "C"}), [])
-        self.assertEqual(self.choose({"LANGUAGE": "pt_BR", "LC_ALL": "C.UTF-8"}), [])
+        self.assertEqual(self.choose({"LANGUAGE": "pt_BR", "LC_ALL": "C"}), [])
         self.assertEqual(self.choose({"LANGUAGE": "pt_BR", "LANG": "POSIX"}), [])
+        self.assertEqual(self.choose({"LANG": "C.UTF-8"}), [])
+
+    def test_cUTF8KeepsLanguage(self) -> None:
+        """
+        C{C.UTF-8} (many containers' default) does not stop C{LANGUAGE}, as in
+        glibc: only C{C} and C{POSIX} do.
+        """
+        self.assertEqual(self.choose({"LANGUAGE": "pt_BR", "LANG": "C.UTF-8"}), ["pt_BR"])
 
     def test_windowsUILanguage(self) -> None:
         """With nothing set (usual on Windows), the user's UI language is used."""

@@ -52,15 +52,16 @@ def chosenLanguages(environ: Mapping[str, str], uiLanguage: Callable[[], str | N
 
     As GNU gettext does: C{LANGUAGE} (a colon-separated list) is read first,
     unless the locale itself is C{C} or C{POSIX} (C{LANG=C} means English even
-    where a desktop sets C{LANGUAGE}); then the first of C{LC_ALL},
-    C{LC_MESSAGES}, C{LANG} that is set.  Where none is set (as usual on
+    where a desktop sets C{LANGUAGE}; C{C.UTF-8}, the default of many
+    containers, does not stop C{LANGUAGE}, as in glibc); then the first of
+    C{LC_ALL}, C{LC_MESSAGES}, C{LANG} that is set (C{C.UTF-8} there: English).  Where none is set (as usual on
     Windows) the user's UI language, from C{uiLanguage}, is used.
 
     C{pt}, C{pt_BR} and C{pt_BR.UTF-8} all select C{pt_BR}, the one
     Portuguese catalog.
     """
     locale = next((environ[v] for v in LANGUAGE_VARIABLES[1:] if environ.get(v)), "")
-    if _code(locale).upper() in ("C", "POSIX"):
+    if locale in ("C", "POSIX"):
         return []
     names: list[str] = []
     if environ.get("LANGUAGE"):
