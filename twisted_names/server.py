@@ -37,6 +37,11 @@ from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message
 log = Logger(namespace="names")
 
 
+#: An exchange's log text as a format of its fields: what the text formatted
+#: in L{logExchange} says, marked for the operator's console to translate.
+EXCHANGE = N_("{peer} {name!r} answered {reply!r} in {duration:.3f} s")
+
+
 def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     """
     Log one exchange as one event, with C{peer}, C{name}, C{reply} and
@@ -46,6 +51,7 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     formatting four fields with Twisted's formatter cost more than the rest
     of an exchange (see docs/performance.md).  C{!r} keeps control
     characters in a peer's name from reaching a terminal or a log file raw.
+    The text is L{EXCHANGE} formatted, in English; the console translates it.
     """
     log.info(
         "{exchange}",
