@@ -18,6 +18,7 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
+from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -207,14 +208,14 @@ class LogsInPortugueseTests(InPortuguese):
 
     def events(self) -> list[dict[str, Any]]:
         """An exchange and a warning, as the server logs them."""
-        events: list[dict[str, Any]] = []
-        globalLogPublisher.addObserver(events.append)
-        self.addCleanup(globalLogPublisher.removeObserver, events.append)
+        events = EventLoggingObserver()
+        globalLogPublisher.addObserver(events)
+        self.addCleanup(globalLogPublisher.removeObserver, events)
         logExchange("127.0.0.1:1", "José", "Conceição", 0.25)
         from twisted_names.server import log
 
         log.emit(LogLevel.warn, Why.TOO_LONG, peer="127.0.0.1:2", limit=10, size=20)
-        return [e for e in events if e.get("log_namespace") == "names"]
+        return [dict(e) for e in events if e.get("log_namespace") == "names"]
 
     def observed(self, plain: bool) -> tuple[list[str], str]:
         shown: list[str] = []
@@ -269,7 +270,7 @@ class OptionsInPortugueseTests(InPortuguese):
 
     def test_twistdOptionHint(self) -> None:
         """An option of twistd's after names-server: the error and the hint, translated."""
-        from twisted.scripts.twistd import ServerOptions
+        from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
 
         options = Options()
         options.parent = ServerOptions()
@@ -284,7 +285,7 @@ class OptionsInPortugueseTests(InPortuguese):
         )
 
     def test_daemonWithoutName(self) -> None:
-        from twisted.scripts.twistd import ServerOptions
+        from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
 
         options = Options()
         options.parent = ServerOptions()
@@ -306,6 +307,7 @@ class Peer(Protocol):
         self.closed: Deferred[bytes] = Deferred()
 
     def connectionMade(self) -> None:
+        assert self.transport is not None
         self.transport.write(self.name)
 
     def dataReceived(self, data: bytes) -> None:
@@ -343,6 +345,11 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         server.signal("TERM")
         self.assertEqual(await server.ended, 0, server.describe())
         self.assertIn("names-server: encerrado.", server.out)
+        self.assertRegex(server.out, r"NameServerFactory iniciando na porta \d+")
+        self.assertRegex(server.out, r"\(porta TCP \d+ fechada\)")
+        self.assertIn("Servidor encerrado.", server.out)
+        for english in ("starting on", "Closed)", "Shut Down", "stopping", "closed "):
+            self.assertNotIn(english, server.out)
         self.assertNotIn("answered", server.out)
         self.assertNotIn("is asking", server.out)
         self.assertNoTraceback(server, client)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -112,6 +113,30 @@ TWISTED_FORMATS = (
 )
 
 
+#: twistd's legacy lines (already formatted text), as formats of their parts.
+_TWISTED_TEXTS = (
+    (
+        re.compile(r"(?P<factory>\S+) starting on (?P<port>\S+)"),
+        N_("{factory} starting on {port}"),
+    ),
+    (re.compile(r"\(TCP Port (?P<port>\S+) Closed\)"), N_("(TCP Port {port} Closed)")),
+    (re.compile(r"Starting factory (?P<factory>.+)"), N_("Starting factory {factory}")),
+    (re.compile(r"Stopping factory (?P<factory>.+)"), N_("Stopping factory {factory}")),
+)
+
+
+def _legacy(event: LogEvent) -> LogEvent:
+    """A legacy event (C{log.msg} text) of twistd's that we know, as a format."""
+    text = event.get("log_text")
+    if not isinstance(text, str):
+        return event
+    for pattern, form in _TWISTED_TEXTS:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return {**event, "log_format": form, **match.groupdict()}
+    return event
+
+
 def translated(event: LogEvent) -> LogEvent:
     """
     C{event} as the operator's console shows it: its format in the chosen
@@ -126,6 +151,9 @@ def translated(event: LogEvent) -> LogEvent:
         return event
     if form == "{exchange}" and "duration" in event:
         form = EXCHANGE  # The exchange's text was formatted in English ahead.
+    elif form == "{log_text}":
+        event = _legacy(event)
+        form = event["log_format"]
     words = catalog.gettext(form)
     if words == form:
         return event
