@@ -8,6 +8,7 @@ language, the same is English.
 
 from __future__ import annotations
 
+import gettext
 import io
 import re
 import socket
@@ -146,8 +147,7 @@ class OperatorInPortugueseTests(InPortuguese):
 
     def test_english(self) -> None:
         """Without a catalog, the same model speaks English."""
-        i18n.use(None)
-        self.patch(i18n, "current", lambda: __import__("gettext").NullTranslations())
+        i18n.use(gettext.NullTranslations())
         self.queue.ask("José", "127.0.0.1:1")
         self.assertEqual(self.op.prompt(), '→ "José" 127.0.0.1:1 · 1 waiting > ')
 
