@@ -41,6 +41,7 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
 
 from twisted_names.editor import KeepScreenServerProtocol, OperatorEditor
+from twisted_names.i18n import _
 
 Which = Literal["input", "output"]
 
