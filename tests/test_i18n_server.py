@@ -268,6 +268,17 @@ class OptionsInPortugueseTests(InPortuguese):
         error = self.assertRaises(usage.UsageError, Options().parseOptions, ["--banana"])
         self.assertEqual(str(error), "opção --banana não reconhecida")
 
+    def test_getoptWords(self) -> None:
+        """getopt's other complaints, read from its error, not from its English."""
+        cases = {
+            ("--chat=sim",): "a opção --chat não aceita argumento",
+            ("--port",): "a opção --port precisa de um argumento",
+            ("--max",): "a opção --max não é um prefixo único",
+        }
+        for args, message in cases.items():
+            error = self.assertRaises(usage.UsageError, Options().parseOptions, list(args))
+            self.assertEqual(str(error), message, args)
+
     def test_twistdOptionHint(self) -> None:
         """An option of twistd's after names-server: the error and the hint, translated."""
         from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]

@@ -6,8 +6,8 @@ console).
 
 from __future__ import annotations
 
+import getopt
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -196,11 +196,14 @@ class Options(TranslatedOptions):
         try:
             super().parseOptions(options)
         except usage.UsageError as e:
-            english = explainUsageError(e, argv)
-            message = _inWords(english)
+            problem = _getoptProblem(e)
+            if problem is None:
+                message = explainUsageError(e, argv)
+            else:
+                message = _(_GETOPT[problem[0]]).format(option=problem[1])
             if self.parent is None:
                 raise usage.UsageError(message) from None
-            message += _twistdOptionHint(english, self.parent)
+            message += _twistdOptionHint(problem, self.parent)
             sys.stderr.write(
                 _(
                     "twistd names-server: error: {message}\n"
@@ -210,7 +213,8 @@ class Options(TranslatedOptions):
             raise SystemExit(2) from None
 
 
-#: What Python's getopt says of an option (in English), as whole sentences.
+#: What Python's getopt says of an option (in English, after C{option
+#: --name}), as whole sentences to translate.
 _GETOPT = {
     "not recognized": N_("option {option} not recognized"),
     "requires argument": N_("option {option} requires argument"),
@@ -219,24 +223,33 @@ _GETOPT = {
 }
 
 
-def _inWords(message: str) -> str:
-    """A usage error in the reader's language: getopt's own words translated here."""
-    match = re.fullmatch(r"option (\S+) (" + "|".join(_GETOPT) + ")", message)
-    if match is None:
-        return message
-    return _(_GETOPT[match.group(2)]).format(option=match.group(1))
+def _getoptProblem(error: usage.UsageError) -> tuple[str, str] | None:
+    """
+    For a usage error that is getopt's (Twisted raises it while handling
+    the C{GetoptError}), what it says (a key of L{_GETOPT}) and the option
+    as typed (C{--bogus}, C{-n}); read from the C{GetoptError}, not from
+    words that may be translated.
+    """
+    context = error.__context__
+    if not isinstance(context, getopt.GetoptError) or str(error) != context.msg:
+        return None
+    for problem in _GETOPT:
+        for dashes in ("--", "-"):
+            if context.msg == f"option {dashes}{context.opt} {problem}":
+                return problem, dashes + context.opt
+    return None
 
 
-def _twistdOptionHint(message: str, twistd: usage.Options) -> str:
+def _twistdOptionHint(problem: tuple[str, str] | None, twistd: usage.Options) -> str:
     """
     For "option -n not recognized": a hint when the option is twistd's own,
     given after C{names-server} instead of before it.
     """
-    match = re.fullmatch(r"option (-{1,2})([^\s=]+)\S* not recognized", message)
-    if match is None:
+    if problem is None or problem[0] != "not recognized":
         return ""
-    dashes, name = match.groups()
-    if dashes == "--":
+    option = problem[1]
+    name = option.lstrip("-")
+    if option.startswith("--"):
         own = name in {o.rstrip("=") for o in twistd.longOpt}
     else:
         own = name[:1] in twistd.shortOpt.replace(":", "")
@@ -245,7 +258,7 @@ def _twistdOptionHint(message: str, twistd: usage.Options) -> str:
     hint = _(
         "{option} is twistd's own option: put it before names-server,"
         " as in 'twistd {option} ... names-server ...'"
-    ).format(option=dashes + name)
+    ).format(option=option)
     return f" ({hint})"
 
 
