@@ -73,8 +73,9 @@ TWISTD: list[str] = [PYTHON, "-c", _TWISTD_MAIN]
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 
-#: What the server's console says once it listens (with --name, its log line).
-LISTENING = r"listening on 127\.0\.0\.1:(\d+)"
+#: What the server's console says once it listens (with --name, its log
+#: line), in English or in Portuguese (C{language="pt_BR.UTF-8"}).
+LISTENING = r"(?:listening on|escutando em) 127\.0\.0\.1:(\d+)"
 
 _pluginRoot: str | None = None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twisted_names.display import quoted
+from twisted_names.i18n import _, ngettext
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
 
@@ -25,10 +26,6 @@ def who(waiter: Waiter, short: bool = True) -> str:
     if short and len(name) > SHORT_NAME:
         return f"{quoted(name[:SHORT_NAME])}… ({waiter.peer})"
     return f"{quoted(name)} ({waiter.peer})"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class OperatorConsole:
@@ -45,9 +42,11 @@ class OperatorConsole:
 
     def greet(self, where: str) -> None:
         """Say where the server listens and how to use it."""
-        self.show(f"names-server: listening on {where}.")
-        self.show("Clients' names appear here; type the server's name and press Enter to answer.")
-        self.show("Ctrl-D: no more replies (waiting clients are closed). Ctrl-C: stop.")
+        self.show(_("names-server: listening on {where}.").format(where=where))
+        self.show(
+            _("Clients' names appear here; type the server's name and press Enter to answer.")
+        )
+        self.show(_("Ctrl-D: no more replies (waiting clients are closed). Ctrl-C: stop."))
 
     # The operator's side.
 
@@ -58,7 +57,8 @@ class OperatorConsole:
         try:
             reply = checkName(line, self.maxLength)
         except InvalidName as e:
-            self.show(f"Not sent: {str(e).replace('the name', 'the reply')}. Type it again.")
+            reason = str(e).replace("the name", "the reply")
+            self.show(_("Not sent: {reason}. Type it again.").format(reason=reason))
             self._status()
             return
         self.queue.answer(reply)
@@ -70,9 +70,15 @@ class OperatorConsole:
         """
         self.queue.observer = SilentObserver()
         if closed:
-            self.show(f"Stopping: closed {_plural(closed, 'connection')}.")
+            self.show(
+                ngettext(
+                    "Stopping: closed {count} connection.",
+                    "Stopping: closed {count} connections.",
+                    closed,
+                ).format(count=closed)
+            )
         else:
-            self.show("Stopping.")
+            self.show(_("Stopping."))
 
     def inputEnded(self) -> None:
         """The operator's input is closed (Ctrl-D, end of a file or pipe)."""
@@ -82,49 +88,71 @@ class OperatorConsole:
 
     def waiting(self, waiter: Waiter) -> None:
         if waiter is self.queue.head:
-            self.show(f"{who(waiter, short=False)} is asking for your name.")
+            text = _("{who} is asking for your name.")
         else:
-            self.show(f"{who(waiter, short=False)} is waiting too.")
+            text = _("{who} is waiting too.")
+        self.show(text.format(who=who(waiter, short=False)))
         self._status()
 
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
         if typedAhead:
             left = len(self.queue.typedAhead)
             self.show(
-                f"{who(waiter, short=False)} was answered {quoted(reply)}, typed ahead"
-                f" ({left} more typed ahead)."
+                ngettext(
+                    "{who} was answered {reply}, typed ahead ({count} more typed ahead).",
+                    "{who} was answered {reply}, typed ahead ({count} more typed ahead).",
+                    left,
+                ).format(who=who(waiter, short=False), reply=quoted(reply), count=left)
             )
             return
-        self.show(f"Sent {quoted(reply)} to {who(waiter)}.")
-        self._status(idle="Nobody is waiting now.")
+        self.show(_("Sent {reply} to {who}.").format(reply=quoted(reply), who=who(waiter)))
+        self._status(idle=_("Nobody is waiting now."))
 
     def kept(self, reply: str) -> None:
         count = len(self.queue.typedAhead)
         self.show(
-            f"Nobody is waiting: {quoted(reply)} will answer the next client"
-            f" ({count} typed ahead)."
+            ngettext(
+                "Nobody is waiting: {reply} will answer the next client ({count} typed ahead).",
+                "Nobody is waiting: {reply} will answer the next client ({count} typed ahead).",
+                count,
+            ).format(reply=quoted(reply), count=count)
         )
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
         if reason is Departure.TIMED_OUT:
-            self.show(f"{who(waiter)} waited too long for a reply and was closed.")
+            text = _("{who} waited too long for a reply and was closed.")
         else:
-            self.show(f"{who(waiter)} left before your reply.")
-        self._status(idle="Nobody is waiting now; the next line answers the next client.")
+            text = _("{who} left before your reply.")
+        self.show(text.format(who=who(waiter)))
+        self._status(idle=_("Nobody is waiting now; the next line answers the next client."))
 
     def closed(self, dropped: list[Waiter]) -> None:
         kept = len(self.queue.typedAhead)
+        count = len(dropped)
         self.show(
-            f"Input closed: no more replies. Closed {_plural(len(dropped), 'waiting client')}."
+            ngettext(
+                "Input closed: no more replies. Closed {count} waiting client.",
+                "Input closed: no more replies. Closed {count} waiting clients.",
+                count,
+            ).format(count=count)
         )
         if kept:
             self.show(
-                f"{_plural(kept, 'typed-ahead line')} will answer the next clients;"
-                " later ones will be closed."
+                ngettext(
+                    "{count} typed-ahead line will answer the next clients;"
+                    " later ones will be closed.",
+                    "{count} typed-ahead lines will answer the next clients;"
+                    " later ones will be closed.",
+                    kept,
+                ).format(count=kept)
             )
 
     def refused(self, waiter: Waiter) -> None:
-        self.show(f"{who(waiter, short=False)} was closed: no more replies (input closed).")
+        self.show(
+            _("{who} was closed: no more replies (input closed).").format(
+                who=who(waiter, short=False)
+            )
+        )
 
     def _status(self, idle: str | None = None) -> None:
         """Say who the next line answers, and how many wait."""
@@ -133,4 +161,11 @@ class OperatorConsole:
             if idle is not None:
                 self.show(idle)
             return
-        self.show(f"> Next line answers {who(head)} [{len(self.queue)} waiting]")
+        count = len(self.queue)
+        self.show(
+            ngettext(
+                "> Next line answers {who} [{count} waiting]",
+                "> Next line answers {who} [{count} waiting]",
+                count,
+            ).format(who=who(head), count=count)
+        )

@@ -28,6 +28,7 @@ from twisted.conch.insults.insults import ServerProtocol
 from twisted.conch.recvline import HistoricRecvLine
 from twisted.python.failure import Failure
 
+from twisted_names.i18n import ngettext
 from twisted_names.lineedit import LineBuffer, fitLine, wrap
 from twisted_names.operator import Entered, Operator
 from twisted_names.terminal import OutputFlow
@@ -157,7 +158,13 @@ class OperatorEditor(HistoricRecvLine):
         self.outputPaused = False
         if self.dropped:
             dropped, self.dropped = self.dropped, 0
-            self.notice(f"({dropped} notices not shown: the terminal was not taking output)")
+            self.notice(
+                ngettext(
+                    "({count} notice not shown: the terminal was not taking output)",
+                    "({count} notices not shown: the terminal was not taking output)",
+                    dropped,
+                ).format(count=dropped)
+            )
         else:
             self.drawInputLine()
 

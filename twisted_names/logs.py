@@ -23,7 +23,9 @@ are behind a L{twisted_names.loglimit.RateLimitedObserver}.
 
 from __future__ import annotations
 
+import gettext
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -40,9 +42,12 @@ from twisted.logger import (
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
 
+from twisted_names import i18n
+from twisted_names.i18n import N_, _
 from twisted_names.logfile import SafeLogFile
 from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.options import globalReactor
+from twisted_names.server import EXCHANGE
 
 
 class ClassicText:
@@ -89,8 +94,70 @@ def _singleFieldText(event: LogEvent) -> str | None:
     return value
 
 
-#: The levels a plain terminal log shows, and how it names them.
-_SHOWN_PLAIN = {LogLevel.warn: "warning", LogLevel.error: "error", LogLevel.critical: "error"}
+#: The levels a plain terminal log shows, and how it says them.
+_SHOWN_PLAIN = {
+    LogLevel.warn: N_("warning: {text}"),
+    LogLevel.error: N_("error: {text}"),
+    LogLevel.critical: N_("error: {text}"),
+}
+
+#: twistd's own log lines the operator's console shows, marked here so that
+#: the console can translate them as it does ours.
+TWISTED_FORMATS = (
+    N_("twistd {version} ({exe} {pyVersion}) starting up."),
+    N_("reactor class: {reactor}."),
+    N_("Server Shut Down."),
+    N_("Main loop terminated."),
+    N_("Received SIGINT, shutting down."),
+    N_("Received SIGTERM, shutting down."),
+)
+
+
+#: twistd's legacy lines (already formatted text), as formats of their parts.
+_TWISTED_TEXTS = (
+    (
+        re.compile(r"(?P<factory>\S+) starting on (?P<port>\S+)"),
+        N_("{factory} starting on {port}"),
+    ),
+    (re.compile(r"\(TCP Port (?P<port>\S+) Closed\)"), N_("(TCP Port {port} Closed)")),
+    (re.compile(r"Starting factory (?P<factory>.+)"), N_("Starting factory {factory}")),
+    (re.compile(r"Stopping factory (?P<factory>.+)"), N_("Stopping factory {factory}")),
+)
+
+
+def _legacy(event: LogEvent) -> LogEvent:
+    """A legacy event (C{log.msg} text) of twistd's that we know, as a format."""
+    text = event.get("log_text")
+    if not isinstance(text, str):
+        return event
+    for pattern, form in _TWISTED_TEXTS:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return {**event, "log_format": form, **match.groupdict()}
+    return event
+
+
+def translated(event: LogEvent) -> LogEvent:
+    """
+    C{event} as the operator's console shows it: its format in the chosen
+    language, if it has a translation.  Only the console uses this; the
+    event itself, and so every log file, keeps its English format.
+    """
+    catalog = i18n.current()
+    if type(catalog) is gettext.NullTranslations:
+        return event  # English: nothing to do, at no cost.
+    form = event.get("log_format")
+    if not form:
+        return event
+    if form == "{exchange}" and "duration" in event:
+        form = EXCHANGE  # The exchange's text was formatted in English ahead.
+    elif form == "{log_text}":
+        event = _legacy(event)
+        form = event["log_format"]
+    words = catalog.gettext(form)
+    if words == form:
+        return event
+    return {**event, "log_format": words}
 
 
 @implementer(ILogObserver)
@@ -112,6 +179,7 @@ class TerminalLogObserver:
         self.plain = False
 
     def __call__(self, event: LogEvent) -> None:
+        event = translated(event)
         if self.plain:
             level = event.get("log_level")
             if level not in _SHOWN_PLAIN:
@@ -119,7 +187,7 @@ class TerminalLogObserver:
             words = formatEvent(event)
             if "log_failure" in event:
                 words += f" ({event['log_failure'].getErrorMessage()})"
-            line = f"{_SHOWN_PLAIN[level]}: {words}".replace("\n", " ")
+            line = _(_SHOWN_PLAIN[level]).format(text=words).replace("\n", " ")
             if self.show is not None:
                 self.show(line)
             elif self._fallback is not None:

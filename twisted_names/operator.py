@@ -28,6 +28,7 @@ from typing import Protocol
 from twisted.internet.interfaces import IReactorTime
 
 from twisted_names.display import quoted
+from twisted_names.i18n import N_, _, ngettext
 from twisted_names.lineedit import clip
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
@@ -37,7 +38,8 @@ PROMPT_NAME = 24
 #: How many waiting clients C{/who} lists.
 LIST_MAX = 20
 
-HELP = """\
+HELP = N_(
+    """\
 Type a reply and press Enter: it goes to the client the prompt names.
 Commands:
   /who          list the clients waiting (position, name, address, how long)
@@ -49,6 +51,7 @@ Commands:
   /help         this text
 A reply that starts with / is typed with two: //reply sends /reply.
 Keys: Ctrl-D on an empty line: no more replies.  Ctrl-C: stop.  Ctrl-L: redraw."""
+)
 
 
 class OperatorView(Protocol):
@@ -70,15 +73,16 @@ class Entered(Enum):
     KEEP = "keep"
 
 
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {plural or word + 's'}"
-
-
 def _duration(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
-        return f"{seconds} s"
-    return f"{seconds // 60} min {seconds % 60} s"
+        return _("{seconds} s").format(seconds=seconds)
+    return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=seconds % 60)
+
+
+def _more(count: int) -> str:
+    """The last row of a list cut at L{LIST_MAX}."""
+    return ngettext("… and {count} more.", "… and {count} more.", count).format(count=count)
 
 
 class Operator:
@@ -123,16 +127,35 @@ class Operator:
     def prompt(self) -> str:
         """The input line's prompt: whom the line answers, and how many wait."""
         kept = len(self.queue.typedAhead)
-        extra = f" · {kept} kept" if kept else ""
         if self.queue.closed:
-            return f"input closed{extra} · Ctrl-C stops > "
+            if kept:
+                return ngettext(
+                    "input closed · {kept} kept · Ctrl-C stops > ",
+                    "input closed · {kept} kept · Ctrl-C stops > ",
+                    kept,
+                ).format(kept=kept)
+            return _("input closed · Ctrl-C stops > ")
         head = self.queue.head
         if head is None:
-            return f"nobody waiting{extra} > "
+            if kept:
+                return ngettext(
+                    "nobody waiting · {kept} kept > ", "nobody waiting · {kept} kept > ", kept
+                ).format(kept=kept)
+            return _("nobody waiting > ")
         name = quoted(clip(head.name, PROMPT_NAME))
         whom = f"{head.peer} {name}" if self.chat else f"{name} {head.peer}"
-        confirm = " · Enter confirms" if self._mustConfirm() else ""
-        return f"→ {whom} · {len(self.queue)} waiting{confirm} > "
+        count = len(self.queue)
+        if self._mustConfirm():
+            text = ngettext(
+                "→ {whom} · {count} waiting · Enter confirms > ",
+                "→ {whom} · {count} waiting · Enter confirms > ",
+                count,
+            )
+        else:
+            text = ngettext(
+                "→ {whom} · {count} waiting > ", "→ {whom} · {count} waiting > ", count
+            )
+        return text.format(whom=whom, count=count)
 
     def _mustConfirm(self) -> bool:
         return self.typing and self.target is not self.queue.head
@@ -149,8 +172,11 @@ class Operator:
     def greet(self, where: str) -> None:
         """Say where the server listens and how to use the console."""
         self.view.notice(
-            f"names-server: listening on {where}.\n"
-            "Clients' names appear here; type a reply and press Enter. /help lists the commands."
+            _(
+                "names-server: listening on {where}.\n"
+                "Clients' names appear here; type a reply and press Enter."
+                " /help lists the commands."
+            ).format(where=where)
         )
 
     def lineEntered(self, line: str) -> Entered:
@@ -175,20 +201,30 @@ class Operator:
             return self._command(line)
         reply = line[1:] if line.startswith("//") else line
         if self.queue.closed:
-            self.view.notice("Not sent: the input is closed, no more replies. Ctrl-C stops.")
+            self.view.notice(_("Not sent: the input is closed, no more replies. Ctrl-C stops."))
             return Entered.DONE
         head = self.queue.head
         if head is None:
             self.view.notice(
-                f"Not sent: nobody is waiting. To keep it for the next client: /keep {reply}"
-                " (↑ brings the line back)."
+                _(
+                    "Not sent: nobody is waiting. To keep it for the next client: /keep {reply}"
+                    " (↑ brings the line back)."
+                ).format(reply=reply)
             )
             return Entered.DONE
         if head is not target:
-            begun = "while nobody waited" if target is None else f"for {self.who(target)}"
+            if target is None:
+                text = _(
+                    "Not sent yet: this line was begun while nobody waited; it would go to"
+                    " {who}. Press Enter again to send it, or Ctrl-U to clear it."
+                )
+            else:
+                text = _(
+                    "Not sent yet: this line was begun for {target}; it would go to {who}."
+                    " Press Enter again to send it, or Ctrl-U to clear it."
+                )
             self.view.notice(
-                f"Not sent yet: this line was begun {begun}; it would go to {self.who(head)}."
-                " Press Enter again to send it, or Ctrl-U to clear it."
+                text.format(target=self.who(target) if target else "", who=self.who(head))
             )
             self.target = self._warnedOf = head
             self.view.promptChanged()
@@ -207,7 +243,8 @@ class Operator:
         try:
             return checkName(reply, self.maxLength)
         except InvalidName as e:
-            self.view.notice(f"Not sent: {str(e).replace('the name', 'the reply')}.")
+            reason = str(e).replace("the name", "the reply")
+            self.view.notice(_("Not sent: {reason}.").format(reason=reason))
             return None
 
     def inputEnded(self) -> None:
@@ -222,14 +259,20 @@ class Operator:
         """
         self.queue.observer = SilentObserver()
         if closed:
-            self.view.notice(f"Stopping: closed {_plural(closed, 'connection')}.")
+            self.view.notice(
+                ngettext(
+                    "Stopping: closed {count} connection.",
+                    "Stopping: closed {count} connections.",
+                    closed,
+                ).format(count=closed)
+            )
         else:
-            self.view.notice("Stopping.")
+            self.view.notice(_("Stopping."))
 
     # Commands.
 
     def _command(self, line: str) -> Entered:
-        word, _, rest = line.partition(" ")
+        word, _sep, rest = line.partition(" ")
         command = {
             "/help": self._help,
             "/who": self._who,
@@ -242,48 +285,60 @@ class Operator:
         }.get(word.lower())
         if command is None:
             self.view.notice(
-                f"Unknown command {quoted(word)}: /help lists the commands."
-                " A reply that starts with / is typed //."
+                _(
+                    "Unknown command {command}: /help lists the commands."
+                    " A reply that starts with / is typed //."
+                ).format(command=quoted(word))
             )
             return Entered.KEEP
         return command(rest.strip())
 
     def _help(self, rest: str) -> Entered:
-        self.view.notice(HELP)
+        self.view.notice(_(HELP))
         return Entered.DONE
 
     def _who(self, rest: str) -> Entered:
         waiters = self.queue.waiters()
         if not waiters:
-            self.view.notice("Nobody is waiting.")
+            self.view.notice(_("Nobody is waiting."))
             return Entered.DONE
         now = self.clock.seconds()
+        row = (
+            _("{position}. {who} says {name}, waiting {duration}")
+            if self.chat
+            else _("{position}. {who}, waiting {duration}")
+        )
         rows = [
-            f"{i}. {self.who(w)}{' says ' + quoted(w.name) if self.chat else ''},"
-            f" waiting {_duration(now - w.since)}"
+            row.format(
+                position=i, who=self.who(w), name=quoted(w.name), duration=_duration(now - w.since)
+            )
             for i, w in enumerate(waiters[:LIST_MAX], 1)
         ]
         if len(waiters) > LIST_MAX:
-            rows.append(f"… and {len(waiters) - LIST_MAX} more.")
-        self.view.notice(f"{_plural(len(waiters), 'client')} waiting:\n" + "\n".join(rows))
+            rows.append(_more(len(waiters) - LIST_MAX))
+        count = len(waiters)
+        title = ngettext("{count} client waiting:", "{count} clients waiting:", count)
+        self.view.notice("\n".join([title.format(count=count), *rows]))
         return Entered.DONE
 
     def _close(self, rest: str) -> Entered:
         if self.queue.dismiss() is None:
-            self.view.notice("Nobody is waiting: nobody to close.")
+            self.view.notice(_("Nobody is waiting: nobody to close."))
         return Entered.DONE
 
     def _keep(self, rest: str) -> Entered:
         if not rest:
-            self.view.notice("/keep needs the reply to keep: /keep REPLY")
+            self.view.notice(_("/keep needs the reply to keep: /keep REPLY"))
             return Entered.KEEP
         if self.queue.closed:
-            self.view.notice("Not kept: the input is closed.")
+            self.view.notice(_("Not kept: the input is closed."))
             return Entered.DONE
         head = self.queue.head
         if head is not None:
             self.view.notice(
-                f"Not kept: {self.who(head)} is waiting now; type the reply without /keep."
+                _("Not kept: {who} is waiting now; type the reply without /keep.").format(
+                    who=self.who(head)
+                )
             )
             return Entered.KEEP
         return self._answer(rest)
@@ -291,22 +346,27 @@ class Operator:
     def _kept(self, rest: str) -> Entered:
         kept = list(self.queue.typedAhead)
         if not kept:
-            self.view.notice("No replies are kept.")
+            self.view.notice(_("No replies are kept."))
         else:
-            rows = "\n".join(f"{i}. {quoted(r)}" for i, r in enumerate(kept[:LIST_MAX], 1))
-            more = f"\n… and {len(kept) - LIST_MAX} more." if len(kept) > LIST_MAX else ""
-            self.view.notice(
-                f"Kept for the next clients, in order (/drop forgets them):\n{rows}{more}"
-            )
+            rows = [f"{i}. {quoted(r)}" for i, r in enumerate(kept[:LIST_MAX], 1)]
+            if len(kept) > LIST_MAX:
+                rows.append(_more(len(kept) - LIST_MAX))
+            title = _("Kept for the next clients, in order (/drop forgets them):")
+            self.view.notice("\n".join([title, *rows]))
         return Entered.DONE
 
     def _drop(self, rest: str) -> Entered:
         dropped = self.queue.dropTypedAhead()
         if dropped:
-            self.view.notice(f"Dropped {_plural(len(dropped), 'kept reply', 'kept replies')}.")
+            count = len(dropped)
+            self.view.notice(
+                ngettext(
+                    "Dropped {count} kept reply.", "Dropped {count} kept replies.", count
+                ).format(count=count)
+            )
             self.view.promptChanged()
         else:
-            self.view.notice("No replies are kept.")
+            self.view.notice(_("No replies are kept."))
         return Entered.DONE
 
     def _stop(self, rest: str) -> Entered:
@@ -321,48 +381,81 @@ class Operator:
         if self.typing and head is not self.target and head is not self._warnedOf:
             self._warnedOf = head
             if head is None:
-                text += " Nobody is waiting now: your line will not be sent."
+                more = _("Nobody is waiting now: your line will not be sent.")
             else:
-                text += f" Your line now answers {self.who(head)}: Enter asks you to confirm."
+                more = _("Your line now answers {who}: Enter asks you to confirm.").format(
+                    who=self.who(head)
+                )
+            text = f"{text} {more}"
         self.view.notice(text)
         self.view.promptChanged()
 
     def waiting(self, waiter: Waiter) -> None:
         if self.chat:
-            self._told(f"{waiter.peer} says {quoted(waiter.name)}.")
+            text = _("{peer} says {name}.").format(peer=waiter.peer, name=quoted(waiter.name))
         elif waiter is self.queue.head:
-            self._told(f"{self.who(waiter)} is asking for your name.")
+            text = _("{who} is asking for your name.").format(who=self.who(waiter))
         else:
-            self._told(f"{self.who(waiter)} is waiting too ({len(self.queue)} in line).")
+            text = _("{who} is waiting too ({count} in line).").format(
+                who=self.who(waiter), count=len(self.queue)
+            )
+        self._told(text)
 
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
-        if typedAhead:
-            left = len(self.queue.typedAhead)
-            more = f" ({left} more kept)" if left else ""
-            self._told(f"{self.who(waiter)} got the kept reply {quoted(reply)}{more}.")
+        who, quotedReply = self.who(waiter), quoted(reply)
+        left = len(self.queue.typedAhead)
+        if typedAhead and left:
+            text = ngettext(
+                "{who} got the kept reply {reply} ({count} more kept).",
+                "{who} got the kept reply {reply} ({count} more kept).",
+                left,
+            )
+        elif typedAhead:
+            text = _("{who} got the kept reply {reply}.")
         else:
-            self._told(f"Sent {quoted(reply)} to {self.who(waiter)}.")
+            text = _("Sent {reply} to {who}.")
+        self._told(text.format(who=who, reply=quotedReply, count=left))
 
     def kept(self, reply: str) -> None:
         count = len(self.queue.typedAhead)
-        self._told(f"Kept {quoted(reply)} for the next client ({count} kept; /drop forgets them).")
+        self._told(
+            ngettext(
+                "Kept {reply} for the next client ({count} kept; /drop forgets them).",
+                "Kept {reply} for the next client ({count} kept; /drop forgets them).",
+                count,
+            ).format(reply=quoted(reply), count=count)
+        )
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
         if reason is Departure.TIMED_OUT:
-            self._told(f"{self.who(waiter)} waited too long for a reply and was closed.")
+            text = _("{who} waited too long for a reply and was closed.")
         elif reason is Departure.DISMISSED:
-            self._told(f"Closed {self.who(waiter)} without a reply.")
+            text = _("Closed {who} without a reply.")
         else:
-            self._told(f"{self.who(waiter)} left before your reply.")
+            text = _("{who} left before your reply.")
+        self._told(text.format(who=self.who(waiter)))
 
     def closed(self, dropped: list[Waiter]) -> None:
         kept = len(self.queue.typedAhead)
-        text = "Input closed: no more replies."
+        sentences = [_("Input closed: no more replies.")]
         if dropped:
-            text += f" Closed {_plural(len(dropped), 'waiting client')}."
+            count = len(dropped)
+            sentences.append(
+                ngettext(
+                    "Closed {count} waiting client.", "Closed {count} waiting clients.", count
+                ).format(count=count)
+            )
         if kept:
-            text += f" {_plural(kept, 'kept reply', 'kept replies')} will answer the next clients."
-        self._told(text)
+            sentences.append(
+                ngettext(
+                    "{count} kept reply will answer the next clients.",
+                    "{count} kept replies will answer the next clients.",
+                    kept,
+                ).format(count=kept)
+            )
+        self._told(" ".join(sentences))
 
     def refused(self, waiter: Waiter) -> None:
-        self._told(f"{self.who(waiter)} was closed: no more replies (input closed).")
+        self._told(
+            _("{who} was closed: no more replies (input closed).").format(who=self.who(waiter))
+        )

@@ -38,6 +38,8 @@ from typing import Any, Protocol
 from twisted.application.service import Service
 from twisted.logger import Logger
 
+from twisted_names.i18n import N_
+
 log = Logger(namespace="names")
 
 #: Signals that stop the server cleanly, with exit status 0.
@@ -165,19 +167,20 @@ class ProcessService(Service):
 
     def _rotate(self) -> None:
         if self.rotateLog is None:
-            log.info("SIGUSR1: no log file to rotate (ignored)")
+            log.info(N_("SIGUSR1: no log file to rotate (ignored)"))
         else:
             self.rotateLog()
 
-    def stopFor(self, why: str, status: int = 0) -> None:
+    def stopFor(self, why: str, status: int = 0, form: str = N_("{why}: stopping")) -> None:
         """
-        Stop the reactor (and so the server), once, saying C{why}; the
-        process exits with C{status}.
+        Stop the reactor (and so the server), once, saying C{why} (in the
+        log format C{form}, marked for the console); the process exits with
+        C{status}.
         """
         if self._stopping or not self.reactor.running:
             return  # Already stopping: Ctrl-C twice is not an error.
         self._stopping = True
-        log.info("{why}: stopping", why=why)
+        log.info(form, why=why)
         if status:
             _exitStatusAtExit(status)
         self.reactor.stop()
@@ -205,11 +208,26 @@ def fileLimitFor(maxClients: int, soft: int, hard: int, infinity: int) -> tuple[
     raiseTo = possible if possible > soft else None
     if possible >= needed:
         return raiseTo, ""
-    return raiseTo, (
-        f"--max-clients {maxClients} needs about {needed} open files, but the limit is"
-        f" {possible} (ulimit -n): past about {max(possible - FD_MARGIN, 0)} clients the"
-        " system, not --max-clients, will refuse connections"
-    )
+    return raiseTo, TOO_FEW_FILES.format(**_tooFewFiles(maxClients, needed, possible))
+
+
+#: The warning when even the hard limit of open files is too low, marked for
+#: the console (the log says it in English).
+TOO_FEW_FILES = N_(
+    "--max-clients {clients} needs about {needed} open files, but the limit is"
+    " {possible} (ulimit -n): past about {usable} clients the system, not"
+    " --max-clients, will refuse connections"
+)
+
+
+def _tooFewFiles(maxClients: int, needed: int, possible: int) -> dict[str, int]:
+    """The fields of L{TOO_FEW_FILES}."""
+    return {
+        "clients": maxClients,
+        "needed": needed,
+        "possible": possible,
+        "usable": max(possible - FD_MARGIN, 0),
+    }
 
 
 def _openFilesFor(maxClients: int) -> None:
@@ -220,20 +238,30 @@ def _openFilesFor(maxClients: int) -> None:
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     raiseTo, warning = fileLimitFor(maxClients, soft, hard, resource.RLIM_INFINITY)
+    fields: dict[str, object] = {}
+    if warning:
+        needed = maxClients + FD_MARGIN
+        possible = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        fields = {**_tooFewFiles(maxClients, needed, possible), "warning": warning}
     if raiseTo is not None:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (raiseTo, hard))
         except (OSError, ValueError) as e:
-            warning = warning or f"could not raise the limit of open files to {raiseTo}: {e}"
+            if not warning:
+                log.warn(
+                    N_("could not raise the limit of open files to {limit}: {error}"),
+                    limit=raiseTo,
+                    error=str(e),
+                )
         else:
             log.info(
-                "open files limit raised from {soft} to {limit} for --max-clients {clients}",
+                N_("open files limit raised from {soft} to {limit} for --max-clients {clients}"),
                 soft=soft,
                 limit=raiseTo,
                 clients=maxClients,
             )
     if warning:
-        log.warn("{warning}", warning=warning)
+        log.warn(TOO_FEW_FILES, **fields)
 
 
 def _exitStatusAtExit(status: int) -> None:

@@ -13,18 +13,37 @@ from __future__ import annotations
 
 from collections import deque
 from enum import Enum
-from typing import Protocol
+from typing import Any, Protocol
 
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
+from twisted_names.i18n import N_
+
 
 class NoReply(Exception):
-    """A client will get no reply; the message says why, for a person."""
+    """
+    A client will get no reply; the message says why, for a person.
+
+    @cvar logFormat: the whole log format of the closing this causes, in
+        English, marked for the operator's console to translate (the log
+        itself stays English); its fields are L{logFields}.
+    """
+
+    logFormat = N_("{peer} gets no reply ({why}); closing")
+
+    def logFields(self) -> dict[str, Any]:
+        """The fields of L{logFormat} besides C{peer}."""
+        return {"why": str(self)}
 
 
 class OperatorGone(NoReply):
     """The operator's input is closed and no typed-ahead line is left."""
+
+    logFormat = N_("{peer} gets no reply (the operator's input is closed); closing")
+
+    def logFields(self) -> dict[str, Any]:
+        return {}
 
     def __str__(self) -> str:
         return "the operator's input is closed"
@@ -37,12 +56,22 @@ class ReplyTimedOut(NoReply):
         super().__init__(timeout)
         self.timeout = timeout
 
+    logFormat = N_("{peer} gets no reply (no reply within {timeout:g} s); closing")
+
+    def logFields(self) -> dict[str, Any]:
+        return {"timeout": self.timeout}
+
     def __str__(self) -> str:
         return f"no reply within {self.timeout:g} s"
 
 
 class Dismissed(NoReply):
     """The operator closed the client without a reply (see L{ReplyQueue.dismiss})."""
+
+    logFormat = N_("{peer} gets no reply (closed by the operator without a reply); closing")
+
+    def logFields(self) -> dict[str, Any]:
+        return {}
 
     def __str__(self) -> str:
         return "closed by the operator without a reply"

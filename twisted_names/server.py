@@ -30,10 +30,16 @@ from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
+from twisted_names.i18n import N_
 from twisted_names.replies import NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
+
+
+#: An exchange's log text as a format of its fields: what the text formatted
+#: in L{logExchange} says, marked for the operator's console to translate.
+EXCHANGE = N_("{peer} {name!r} answered {reply!r} in {duration:.3f} s")
 
 
 def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
@@ -45,6 +51,7 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     formatting four fields with Twisted's formatter cost more than the rest
     of an exchange (see docs/performance.md).  C{!r} keeps control
     characters in a peer's name from reaching a terminal or a log file raw.
+    The text is L{EXCHANGE} formatted, in English; the console translates it.
     """
     log.info(
         "{exchange}",
@@ -106,18 +113,20 @@ class Phase(Enum):
 
 
 class Why:
-    """Why a connection is closed, as the log says it after the peer's address."""
+    """
+    Why a connection is closed: the log event's whole format, in English,
+    marked so that the operator's console can show it translated.
+    """
 
-    EMPTY_LINE = "sent an empty line"
-    ENDED = "ended the conversation"
-    NO_NAME = "closed without a name"
-    NAME_TIMEOUT = "sent no name within {timeout:g} s"
-    NEXT_LINE_TIMEOUT = "sent no next line within {timeout:g} s"
-    NOT_READING = "took none of its replies within {timeout:g} s"
-    TOO_LONG = "sent a line longer than {limit} bytes ({size} bytes)"
-    BACKLOG = "sent more than {limit} lines ahead of the replies"
-    NO_REPLY = "gets no reply ({why})"
-    REPLY_FAILED = "gets no reply: the reply source failed"
+    EMPTY_LINE = N_("{peer} sent an empty line; closing")
+    ENDED = N_("{peer} ended the conversation; closing")
+    NO_NAME = N_("{peer} closed without a name; closing")
+    NAME_TIMEOUT = N_("{peer} sent no name within {timeout:g} s; closing")
+    NEXT_LINE_TIMEOUT = N_("{peer} sent no next line within {timeout:g} s; closing")
+    NOT_READING = N_("{peer} took none of its replies within {timeout:g} s; closing")
+    TOO_LONG = N_("{peer} sent a line longer than {limit} bytes ({size} bytes); closing")
+    BACKLOG = N_("{peer} sent more than {limit} lines ahead of the replies; closing")
+    REPLY_FAILED = N_("{peer} gets no reply: the reply source failed; closing")
 
 
 @implementer(IHalfCloseableProtocol, IPushProducer)
@@ -163,11 +172,13 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def messageReceived(self, message: Message) -> None:
         if message.replaced:
-            self._warnOnce("utf8", "{peer} sent invalid UTF-8; undecodable bytes shown as U+FFFD")
+            self._warnOnce(
+                "utf8", N_("{peer} sent invalid UTF-8; undecodable bytes shown as U+FFFD")
+            )
         phase = self.phase
         if phase is Phase.GONE:
             log.info(
-                "{peer} sent {name!r} and closed the connection",
+                N_("{peer} sent {name!r} and closed the connection"),
                 peer=self.peer,
                 name=message.text,
             )
@@ -184,7 +195,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def ignoredDataReceived(self, data: bytes) -> None:
         if self.phase is Phase.ASKING:
-            self._warnOnce("extra", "{peer} sent more after its name; ignored", LogLevel.info)
+            self._warnOnce("extra", N_("{peer} sent more after its name; ignored"), LogLevel.info)
 
     def _emptyLine(self) -> None:
         """The client said it is done."""
@@ -211,10 +222,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             return  # We withdrew the question (CancelledError), or closed.
         if not isinstance(result, Failure):
             self._reply(result)
-        elif result.check(NoReply):
-            self._close(Why.NO_REPLY, why=str(result.value))
+        elif isinstance(result.value, NoReply):
+            self._close(result.value.logFormat, **result.value.logFields())
         else:
-            log.failure("{peer}: the reply source failed", result, peer=self.peer)
+            log.failure(N_("{peer}: the reply source failed"), result, peer=self.peer)
             self._close(Why.REPLY_FAILED, level=LogLevel.error)
 
     def _reply(self, reply: str) -> None:
@@ -252,7 +263,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self.setTimeout(None)
         self._stopWaiting()
         if reason is not None:
-            log.emit(level, "{peer} " + reason + "; closing", peer=self.peer, **fields)
+            log.emit(level, reason, peer=self.peer, **fields)
         if abort:
             self.transport.abortConnection()
         else:
@@ -372,11 +383,12 @@ class NameServerFactory(ServerFactory):
 
     def buildProtocol(self, addr: IAddress) -> Protocol:  # type: ignore[override]
         host = getattr(addr, "host", None)
-        why = self._refusal(host)
-        if why is not None:
+        refusal = self._refusal(host)
+        if refusal is not None:
             self._refused += 1
             if self._refused == 1:
-                log.warn("refusing {peer}: {why}", peer=describeAddress(addr), why=why)
+                form, fields = refusal
+                log.warn(form, peer=describeAddress(addr), **fields)
             return Refused()
         self._reportRefused()
         protocol = NameServerProtocol(self)
@@ -389,17 +401,32 @@ class NameServerFactory(ServerFactory):
     def _reportRefused(self) -> None:
         """Say how many were refused in the run of refusals that just ended."""
         if self._refused > 1:
-            log.warn("refused {count} connections while over a limit", count=self._refused)
+            log.warn(N_("refused {count} connections while over a limit"), count=self._refused)
         self._refused = 0
 
-    def _refusal(self, host: str | None) -> str | None:
+    def _refusal(self, host: str | None) -> tuple[str, dict[str, object]] | None:
+        """
+        Why a new connection is refused, if it is: the log format (marked for
+        the console) and its fields besides C{peer}.
+        """
         settings = self.settings
         if len(self.clients) >= settings.maxClients:
-            return f"{len(self.clients)} clients connected, the limit (--max-clients)"
+            count = len(self.clients)
+            return N_("refusing {peer}: {count} clients connected, the limit (--max-clients)"), {
+                "count": count,
+                "why": f"{count} clients connected, the limit (--max-clients)",
+            }
         if host is not None and settings.maxPerAddress:
             count = self._perAddress.get(host, 0)
             if count >= settings.maxPerAddress:
-                return f"{count} connections from {host}, the limit (--max-per-address)"
+                return N_(
+                    "refusing {peer}: {count} connections from {host}, the limit"
+                    " (--max-per-address)"
+                ), {
+                    "count": count,
+                    "host": host,
+                    "why": f"{count} connections from {host}, the limit (--max-per-address)",
+                }
         return None
 
     def clientLeft(self, protocol: NameServerProtocol) -> None:

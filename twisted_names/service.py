@@ -35,6 +35,7 @@ from zope.interface import implementer
 from twisted_names.console import OperatorConsole
 from twisted_names.display import describeAddress
 from twisted_names.editor import OperatorEditor
+from twisted_names.i18n import N_, _
 from twisted_names.logs import TerminalLogObserver
 from twisted_names.operator import Operator
 from twisted_names.options import escapeForEndpoint
@@ -90,6 +91,16 @@ class _Reporting:
         listening = self._endpoint.listen(factory).addCallback(self._service._listening)
         # None once said: StreamServerEndpointService takes it as no port.
         return cast(Deferred[IListeningPort], listening.addErrback(self._service._notListening))
+
+
+#: What the operator reads (on stderr, in their language) and the log says
+#: (in English) when the server cannot listen.
+CANNOT_LISTEN = N_("names-server: cannot listen on {where}: {why}")
+PORT_IN_USE = N_(
+    "names-server: cannot listen on {where}: the port is in use: another server listens"
+    " there, or a previous one's connections are still closing (wait a minute, or choose"
+    " another port with --port)"
+)
 
 
 class ListeningService(StreamServerEndpointService):
@@ -153,7 +164,9 @@ class ListeningService(StreamServerEndpointService):
         self.whenListening().addCallback(self._sayWhere)
 
     def _sayWhere(self, port: IListeningPort) -> None:
-        log.info("names-server listening on {address}", address=describeAddress(port.getHost()))
+        log.info(
+            N_("names-server listening on {address}"), address=describeAddress(port.getHost())
+        )
 
     def _listening(self, port: IListeningPort) -> IListeningPort:
         self.port = port
@@ -167,21 +180,18 @@ class ListeningService(StreamServerEndpointService):
             return None  # Stopped before it listened.
         reason = failure.value
         why: object = getattr(reason, "socketError", None) or reason
+        form = CANNOT_LISTEN
         if isinstance(why, OSError) and why.errno == errno.EADDRINUSE:
-            why = (
-                "the port is in use: another server listens there, or a previous one's"
-                " connections are still closing (wait a minute, or choose another port"
-                " with --port)"
-            )
+            form = PORT_IN_USE
         elif isinstance(why, OSError) and why.strerror:
             why = why.strerror  # Not Twisted's lock file's name for it.
-        message = f"names-server: cannot listen on {self.where}: {why}"
+        fields = {"where": self.where, "why": str(why)}
         if self.stderr is not None:
-            self.stderr.write(message + "\n")
+            self.stderr.write(_(form).format(**fields) + "\n")
             self.stderr.flush()
         if self._starting:
             return failure  # Raised by privilegedStartService.
-        log.error("{message}", message=message)
+        log.error(form, message=form.format(**fields), **fields)
         self.onFailure()
         return None
 
@@ -192,7 +202,7 @@ class ListeningService(StreamServerEndpointService):
         self.port = None
         closed = self.factory.closeAll()
         if closed:
-            log.info("closed {count} connections at shutdown", count=closed)
+            log.info(N_("closed {count} connections at shutdown"), count=closed)
         return stopped
 
 
@@ -257,7 +267,7 @@ class TerminalService(Service):
         if stdio is None:
             return succeed(None)
         self._stdio = None
-        terminal.show("names-server: stopped.")
+        terminal.show(_("names-server: stopped."))
 
         def giveBack(flushed: bool) -> None:
             if self.logObserver is not None:
@@ -334,7 +344,7 @@ class EditorService(Service):
                 closed.callback(True)
 
         self.editor.onClosed = onClosed
-        self.editor.close("names-server: stopped.")
+        self.editor.close(_("names-server: stopped."))
         closed.addTimeout(FLUSH_TIMEOUT, self.reactor)
 
         def giveBack(flushed: object) -> None:
@@ -414,7 +424,7 @@ class NamesServerService(MultiService):
             try:
                 await maybeDeferred(child.stopService)
             except Exception:
-                log.failure("while stopping {child}", child=child)
+                log.failure(N_("while stopping {child}"), child=child)
 
 
 def _discard(text: str) -> None:

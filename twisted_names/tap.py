@@ -6,8 +6,8 @@ console).
 
 from __future__ import annotations
 
+import getopt
 import os
-import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +18,8 @@ from twisted.python import usage
 from twisted_names.console import OperatorConsole
 from twisted_names.display import hostAndPort
 from twisted_names.editor import OperatorEditor
+from twisted_names.helptext import TranslatedOptions
+from twisted_names.i18n import N_, _
 from twisted_names.loglimit import RateLimitedObserver
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
 from twisted_names.operator import Operator
@@ -54,11 +56,11 @@ SERVER = ServerSettings()
 ADDRESS = ListeningAddress()
 
 
-class Options(usage.Options):
+class Options(TranslatedOptions):
     """The options of C{twistd names-server}."""
 
-    synopsis = "[options]"
-    longdesc = (
+    synopsis = N_("[options]")
+    longdesc = N_(
         "A TCP name exchange.  Each client sends its name; it is shown here, you type the"
         " server's name, it goes back to that client and the connection closes.  Clients"
         " that arrive while you type wait in line, answered in the order they came.  With"
@@ -69,83 +71,100 @@ class Options(usage.Options):
         [
             "chat",
             "c",
-            "Keep each connection for turn after turn, as the course's chat did: every line"
-            " a client sends gets one reply, until the client ends it.",
+            N_(
+                "Keep each connection for turn after turn, as the course's chat did: every line"
+                " a client sends gets one reply, until the client ends it."
+            ),
         ],
     ]
     optParameters = [
-        ["port", "p", ADDRESS.port, "TCP port to listen on (0: any free port).", PORT],
+        ["port", "p", ADDRESS.port, N_("TCP port to listen on (0: any free port)."), PORT],
         [
             "interface",
             "i",
             ADDRESS.interface,
-            "Address to listen on: 127.0.0.1 (this machine only), ::1 (IPv6), 0.0.0.0 or ::"
-            " (every network).",
+            N_(
+                "Address to listen on: 127.0.0.1 (this machine only), ::1 (IPv6), 0.0.0.0 or ::"
+                " (every network)."
+            ),
         ],
         [
             "endpoint",
             "e",
             None,
-            "Where to listen, as a Twisted server endpoint string; overrides --port,"
-            " --interface and --backlog. Examples: tcp:5000, tcp6:5000:interface=\\:\\:1,"
-            " unix:/tmp/names.sock, ssl:5000:privateKey=key.pem:certKey=cert.pem.",
+            N_(
+                "Where to listen, as a Twisted server endpoint string; overrides --port,"
+                " --interface and --backlog. Examples: tcp:5000, tcp6:5000:interface=\\:\\:1,"
+                " unix:/tmp/names.sock, ssl:5000:privateKey=key.pem:certKey=cert.pem."
+            ),
         ],
         [
             "name",
             None,
             None,
-            "Answer every client at once with this name: no operator, nothing read from"
-            " stdin (for daemons, scripts and benchmarks).",
+            N_(
+                "Answer every client at once with this name: no operator, nothing read from"
+                " stdin (for daemons, scripts and benchmarks)."
+            ),
         ],
         [
             "max-length",
             None,
             SERVER.maxLength,
-            "Longest name, in bytes; a client sending a longer line is logged and closed.",
+            N_("Longest name, in bytes; a client sending a longer line is logged and closed."),
             COUNT,
         ],
         [
             "quiet-period",
             None,
             SERVER.quietPeriod,
-            "Seconds after which bytes with no line ending count as a whole name, for"
-            " clients that send none (0: only a line ending or the client's close do).",
+            N_(
+                "Seconds after which bytes with no line ending count as a whole name, for"
+                " clients that send none (0: only a line ending or the client's close do)."
+            ),
             SECONDS,
         ],
         [
             "name-timeout",
             None,
             SERVER.nameTimeout,
-            "Seconds a client has to send its name (in chat mode, each next line); 0: no limit.",
+            N_(
+                "Seconds a client has to send its name (in chat mode, each next line);"
+                " 0: no limit."
+            ),
             SECONDS,
         ],
         [
             "reply-timeout",
             None,
             SERVER.replyTimeout,
-            "Seconds a client waits for the operator's reply before it is closed; 0: no limit.",
+            N_(
+                "Seconds a client waits for the operator's reply before it is closed; 0: no limit."
+            ),
             SECONDS,
         ],
         [
             "max-clients",
             None,
             SERVER.maxClients,
-            "Connections open at once; more are refused at once (and logged).",
+            N_("Connections open at once; more are refused at once (and logged)."),
             COUNT,
         ],
         [
             "max-per-address",
             None,
             SERVER.maxPerAddress,
-            "Connections open at once from one IP address; 0: no limit.",
+            N_("Connections open at once from one IP address; 0: no limit."),
             COUNT_OR_ZERO,
         ],
         [
             "backlog",
             None,
             ADDRESS.backlog,
-            "Connections the kernel holds before the server accepts them (the"
-            " operating system may cap it).",
+            N_(
+                "Connections the kernel holds before the server accepts them (the"
+                " operating system may cap it)."
+            ),
             COUNT,
         ],
     ]
@@ -158,9 +177,11 @@ class Options(usage.Options):
         twistd = self.parent
         if twistd is not None and self["name"] is None and not twistd.get("nodaemon"):
             raise usage.UsageError(
-                "without --name the replies are typed at this terminal, so names-server runs"
-                " in the foreground: 'twistd -n names-server' (or give --name NAME to run it"
-                " as a daemon)"
+                _(
+                    "without --name the replies are typed at this terminal, so names-server"
+                    " runs in the foreground: 'twistd -n names-server' (or give --name NAME"
+                    " to run it as a daemon)"
+                )
             )
 
     def _tcpDescription(self) -> str:
@@ -175,36 +196,70 @@ class Options(usage.Options):
         try:
             super().parseOptions(options)
         except usage.UsageError as e:
-            message = explainUsageError(e, argv)
+            problem = _getoptProblem(e)
+            if problem is None:
+                message = explainUsageError(e, argv)
+            else:
+                message = _(_GETOPT[problem[0]]).format(option=problem[1])
             if self.parent is None:
                 raise usage.UsageError(message) from None
-            message += _twistdOptionHint(message, self.parent)
+            message += _twistdOptionHint(problem, self.parent)
             sys.stderr.write(
-                f"twistd names-server: error: {message}\n"
-                "Run 'twistd names-server --help' for the options.\n"
+                _(
+                    "twistd names-server: error: {message}\n"
+                    "Run 'twistd names-server --help' for the options.\n"
+                ).format(message=message)
             )
             raise SystemExit(2) from None
 
 
-def _twistdOptionHint(message: str, twistd: usage.Options) -> str:
+#: What Python's getopt says of an option (in English, after C{option
+#: --name}), as whole sentences to translate.
+_GETOPT = {
+    "not recognized": N_("option {option} not recognized"),
+    "requires argument": N_("option {option} requires argument"),
+    "must not have an argument": N_("option {option} must not have an argument"),
+    "not a unique prefix": N_("option {option} not a unique prefix"),
+}
+
+
+def _getoptProblem(error: usage.UsageError) -> tuple[str, str] | None:
+    """
+    For a usage error that is getopt's (Twisted raises it while handling
+    the C{GetoptError}), what it says (a key of L{_GETOPT}) and the option
+    as typed (C{--bogus}, C{-n}); read from the C{GetoptError}, not from
+    words that may be translated.
+    """
+    context = error.__context__
+    if not isinstance(context, getopt.GetoptError) or str(error) != context.msg:
+        return None
+    for problem in _GETOPT:
+        for dashes in ("--", "-"):
+            if context.msg == f"option {dashes}{context.opt} {problem}":
+                return problem, dashes + context.opt
+    return None
+
+
+def _twistdOptionHint(problem: tuple[str, str] | None, twistd: usage.Options) -> str:
     """
     For "option -n not recognized": a hint when the option is twistd's own,
     given after C{names-server} instead of before it.
     """
-    match = re.fullmatch(r"option (-{1,2})([^\s=]+)\S* not recognized", message)
-    if match is None:
+    if problem is None or problem[0] != "not recognized":
         return ""
-    dashes, name = match.groups()
-    if dashes == "--":
+    option = problem[1]
+    name = option.lstrip("-")
+    if option.startswith("--"):
         own = name in {o.rstrip("=") for o in twistd.longOpt}
     else:
         own = name[:1] in twistd.shortOpt.replace(":", "")
     if not own:
         return ""
-    return (
-        f" ({dashes}{name} is twistd's own option: put it before names-server,"
-        f" as in 'twistd {dashes}{name} ... names-server ...')"
-    )
+    hint = _(
+        "{option} is twistd's own option: put it before names-server,"
+        " as in 'twistd {option} ... names-server ...'"
+    ).format(option=option)
+    return f" ({hint})"
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:
@@ -261,7 +316,9 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         process = server.add(
             "process", ProcessService(reactor, terminalService, rotate, settings.maxClients)
         )
-        listening.onFailure = lambda: process.stopFor("cannot listen", status=1)
+        listening.onFailure = lambda: process.stopFor(
+            "cannot listen", status=1, form=N_("cannot listen: stopping")
+        )
         stop = lambda: process.stopFor("Ctrl-C")  # noqa: E731
     if terminalService is not None:
         server.add("terminal", terminalService)

@@ -29,6 +29,8 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from twisted_names.i18n import _, ngettext
+
 if sys.platform != "win32":
     import fcntl
 
@@ -119,7 +121,7 @@ class Terminal(LineReceiver):
             data, self._afterTooLong = self._afterTooLong, b""
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        self.show(f"(a line of over {MAX_INPUT_LINE} bytes was ignored)")
+        self.show(_("(a line of over {limit} bytes was ignored)").format(limit=MAX_INPUT_LINE))
         end = line.find(b"\n")
         if end == -1:
             self._discarding = True  # The rest of it is still to come.
@@ -141,7 +143,13 @@ class Terminal(LineReceiver):
         self.outputPaused = False
         if self.dropped:
             dropped, self.dropped = self.dropped, 0
-            self.show(f"({dropped} lines not shown: the output was not being read)")
+            self.show(
+                ngettext(
+                    "({count} line not shown: the output was not being read)",
+                    "({count} lines not shown: the output was not being read)",
+                    dropped,
+                ).format(count=dropped)
+            )
 
     def outputStopped(self) -> None:
         self.outputClosed = True

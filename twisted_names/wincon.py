@@ -41,6 +41,7 @@ from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
 
 from twisted_names.editor import KeepScreenServerProtocol, OperatorEditor
+from twisted_names.i18n import _
 
 Which = Literal["input", "output"]
 
@@ -115,7 +116,7 @@ class ConsoleTerminal:
 
     def enter(self) -> None:
         """VT keys in (no line input, echo or Ctrl-C processing), VT out, UTF-8."""
-        inMode, outMode, _, _ = self.saved
+        inMode, outMode, _inCP, _outCP = self.saved
         c = self.console
         try:
             c.setMode(
@@ -130,7 +131,9 @@ class ConsoleTerminal:
         except OSError as e:
             self.restore()
             raise ConsoleUnsupported(
-                f"this console does not take VT sequences (Windows 10 or later needed): {e}"
+                _(
+                    "this console does not take VT sequences (Windows 10 or later needed): {error}"
+                ).format(error=e)
             ) from e
         c.setCP("input", CP_UTF8)
         c.setCP("output", CP_UTF8)
