@@ -266,14 +266,14 @@ class OptionsInPortugueseTests(InPortuguese):
 
     def test_unknownOption(self) -> None:
         error = self.assertRaises(usage.UsageError, Options().parseOptions, ["--banana"])
-        self.assertEqual(str(error), "opção --banana não reconhecida")
+        self.assertEqual(str(error), "opção --banana desconhecida")
 
     def test_getoptWords(self) -> None:
         """getopt's other complaints, read from its error, not from its English."""
         cases = {
-            ("--chat=sim",): "a opção --chat não aceita argumento",
-            ("--port",): "a opção --port precisa de um argumento",
-            ("--max",): "a opção --max não é um prefixo único",
+            ("--chat=sim",): "a opção --chat não aceita valor",
+            ("--port",): "a opção --port precisa de um valor",
+            ("--max",): "--max é o começo de mais de uma opção: digite mais letras do nome dela",
         }
         for args, message in cases.items():
             error = self.assertRaises(usage.UsageError, Options().parseOptions, list(args))
@@ -290,7 +290,7 @@ class OptionsInPortugueseTests(InPortuguese):
         self.assertRaises(SystemExit, options.parseOptions, ["-n"])
         self.assertEqual(
             stderr.getvalue(),
-            "twistd names-server: erro: opção -n não reconhecida (-n é uma opção do próprio"
+            "twistd names-server: erro: opção -n desconhecida (-n é uma opção do próprio"
             " twistd: coloque-a antes de names-server, como em 'twistd -n ... names-server"
             " ...')\nRode 'twistd names-server --help' para ver as opções.\n",
         )
@@ -449,7 +449,7 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         )
         self.assertEqual(await misplaced.ended, 2, misplaced.describe())
         self.assertIn(
-            "erro: opção -n não reconhecida (-n é uma opção do próprio twistd", misplaced.err
+            "erro: opção -n desconhecida (-n é uma opção do próprio twistd", misplaced.err
         )
         taken = reactor.listenTCP(0, Factory.forProtocol(Protocol), interface="127.0.0.1")
         self.addCleanup(taken.stopListening)

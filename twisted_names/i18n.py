@@ -54,8 +54,9 @@ def chosenLanguages(environ: Mapping[str, str], uiLanguage: Callable[[], str | N
     unless the locale itself is C{C} or C{POSIX} (C{LANG=C} means English even
     where a desktop sets C{LANGUAGE}; C{C.UTF-8}, the default of many
     containers, does not stop C{LANGUAGE}, as in glibc); then the first of
-    C{LC_ALL}, C{LC_MESSAGES}, C{LANG} that is set (C{C.UTF-8} there: English).  Where none is set (as usual on
-    Windows) the user's UI language, from C{uiLanguage}, is used.
+    C{LC_ALL}, C{LC_MESSAGES}, C{LANG} that is set (C{C.UTF-8} there:
+    English).  Where none is set (as usual on Windows) the user's UI
+    language, from C{uiLanguage}, is used.
 
     C{pt}, C{pt_BR} and C{pt_BR.UTF-8} all select C{pt_BR}, the one
     Portuguese catalog.

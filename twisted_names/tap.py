@@ -6,7 +6,6 @@ console).
 
 from __future__ import annotations
 
-import getopt
 import os
 import sys
 from collections.abc import Callable
@@ -33,6 +32,7 @@ from twisted_names.options import (
     checkPort,
     explainUsageError,
     globalReactor,
+    unknownOption,
 )
 from twisted_names.process import ProcessService
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
@@ -196,14 +196,10 @@ class Options(TranslatedOptions):
         try:
             super().parseOptions(options)
         except usage.UsageError as e:
-            problem = _getoptProblem(e)
-            if problem is None:
-                message = explainUsageError(e, argv)
-            else:
-                message = _(_GETOPT[problem[0]]).format(option=problem[1])
+            message = explainUsageError(e, argv)
             if self.parent is None:
                 raise usage.UsageError(message) from None
-            message += _twistdOptionHint(problem, self.parent)
+            message += _twistdOptionHint(unknownOption(e), self.parent)
             sys.stderr.write(
                 _(
                     "twistd names-server: error: {message}\n"
@@ -213,41 +209,13 @@ class Options(TranslatedOptions):
             raise SystemExit(2) from None
 
 
-#: What Python's getopt says of an option (in English, after C{option
-#: --name}), as whole sentences to translate.
-_GETOPT = {
-    "not recognized": N_("option {option} not recognized"),
-    "requires argument": N_("option {option} requires argument"),
-    "must not have an argument": N_("option {option} must not have an argument"),
-    "not a unique prefix": N_("option {option} not a unique prefix"),
-}
-
-
-def _getoptProblem(error: usage.UsageError) -> tuple[str, str] | None:
+def _twistdOptionHint(option: str | None, twistd: usage.Options) -> str:
     """
-    For a usage error that is getopt's (Twisted raises it while handling
-    the C{GetoptError}), what it says (a key of L{_GETOPT}) and the option
-    as typed (C{--bogus}, C{-n}); read from the C{GetoptError}, not from
-    words that may be translated.
+    For an unknown C{option} ("option -n not recognized"): a hint when it is
+    twistd's own, given after C{names-server} instead of before it.
     """
-    context = error.__context__
-    if not isinstance(context, getopt.GetoptError) or str(error) != context.msg:
-        return None
-    for problem in _GETOPT:
-        for dashes in ("--", "-"):
-            if context.msg == f"option {dashes}{context.opt} {problem}":
-                return problem, dashes + context.opt
-    return None
-
-
-def _twistdOptionHint(problem: tuple[str, str] | None, twistd: usage.Options) -> str:
-    """
-    For "option -n not recognized": a hint when the option is twistd's own,
-    given after C{names-server} instead of before it.
-    """
-    if problem is None or problem[0] != "not recognized":
+    if option is None:
         return ""
-    option = problem[1]
     name = option.lstrip("-")
     if option.startswith("--"):
         own = name in {o.rstrip("=") for o in twistd.longOpt}
