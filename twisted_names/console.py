@@ -57,7 +57,7 @@ class OperatorConsole:
         try:
             reply = checkName(line, self.maxLength)
         except InvalidName as e:
-            reason = str(e).replace("the name", "the reply")
+            reason = e.forReply
             self.show(_("Not sent: {reason}. Type it again.").format(reason=reason))
             self._status()
             return

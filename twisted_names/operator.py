@@ -243,7 +243,7 @@ class Operator:
         try:
             return checkName(reply, self.maxLength)
         except InvalidName as e:
-            reason = str(e).replace("the name", "the reply")
+            reason = e.forReply
             self.view.notice(_("Not sent: {reason}.").format(reason=reason))
             return None
 

@@ -92,8 +92,15 @@ class InvalidName(ValueError):
     """
     A name that cannot be sent; the message says why, for a person, in the
     chosen language: the client's user and the server's operator both read
-    it, after words of their own (C{Not sent: ...}).
+    it, after words of their own (C{Not sent: ...}).  The operator's
+    console says it of the reply being typed (L{forReply}): a whole
+    sentence of its own in every language.
     """
+
+    def __init__(self, message: str, forReply: str) -> None:
+        super().__init__(message)
+        #: The same reason, said of the operator's reply.
+        self.forReply = forReply
 
 
 def checkName(text: str, maxLength: int = DEFAULT_MAX_LENGTH) -> str:
@@ -111,12 +118,13 @@ def checkName(text: str, maxLength: int = DEFAULT_MAX_LENGTH) -> str:
     """
     name = text.strip()
     if not name:
-        raise InvalidName(_("the name is empty"))
+        raise InvalidName(_("the name is empty"), _("the reply is empty"))
     unsafe = unsafeCharacters(name)
     if unsafe:
         shown = ", ".join(quoted(c) for c in unsafe)
         raise InvalidName(
-            _("the name holds control characters ({characters})").format(characters=shown)
+            _("the name holds control characters ({characters})").format(characters=shown),
+            _("the reply holds control characters ({characters})").format(characters=shown),
         )
     size = len(name.encode("utf-8"))
     if size > maxLength:
@@ -125,6 +133,11 @@ def checkName(text: str, maxLength: int = DEFAULT_MAX_LENGTH) -> str:
                 "the name is {size} byte long; the limit is {limit}",
                 "the name is {size} bytes long; the limit is {limit}",
                 size,
-            ).format(size=size, limit=maxLength)
+            ).format(size=size, limit=maxLength),
+            ngettext(
+                "the reply is {size} byte long; the limit is {limit}",
+                "the reply is {size} bytes long; the limit is {limit}",
+                size,
+            ).format(size=size, limit=maxLength),
         )
     return name
