@@ -30,7 +30,7 @@ from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
-from twisted.internet.defer import CancelledError, Deferred
+from twisted.internet.defer import CancelledError, Deferred, succeed
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IAddress,
@@ -48,7 +48,7 @@ from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
-from twisted_names.display import describeAddress
+from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
 from twisted_names.i18n import _
 from twisted_names.replies import FixedReply, ReplySource
@@ -106,6 +106,9 @@ class Tracer:
         self.sinks = sinks
         self.count = 0
         self.current: TracingProtocol | None = None
+        #: Connections made and not yet gone.
+        self.open = 0
+        self._idle: list[Deferred[None]] = []
 
     def number(self) -> int:
         """The next connection's number."""
@@ -117,8 +120,26 @@ class Tracer:
             sink.event(event)
 
     def ended(self, connection: int) -> None:
+        self.open -= 1
         for sink in self.sinks:
             sink.ended(connection)
+        if not self.open:
+            idle, self._idle = self._idle, []
+            for d in idle:
+                if not d.called:
+                    d.callback(None)
+
+    def whenIdle(self, timeout: float) -> Deferred[None]:
+        """
+        Fire once no traced connection is open, or after C{timeout} seconds:
+        a client waits for its connection's end, so that the trace shows it
+        (not the reactor's stop).
+        """
+        if not self.open:
+            return succeed(None)
+        idle: Deferred[None] = Deferred()
+        self._idle.append(idle)
+        return idle.addTimeout(timeout, self.clock, onTimeoutCancel=lambda result, t: None)
 
     def finish(self) -> None:
         """Let the sinks write what they still hold (at shutdown)."""
@@ -159,6 +180,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def makeConnection(self, transport: Any) -> None:
         self.started = self.tracer.clock.seconds()
+        self.tracer.open += 1
         wrapped = self.wrappedProtocol
         # The transport tells a half-closeable protocol of a FIN (else it
         # closes): the wrapper must be one exactly when the protocol is.
@@ -425,3 +447,51 @@ class TraceFile:
             self.ended(connection)
         with contextlib.suppress(OSError):
             self.file.close()
+
+
+def checkTraceFile(options: Any) -> None:
+    """
+    For C{postOptions}: C{--trace-file} names a file that can be written
+    (opened for appending, so nothing is lost if the program stops here).
+
+    @raise usage.UsageError: if it cannot.
+    """
+    from twisted.python import usage
+
+    path = options["trace-file"]
+    if path is None:
+        return
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise usage.UsageError(
+            _("--trace-file: cannot write {path}: {why}").format(
+                path=quoted(path), why=e.strerror or e
+            )
+        ) from None
+
+
+def makeTracer(
+    role: Role,
+    reactor: Any,
+    show: Callable[[str], object] | None,
+    colour: bool,
+    path: str | None,
+) -> Tracer:
+    """
+    The tracer of C{--trace} (lines through C{show}, if given) and
+    C{--trace-file} (a L{TraceFile} at C{path}, if given, overwritten; the
+    connections still open are written when the reactor has shut down).
+    """
+    sinks: list[TraceSink] = []
+    if show is not None:
+        sinks.append(LiveTrace(Ladder(role, colour), show))
+    if path is not None:
+        # Closed by TraceFile.finish, after the reactor has shut down.
+        traceFile = TraceFile(role, open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        sinks.append(traceFile)
+    tracer = Tracer(role, reactor, sinks)
+    if path is not None:
+        reactor.addSystemEventTrigger("after", "shutdown", tracer.finish)
+    return tracer
