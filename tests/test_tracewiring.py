@@ -10,19 +10,32 @@ import os
 import re
 from typing import Any
 
+from twisted.internet.endpoints import serverFromString
 from twisted.internet.testing import MemoryReactorClock
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests import test_transports
+from tests.pipes import reactor
 from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from tests.test_trace import checkStructure
 from twisted_names import i18n
 from twisted_names.cli import ClientOptions
-from twisted_names.replies import ReplyQueue
+from twisted_names.client import clientEndpoint, exchangeNames
+from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory
 from twisted_names.tap import Options, makeService
-from twisted_names.tracing import TracedReplies, TracingFactory
+from twisted_names.traceevents import Role
+from twisted_names.traceview import Ladder
+from twisted_names.tracing import (
+    LiveTrace,
+    TracedReplies,
+    Tracer,
+    TracingClientEndpoint,
+    TracingFactory,
+    TracingServerEndpoint,
+)
 
 
 def parsed(*args: str) -> Options:
@@ -121,3 +134,43 @@ class ClientWiringTests(CLITestCase):
         self.assertEqual(status, 0)
         self.assertTrue(re.search("conexão deste cliente 127.0.0.1:\\d+ para o servidor", err))
         self.assertIn("cliente <-- servidor", err)
+
+
+class TracedTransportTests(test_transports.TransportTests):
+    """
+    Every transport, traced on both sides: the wrappers change nothing of
+    the exchange (TLS with the client's host check included), and the trace
+    says what carried it.
+    """
+
+    async def listen(self, description: str) -> object:
+        self.lines: list[str] = []
+        i18n.use(gettext.NullTranslations())
+        self.addCleanup(i18n.use, None)
+        tracer = Tracer(Role.SERVER, reactor, [LiveTrace(Ladder(Role.SERVER), self.lines.append)])
+        factory = NameServerFactory(TracedReplies(FixedReply("Bob"), tracer), reactor)
+        endpoint = TracingServerEndpoint(serverFromString(reactor, description), tracer)
+        port = await endpoint.listen(factory)
+        self.addCleanup(port.stopListening)
+        return port.getHost()
+
+    async def exchange(self, description: str) -> str:
+        self.clientLines: list[str] = []
+        tracer = Tracer(
+            Role.CLIENT, reactor, [LiveTrace(Ladder(Role.CLIENT), self.clientLines.append)]
+        )
+        endpoint = TracingClientEndpoint(clientEndpoint(reactor, description), tracer)
+        answer = await exchangeNames(endpoint, "Ana", reactor, timeout=10, where=description)
+        await tracer.whenIdle(10)
+        self.assertIn('  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a', self.clientLines[-5])
+        return answer
+
+    async def test_tlsVerified(self) -> None:
+        await super().test_tlsVerified()
+        self.assertIn("(TLS over TCP over IPv4)", self.clientLines[0])
+        self.assertIn("TLS: the bytes shown are the application's", self.clientLines[1])
+        self.assertIn("(TLS over TCP over IPv4)", self.lines[0])
+
+    async def test_unixSocket(self) -> None:
+        await super().test_unixSocket()
+        self.assertIn("(a UNIX socket)", self.clientLines[0])

@@ -35,6 +35,7 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
+    IHandshakeListener,
     IListeningPort,
     IProtocol,
     IProtocolFactory,
@@ -43,10 +44,11 @@ from twisted.internet.interfaces import (
     IStreamClientEndpoint,
     IStreamServerEndpoint,
 )
+from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
-from zope.interface import alsoProvides, implementer
+from zope.interface import directlyProvides, implementer, providedBy
 
 from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
@@ -158,6 +160,11 @@ def family(address: IAddress) -> Family:
     return Family.OTHER
 
 
+#: What a protocol, not a transport, provides: the wrapper provides these
+#: exactly when the protocol it wraps does.
+_PROTOCOL_SIDE = (IHalfCloseableProtocol, IHandshakeListener)
+
+
 class TracingProtocol(ProtocolWrapper):
     """
     Between a transport and its protocol: tells the tracer what passes, and
@@ -182,9 +189,6 @@ class TracingProtocol(ProtocolWrapper):
         self.started = self.tracer.clock.seconds()
         self.tracer.open += 1
         wrapped = self.wrappedProtocol
-        # The transport tells a half-closeable protocol of a FIN (else it
-        # closes): the wrapper must be one exactly when the protocol is.
-        halfCloseable = IHalfCloseableProtocol.providedBy(wrapped)
         host, peer = transport.getHost(), transport.getPeer()
         self.tracer.emit(
             Connected(
@@ -198,9 +202,21 @@ class TracingProtocol(ProtocolWrapper):
         )
         if isinstance(wrapped, MessageReceiver):
             wrapped.framingObserver = self._framed
-        ProtocolWrapper.makeConnection(self, transport)  # directlyProvides resets.
-        if halfCloseable:
-            alsoProvides(self, IHalfCloseableProtocol)
+        # As ProtocolWrapper: the transport's interfaces, for the protocol's
+        # sake; but the protocol side's ones (half-close, TLS handshake) are
+        # the wrapped protocol's.  A transport that is itself a wrapper
+        # (trust's host check, an IHandshakeListener) would otherwise make
+        # this one claim them, and a call forwarded back to it would loop.
+        interfaces = [i for i in providedBy(transport).interfaces() if i not in _PROTOCOL_SIDE]
+        interfaces += [i for i in _PROTOCOL_SIDE if i.providedBy(wrapped)]
+        directlyProvides(self, *interfaces)
+        TwistedProtocol.makeConnection(self, transport)
+        self.factory.registerProtocol(self)
+        wrapped.makeConnection(self)  # type: ignore[arg-type]
+
+    def handshakeCompleted(self) -> None:
+        """TLS: told only if the wrapped protocol listens (see L{makeConnection})."""
+        self.wrappedProtocol.handshakeCompleted()  # type: ignore[attr-defined]
 
     def _framed(self, note: FramingNote) -> None:
         if note.message is not None:
