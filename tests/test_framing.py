@@ -10,7 +10,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.framing import MessageReceiver
+from twisted_names.framing import Decision, FramingNote, MessageReceiver
 from twisted_names.wire import CRLF, LF, UNTERMINATED, Message
 
 
@@ -177,3 +177,80 @@ class StopAndCloseTests(SynchronousTestCase):
         self.assertEqual(r.outcomes, [Message("Ana", LF, 3)])
         r.fakeClock.advance(0.25)
         self.assertEqual(r.outcomes, [Message("Ana", LF, 3), Message("Bea", UNTERMINATED, 3)])
+
+
+class FramingObserverTests(SynchronousTestCase):
+    """The decisions told to L{MessageReceiver.framingObserver}, for the trace."""
+
+    def observed(self, r: Recorder) -> list[FramingNote]:
+        notes: list[FramingNote] = []
+        r.framingObserver = notes.append
+        return notes
+
+    def test_lines(self) -> None:
+        r = Recorder()
+        notes = self.observed(r)
+        r.dataReceived(b"a\nb\r\n")
+        self.assertEqual(
+            notes,
+            [
+                FramingNote(Decision.LINE, 1, LF, Message("a", LF, 1)),
+                FramingNote(Decision.LINE, 1, CRLF, Message("b", CRLF, 1)),
+            ],
+        )
+
+    def test_quiet(self) -> None:
+        r = Recorder()
+        notes = self.observed(r)
+        r.dataReceived(b"An")
+        r.dataReceived(b"a")
+        r.fakeClock.advance(0.25)
+        self.assertEqual(
+            notes,
+            [
+                FramingNote(Decision.WAITING_FOR_QUIET, 2, limit=0.25),
+                FramingNote(Decision.WAITING_FOR_QUIET, 3, limit=0.25),
+                FramingNote(
+                    Decision.QUIET, 3, UNTERMINATED, Message("Ana", UNTERMINATED, 3), 0.25
+                ),
+            ],
+        )
+
+    def test_peerFinished(self) -> None:
+        r = Recorder(quietPeriod=0)
+        notes = self.observed(r)
+        r.dataReceived(b"Ana")
+        r.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            notes,
+            [
+                FramingNote(
+                    Decision.PEER_FINISHED, 3, UNTERMINATED, Message("Ana", UNTERMINATED, 3)
+                )
+            ],
+        )
+
+    def test_tooLongThenIgnored(self) -> None:
+        r = Recorder(maxLength=4)
+        notes = self.observed(r)
+        r.dataReceived(b"abcdefgh")
+        r.dataReceived(b"more")
+        self.assertEqual(
+            notes,
+            [FramingNote(Decision.TOO_LONG, 8, limit=4), FramingNote(Decision.IGNORED, 4)],
+        )
+
+    def test_stoppedWithBytesBuffered(self) -> None:
+        r = Recorder()
+        notes = self.observed(r)
+        r.dataReceived(b"ab")
+        r.stopMessages()
+        self.assertEqual(notes[-1], FramingNote(Decision.IGNORED, 2))
+
+    def test_noObserver(self) -> None:
+        """Without an observer the framing works as before."""
+        r = Recorder()
+        self.assertIsNone(r.framingObserver)
+        r.dataReceived(b"abc")
+        r.fakeClock.advance(0.25)
+        self.assertEqual(r.outcomes, [Message("abc", UNTERMINATED, 3)])

@@ -20,6 +20,7 @@ import twisted
 from twisted.internet import task
 from twisted.internet.defer import CancelledError, Deferred, DeferredQueue
 from twisted.internet.error import ConnectingCancelledError
+from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import ILogObserver, LogEvent, LogLevel, formatEvent, globalLogBeginner
 from twisted.python import usage
 from zope.interface import provider
@@ -47,12 +48,19 @@ from twisted_names.terminal import (
     attachStdio,
     closeTerminal,
 )
+from twisted_names.traceevents import Role
+from twisted_names.traceview import useColour
+from twisted_names.tracing import Tracer, TracingClientEndpoint, checkTraceFile, makeTracer
 from twisted_names.trust import endpointKind
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
 
 #: The default --timeout: a little longer than the server's default reply
 #: timeout (300 s), so a waiting client normally hears the server's own close.
 DEFAULT_TIMEOUT = 330.0
+
+#: Seconds a traced client waits for its connection to end, once answered,
+#: so that the trace shows how it ended.
+TRACE_CLOSE_WAIT = 2.0
 
 #: The exit status when stdout is a pipe whose reader left, as C{SIGPIPE}
 #: would end another command (quietly).
@@ -80,6 +88,15 @@ class ClientOptions(TranslatedOptions):
             N_(
                 "Chat mode: send line after line, printing each answer, until an empty line or"
                 " end of input (the server must run with --chat too)."
+            ),
+        ],
+        [
+            "trace",
+            None,
+            N_(
+                "Show the connection on stderr as it happens: every chunk of bytes sent and"
+                " received (as text and hex), what the framing decided, and how the"
+                " connection ended."
             ),
         ],
     ]
@@ -124,6 +141,15 @@ class ClientOptions(TranslatedOptions):
             ),
             SECONDS,
         ],
+        [
+            "trace-file",
+            None,
+            None,
+            N_(
+                "Write the connection, once it ends, to this Markdown file as a Mermaid"
+                " sequence diagram (for lab reports; overwritten)."
+            ),
+        ],
     ]
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
 
@@ -151,6 +177,7 @@ class ClientOptions(TranslatedOptions):
                 )
             )
         checkNameOption(self)
+        checkTraceFile(self)
 
 
 class Screen:
@@ -414,9 +441,11 @@ async def _exchange(
                 "Waiting for {where} to answer (its operator types the answer; Ctrl-C gives up)..."
             ).format(where=options["where"])
         )
+    endpoint = clientEndpoint(reactor, options["endpoint"])
+    endpoint, tracer = _traced(endpoint, reactor, options, streams)
     answer = await interruption.guard(
         exchangeNames(
-            clientEndpoint(reactor, options["endpoint"]),
+            endpoint,
             name,
             reactor,
             timeout=options["timeout"] or None,
@@ -425,6 +454,8 @@ async def _exchange(
             where=options["where"],
         )
     )
+    if tracer is not None:
+        await tracer.whenIdle(TRACE_CLOSE_WAIT)
     streams.screen.show(answerLine(answer, _onTerminal(streams.stdout)))
 
 
@@ -438,6 +469,34 @@ def answerLine(answer: str, onTerminal: bool) -> str:
     if onTerminal:
         return _("Server: {answer}").format(answer=shown(answer))
     return f"Server: {shown(answer)}"
+
+
+def _traced(
+    endpoint: IStreamClientEndpoint, reactor: Any, options: ClientOptions, streams: Streams
+) -> tuple[IStreamClientEndpoint, Tracer | None]:
+    """
+    C{endpoint}, traced if --trace or --trace-file asks (to stderr: stdout
+    keeps the answer), and its tracer.
+    """
+    if not options["trace"] and options["trace-file"] is None:
+        return endpoint, None
+    stderr = streams.stderr
+
+    def show(line: str) -> None:
+        streams.endPrompt()
+        if stderr is not None:
+            with suppress(OSError, ValueError):
+                stderr.write(line + "\n")
+                stderr.flush()
+
+    tracer = makeTracer(
+        Role.CLIENT,
+        reactor,
+        show if options["trace"] else None,
+        useColour(os.environ, _onTerminal(stderr)),
+        options["trace-file"],
+    )
+    return TracingClientEndpoint(endpoint, tracer), tracer
 
 
 def _onTerminal(stream: TextIO | None) -> bool:
@@ -508,10 +567,13 @@ async def _chat(
         return line
 
     where = options["where"]
+    traced, _tracer = _traced(
+        clientEndpoint(reactor, options["endpoint"]), reactor, options, streams
+    )
     try:
         ended = await interruption.guard(
             chat(
-                clientEndpoint(reactor, options["endpoint"]),
+                traced,
                 nextLine,
                 reactor,
                 _ChatScreen(screen, where, onTerminal, _isTerminalFd(stdoutFd)),

@@ -11,10 +11,18 @@ A receiver that wants no more messages calls L{MessageReceiver.stopMessages}:
 from then on what the peer sends is dropped as it arrives, unparsed (it is
 L{LineReceiver}'s raw mode), so a peer that keeps sending after it was
 answered costs one call a read, not one a line.
+
+Each decision can be told to an observer (L{MessageReceiver.framingObserver},
+a L{FramingNote} each): the trace (L{twisted_names.tracing}) shows students
+why bytes became a message.  Without one, what it costs is an attribute test
+per decision.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITCPTransport
@@ -30,6 +38,43 @@ from twisted_names.wire import (
     decodeMessage,
     splitEnding,
 )
+
+
+class Decision(Enum):
+    """What the framing decided about the bytes it holds (see L{FramingNote})."""
+
+    #: A line ending arrived: the bytes before it are a message.
+    LINE = "line"
+    #: Bytes with no line ending wait: the quiet period starts (again).
+    WAITING_FOR_QUIET = "waiting for quiet"
+    #: The quiet period passed with no line ending: the bytes are a message.
+    QUIET = "quiet"
+    #: The peer finished sending with no line ending: the bytes are a message.
+    PEER_FINISHED = "peer finished"
+    #: More than C{maxLength} bytes with no line ending: no more messages.
+    TOO_LONG = "too long"
+    #: Bytes dropped unread: messages are no longer taken (L{stopMessages}).
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class FramingNote:
+    """
+    One framing decision, for an observer.
+
+    @ivar size: bytes of the message (without its ending), held, too long or
+        ignored.
+    @ivar ending: the message's line ending (L{Decision.LINE}), else C{b""}.
+    @ivar message: the message delivered, if one was.
+    @ivar limit: the quiet period (seconds) or the longest line (bytes) the
+        decision was made by, else C{0}.
+    """
+
+    decision: Decision
+    size: int
+    ending: bytes = b""
+    message: Message | None = None
+    limit: float = 0
 
 
 class MessageReceiver(LineReceiver):
@@ -54,6 +99,8 @@ class MessageReceiver(LineReceiver):
     clock: IReactorTime
     transport: ITCPTransport
     _quietCall: IDelayedCall | None = None
+    #: Told of every framing decision, if set (the trace sets it).
+    framingObserver: Callable[[FramingNote], None] | None = None
 
     def setLimits(self, maxLength: int, quietPeriod: float) -> None:
         """Set L{maxLength} and L{quietPeriod}; call before data arrives."""
@@ -93,7 +140,7 @@ class MessageReceiver(LineReceiver):
         self.setRawMode()
         dropped = self.clearLineBuffer()
         if dropped:
-            self.ignoredDataReceived(dropped)
+            self._ignored(dropped)
 
     @property
     def takingMessages(self) -> bool:
@@ -101,11 +148,11 @@ class MessageReceiver(LineReceiver):
         return bool(self.line_mode)
 
     def rawDataReceived(self, data: bytes) -> None:
-        self.ignoredDataReceived(data)
+        self._ignored(data)
 
     def dataReceived(self, data: bytes) -> Any:
         if not self.line_mode:
-            self.ignoredDataReceived(data)
+            self._ignored(data)
             return None
         why = super().dataReceived(data)
         self._armQuiet()
@@ -122,13 +169,16 @@ class MessageReceiver(LineReceiver):
     def lineLengthExceeded(self, line: bytes) -> None:
         self._overflow(len(line))
 
-    def flushUnterminated(self) -> None:
+    def flushUnterminated(self, why: Decision = Decision.PEER_FINISHED) -> None:
         """
         Deliver what is buffered: the whole lines in it (there are some only
         if reading was paused), then the bytes after the last line ending as
         one message.
 
         Called when the peer went quiet or finished sending.
+
+        @param why: L{Decision.QUIET} or L{Decision.PEER_FINISHED}, for the
+            L{framingObserver}.
         """
         self._cancelQuiet()
         pending = self.clearLineBuffer()
@@ -138,7 +188,7 @@ class MessageReceiver(LineReceiver):
                 return
             self.lineReceived(line)
         if rest and self.line_mode:
-            self._deliver(rest[:-1] if rest.endswith(b"\r") else rest, UNTERMINATED)
+            self._deliver(rest[:-1] if rest.endswith(b"\r") else rest, UNTERMINATED, why)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self.flushUnterminated()
@@ -159,25 +209,41 @@ class MessageReceiver(LineReceiver):
             or self.transport.disconnecting  # type: ignore[attr-defined]
         ):
             self._cancelQuiet()
-        elif self._quietCall is None:
-            self._quietCall = self.clock.callLater(self.quietPeriod, self._quietExpired)
         else:
-            self._quietCall.reset(self.quietPeriod)
+            if self._quietCall is None:
+                self._quietCall = self.clock.callLater(self.quietPeriod, self._quietExpired)
+            else:
+                self._quietCall.reset(self.quietPeriod)
+            if self.framingObserver is not None:
+                self.framingObserver(
+                    FramingNote(Decision.WAITING_FOR_QUIET, len(buffered), limit=self.quietPeriod)
+                )
 
-    def _deliver(self, content: bytes, ending: bytes) -> None:
+    def _deliver(self, content: bytes, ending: bytes, why: Decision = Decision.LINE) -> None:
         if len(content) > self.maxLength:
             self._overflow(len(content))
             return
-        self.messageReceived(decodeMessage(content, ending))
+        message = decodeMessage(content, ending)
+        if self.framingObserver is not None:
+            limit = self.quietPeriod if why is Decision.QUIET else 0
+            self.framingObserver(FramingNote(why, len(content), ending, message, limit))
+        self.messageReceived(message)
 
     def _overflow(self, size: int) -> None:
         """Too long: say so once, and take nothing more from this peer."""
+        if self.framingObserver is not None:
+            self.framingObserver(FramingNote(Decision.TOO_LONG, size, limit=self.maxLength))
         self.stopMessages()
         self.messageTooLong(size)
 
+    def _ignored(self, data: bytes) -> None:
+        if self.framingObserver is not None:
+            self.framingObserver(FramingNote(Decision.IGNORED, len(data)))
+        self.ignoredDataReceived(data)
+
     def _quietExpired(self) -> None:
         self._quietCall = None
-        self.flushUnterminated()
+        self.flushUnterminated(Decision.QUIET)
 
     def _cancelQuiet(self) -> None:
         if self._quietCall is not None:

@@ -48,6 +48,9 @@ from twisted_names.service import (
     standardFds,
 )
 from twisted_names.terminal import Terminal
+from twisted_names.traceevents import Role
+from twisted_names.traceview import useColour
+from twisted_names.tracing import TracedReplies, TracingServerEndpoint, checkTraceFile, makeTracer
 
 __all__ = ["CannotListen", "Options", "makeService"]
 
@@ -74,6 +77,15 @@ class Options(TranslatedOptions):
             N_(
                 "Keep each connection for turn after turn, as the course's chat did: every line"
                 " a client sends gets one reply, until the client ends it."
+            ),
+        ],
+        [
+            "trace",
+            None,
+            N_(
+                "Show each connection as it happens: who connected, every chunk of bytes"
+                " received and sent (as text and hex), what the framing decided, the wait"
+                " for the reply, and how the connection ended (docs/teaching.md)."
             ),
         ],
     ]
@@ -167,11 +179,21 @@ class Options(TranslatedOptions):
             ),
             COUNT,
         ],
+        [
+            "trace-file",
+            None,
+            None,
+            N_(
+                "Write each connection, as it ends, to this Markdown file as a Mermaid"
+                " sequence diagram (for lab reports; overwritten at start)."
+            ),
+        ],
     ]
 
     def postOptions(self) -> None:
         checkPort(self)
         checkNameOption(self)
+        checkTraceFile(self)
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
@@ -248,6 +270,17 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         replies = queue = ReplyQueue(reactor, settings.replyTimeout)
     else:
         replies = FixedReply(options["name"])
+    tracing = options["trace"] or options["trace-file"] is not None
+    shown: list[Any] = []  # Where the live trace goes, once known.
+    if tracing:
+        tracer = makeTracer(
+            Role.SERVER,
+            reactor,
+            (lambda line: shown[0](line)) if options["trace"] else None,
+            useColour(os.environ, _terminalFds() is not None),
+            options["trace-file"],
+        )
+        replies = TracedReplies(replies, tracer)
     factory = NameServerFactory(replies, reactor, settings)
     twistd = options.parent
     observer = None if twistd is None else logObserverFor(twistd, reactor)
@@ -267,13 +300,17 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         terminalService = EditorService(editor, reactor, *ttys, logObserver=showLogs)
         if showLogs is not None:
             showLogs.plain = True
-    elif queue is not None or showLogs is not None:
+    elif queue is not None or showLogs is not None or options["trace"]:
         # With --name, a terminal only for the log lines (stdin is not
         # read), so that an unread stdout cannot block the server either.
         terminal = Terminal(_ignore, _nothing)
         terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
+    if editor is not None or terminal is not None:
+        shown.append(editor.notice if editor is not None else terminal.show)  # type: ignore[union-attr]
     description = options["description"]
     endpoint = serverFromString(reactor, description)
+    if tracing:
+        endpoint = TracingServerEndpoint(endpoint, tracer)
     where = None
     if options["endpoint"] is None:
         where = hostAndPort(options["interface"], options["port"])

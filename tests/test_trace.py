@@ -1,0 +1,479 @@
+"""
+Tests for the trace (issue 10): L{twisted_names.tracing} watching real
+protocols over L{StringTransport} and a L{Clock}, the live ladder
+(L{twisted_names.traceview}) and the Mermaid file
+(L{twisted_names.tracemermaid}).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import re
+
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.error import ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.task import Clock
+from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from twisted_names import i18n
+from twisted_names.client import NameClientProtocol
+from twisted_names.display import isUnsafe
+from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
+from twisted_names.server import NameServerFactory, ServerSettings
+from twisted_names.traceevents import Chunk, Role
+from twisted_names.tracemermaid import Diagram, mermaidSafe
+from twisted_names.traceview import Ladder, chunkText, useColour
+from twisted_names.tracing import (
+    LiveTrace,
+    TracedReplies,
+    TraceFile,
+    Tracer,
+    TracingFactory,
+    TracingProtocol,
+)
+
+SERVER = IPv4Address("TCP", "127.0.0.1", 5000)
+CLIENT = IPv4Address("TCP", "127.0.0.1", 50432)
+
+
+class KeptOpen(io.StringIO):
+    """A trace file whose text can be read after it is closed."""
+
+    def close(self) -> None:
+        self.closedByTrace = True
+
+
+class Traced:
+    """A server, or a client protocol, traced live and to a file, on a Clock."""
+
+    def __init__(self, role: Role, maxSize: int = 10**6, maxArrows: int | None = None) -> None:
+        self.clock = Clock()
+        self.lines: list[str] = []
+        self.file = KeptOpen()
+        self.traceFile = TraceFile(role, self.file, maxSize, maxArrows)
+        self.tracer = Tracer(
+            role, self.clock, [LiveTrace(Ladder(role), self.lines.append), self.traceFile]
+        )
+
+    def serve(
+        self,
+        replies: ReplySource,
+        peer: object = CLIENT,
+        host: object = SERVER,
+        **settings: object,
+    ) -> tuple[TracingProtocol, StringTransport]:
+        factory = NameServerFactory(
+            TracedReplies(replies, self.tracer),
+            self.clock,
+            ServerSettings(**settings),  # type: ignore[arg-type]
+        )
+        wrapping = TracingFactory(factory, self.tracer)
+        protocol = wrapping.buildProtocol(peer)  # type: ignore[arg-type]
+        transport = StringTransport(hostAddress=host, peerAddress=peer)
+        protocol.makeConnection(transport)
+        return protocol, transport
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def english(testCase: SynchronousTestCase) -> None:
+    i18n.use(gettext.NullTranslations())
+    testCase.addCleanup(i18n.use, None)
+
+
+EXPECTED_SERVER = """\
+#1       0.0 ms  connection from the client 127.0.0.1:50432 to this server 127.0.0.1:5000 \
+(TCP over IPv4); the operating system did the TCP handshake
+#1       1.5 ms  client --> server  "An"  2 bytes  41 6e
+#1       1.5 ms     no line ending yet (2 bytes held): waiting for 0.25 s of quiet
+#1       3.0 ms  client --> server  "a"  1 byte  61
+#1       3.0 ms     no line ending yet (3 bytes held): waiting for 0.25 s of quiet
+#1     253.0 ms     no line ending: quiet for 0.25 s, taken as the whole message: "Ana"
+#1     253.0 ms     waiting for the operator to type a reply
+#1    2753.0 ms     the operator typed the reply "Bob" after 2.5 s
+#1    2753.0 ms  client <-- server  "Bob"  3 bytes  42 6f 62
+#1    2753.0 ms     the server closes the connection: a FIN follows the bytes still queued; \
+the client will read the end of the stream
+#1    2754.5 ms     connection closed: the server closed it first
+"""
+
+EXPECTED_SERVER_FILE = """\
+# names-server trace
+
+Each connection as a Mermaid sequence diagram (times in milliseconds since the connection began).
+
+## Connection 1
+
+```mermaid
+sequenceDiagram
+    participant C as client 127.0.0.1#58;50432
+    participant S as server 127.0.0.1#58;5000
+    Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this server \
+127.0.0.1:5000 (TCP over IPv4)#59; the operating system did the TCP handshake
+    C->>S: 1.5 ms: #quot;An#quot; (2 bytes)
+    Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for 0.25 s of quiet
+    C->>S: 3.0 ms: #quot;a#quot; (1 byte)
+    Note over S: 3.0 ms: no line ending yet (3 bytes held): waiting for 0.25 s of quiet
+    Note over S: 253.0 ms: no line ending: quiet for 0.25 s, taken as the whole message: \
+#quot;Ana#quot;
+    Note over S: 253.0 ms: waiting for the operator to type a reply
+    Note over S: 2753.0 ms: the operator typed the reply #quot;Bob#quot; after 2.5 s
+    S->>C: 2753.0 ms: #quot;Bob#quot; (3 bytes)
+    S-)C: 2753.0 ms: FIN
+    Note over S: the server closes the connection: a FIN follows the bytes still queued#59; \
+the client will read the end of the stream
+    Note over C,S: 2754.5 ms: connection closed: the server closed it first
+```
+
+"""
+
+
+class KnownExchangeTests(SynchronousTestCase):
+    """A whole exchange's trace, compared in full."""
+
+    def setUp(self) -> None:
+        english(self)
+
+    def test_courseClientAndOperator(self) -> None:
+        """
+        A course-style client (its name in two chunks, no line ending), the
+        quiet period, the operator's wait and reply, the server's close.
+        """
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        protocol, transport = t.serve(queue)
+        t.clock.advance(0.0015)
+        protocol.dataReceived(b"An")
+        t.clock.advance(0.0015)
+        protocol.dataReceived(b"a")
+        t.clock.advance(0.25)
+        t.clock.advance(2.5)
+        queue.answer("Bob")
+        self.assertEqual(transport.value(), b"Bob")
+        self.assertTrue(transport.disconnecting)
+        t.clock.advance(0.0015)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(t.text(), EXPECTED_SERVER)
+        self.assertEqual(t.file.getvalue(), EXPECTED_SERVER_FILE)
+
+    def test_fixedReplyAndHalfClose(self) -> None:
+        """
+        C{--name}: the reply at once; a client that sends its line and
+        half-closes (C{nc -N}); bytes after the name ignored.
+        """
+        t = Traced(Role.SERVER)
+        protocol, _transport = t.serve(FixedReply("Bob"))
+        self.assertTrue(IHalfCloseableProtocol.providedBy(protocol))
+        protocol.dataReceived(b"Ana\r\nmore")
+        protocol.readConnectionLost()
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            t.lines[1:],
+            [
+                '#1       0.0 ms  client --> server  "Ana\\r\\nmore"  9 bytes'
+                "  41 6e 61 0d 0a 6d 6f 72 65",
+                '#1       0.0 ms     line complete (CRLF): "Ana"',
+                "#1       0.0 ms     4 bytes ignored: no more messages are read on this"
+                " connection",
+                '#1       0.0 ms     reply "Bob": the server\'s --name, at once',
+                '#1       0.0 ms  client <-- server  "Bob\\r\\n"  5 bytes  42 6f 62 0d 0a',
+                "#1       0.0 ms     the server closes the connection: a FIN follows the bytes"
+                " still queued; the client will read the end of the stream",
+                "#1       0.0 ms     the client finished sending (FIN, a half-close): the server"
+                " read the end of the stream",
+                "#1       0.0 ms     connection closed: the server closed it first",
+            ],
+        )
+
+    def test_clientSide(self) -> None:
+        """The client's trace: its write, the server's answer, its close."""
+        t = Traced(Role.CLIENT)
+        client = NameClientProtocol(t.clock)
+        protocol = TracingFactory(_Once(client), t.tracer).buildProtocol(SERVER)
+        transport = StringTransport(hostAddress=CLIENT, peerAddress=SERVER)
+        protocol.makeConnection(transport)
+        self.assertFalse(IHalfCloseableProtocol.providedBy(protocol))
+        answer = client.ask("Ana")
+        t.clock.advance(0.002)
+        protocol.dataReceived(b"Bob\n")
+        self.assertEqual(self.successResultOf(answer), "Bob")
+        client.transport.loseConnection()
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            t.text(),
+            "#1       0.0 ms  connection from this client 127.0.0.1:50432 to the server"
+            " 127.0.0.1:5000 (TCP over IPv4); the operating system did the TCP handshake\n"
+            '#1       0.0 ms  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a\n'
+            '#1       2.0 ms  client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a\n'
+            '#1       2.0 ms     line complete (LF): "Bob"\n'
+            "#1       2.0 ms     the client closes the connection: a FIN follows the bytes"
+            " still queued; the server will read the end of the stream\n"
+            "#1       2.0 ms     connection closed: the client closed it first\n",
+        )
+        self.assertIn("    C->>S: 0.0 ms: #quot;Ana\\n#quot; (4 bytes)\n", t.file.getvalue())
+        self.assertIn("    C-)S: 2.0 ms: FIN\n", t.file.getvalue())
+
+    def test_resetByPeer(self) -> None:
+        """A client that resets the connection while it waits for the operator."""
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        protocol, _ = t.serve(queue)
+        protocol.dataReceived(b"Ana\n")
+        protocol.connectionLost(Failure(ConnectionLost("Connection reset by peer")))
+        self.assertEqual(
+            [line[17:] for line in t.lines[-2:]],
+            [
+                "   no reply: the connection ended while it waited",
+                '   connection lost: reset or broken by the other side ("Connection to the other'
+                ' side was lost in a non-clean fashion: Connection reset by peer.")',
+            ],
+        )
+        self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
+
+    def test_tooLong(self) -> None:
+        t = Traced(Role.SERVER)
+        protocol, transport = t.serve(FixedReply("Bob"), maxLength=4)
+        protocol.dataReceived(b"abcdefgh")
+        self.assertIn(
+            "#1       0.0 ms     line too long (8 bytes, the limit is 4): closing", t.lines
+        )
+        self.assertTrue(transport.disconnecting)
+
+    def test_ipv6AndUnix(self) -> None:
+        t = Traced(Role.SERVER)
+        t.serve(
+            FixedReply("Bob"),
+            peer=IPv6Address("TCP", "::1", 50000),
+            host=IPv6Address("TCP", "::1", 5000),
+        )
+        t.serve(FixedReply("Bob"), peer=UNIXAddress(None), host=UNIXAddress(b"/tmp/n.sock"))
+        self.assertIn("client [::1]:50000 to this server [::1]:5000 (TCP over IPv6)", t.lines[0])
+        self.assertIn(
+            "#2       0.0 ms  connection from the client unix to this server unix:/tmp/n.sock"
+            " (a UNIX socket); the operating system connected the two ends",
+            t.lines,
+        )
+
+    def test_connectionsInterleave(self) -> None:
+        """Each line names its connection."""
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        one, _ = t.serve(queue)
+        two, _ = t.serve(queue)
+        two.dataReceived(b"Bea\n")
+        one.dataReceived(b"Ana\n")
+        queue.answer("B")
+        queue.answer("A")
+        self.assertIn('#2       0.0 ms  client <-- server  "B\\n"  2 bytes  42 0a', t.lines)
+        self.assertIn('#1       0.0 ms  client <-- server  "A\\n"  2 bytes  41 0a', t.lines)
+        self.assertIn('#2       0.0 ms     the operator typed the reply "B" after 0.0 s', t.lines)
+
+    def test_chatRepliesGoToTheirConnection(self) -> None:
+        """In chat mode a line waiting in the backlog is asked after the reply."""
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        protocol, _ = t.serve(queue, chat=True)
+        protocol.dataReceived(b"one\ntwo\n")
+        queue.answer("1")
+        queue.answer("2")
+        replies = [line for line in t.lines if "typed the reply" in line]
+        self.assertEqual(len(replies), 2)
+        self.assertTrue(all(line.startswith("#1 ") for line in replies))
+
+
+class _Once(Factory):
+    """A factory for one given protocol (as C{connectProtocol} makes)."""
+
+    def __init__(self, protocol: Protocol) -> None:
+        self.one = protocol
+
+    def buildProtocol(self, addr: object) -> Protocol:
+        return self.one
+
+
+HOSTILE = (
+    b"\x1b[2J\x1b]52;c;ZXZpbA==\x07\rNUL\x00\xe2\x80\xaeevil\n"
+    b"#9 0.0 ms forged\n"
+    b'```\n    S->>C: forged; end\n<script>"x"</script>'
+)
+
+
+class HostileBytesTests(SynchronousTestCase):
+    """Whatever a peer sends reaches neither the terminal nor the file raw."""
+
+    def setUp(self) -> None:
+        english(self)
+        self.t = Traced(Role.SERVER)
+        protocol, _ = self.t.serve(FixedReply("Bob"), chat=True)
+        protocol.dataReceived(HOSTILE)
+        protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_live(self) -> None:
+        for line in self.t.lines:
+            self.assertFalse([c for c in line if isUnsafe(c)], line)
+        # Every line is one of ours: a connection and a time, nothing forged.
+        for line in self.t.lines:
+            self.assertRegex(line, r"^#1 +\d+\.\d ms  ")
+        self.assertIn(
+            '"\\x1b[2J\\x1b]52;c;ZXZpbA==\\x07\\rNUL\\x00\\u202eevil\\n#9 0.0 ms forge"…'
+            "  97 bytes",
+            self.t.text(),
+        )
+
+    def test_file(self) -> None:
+        text = self.t.file.getvalue()
+        self.assertFalse([c for c in text if isUnsafe(c) and c != "\n"])
+        checkStructure(self, text)
+        self.assertNotIn("<", text)
+        self.assertNotIn("forged;", text)
+        self.assertEqual(text.count("```"), 2)
+
+
+def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
+    """
+    Check a trace file: a title, then sections each holding one Mermaid
+    block whose every statement is a participant, an arrow or a note, with
+    no C{#} or C{;} but in entity codes.  Return how many diagrams.
+    """
+    statement = re.compile(
+        r"    (participant [CS] as .+"
+        r"|[CS](->>|-\)|-x)[CS]: .+"
+        r"|Note (over C,S|over [CS]): .+)"
+    )
+    lines = text.split("\n")
+    testCase.assertTrue(lines[0].startswith("# names-"), lines[0])
+    diagrams = 0
+    inside = False
+    for line in lines[1:]:
+        if line == "```mermaid":
+            testCase.assertFalse(inside)
+            inside, first = True, True
+            diagrams += 1
+        elif line == "```":
+            testCase.assertTrue(inside)
+            inside = False
+        elif inside and first:
+            testCase.assertEqual(line, "sequenceDiagram")
+            first = False
+        elif inside:
+            testCase.assertRegex(line, statement)
+            words = re.sub(r"#(\d+|[a-z]+);", "", line)
+            testCase.assertNotIn("#", words, line)
+            testCase.assertNotIn(";", words, line)
+            testCase.assertNotIn("<", words, line)
+        else:
+            testCase.assertTrue(line == "" or line.startswith(("## ", "Each ", "The trace")), line)
+    testCase.assertFalse(inside)
+    return diagrams
+
+
+class TraceFileTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        english(self)
+
+    def exchange(self, t: Traced, count: int = 1) -> None:
+        for _ in range(count):
+            protocol, _ = t.serve(FixedReply("Bob"))
+            protocol.dataReceived(b"Ana\n")
+            protocol.connectionLost(Failure(ConnectionDone()))
+
+    def test_structure(self) -> None:
+        t = Traced(Role.SERVER)
+        self.exchange(t, 3)
+        text = t.file.getvalue()
+        self.assertEqual(checkStructure(self, text), 3)
+        self.assertEqual(
+            re.findall("^## .*", text, re.M),
+            ["## Connection 1", "## Connection 2", "## Connection 3"],
+        )
+
+    def test_writtenAsConnectionsEnd(self) -> None:
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(FixedReply("Bob"))
+        self.assertNotIn("## Connection 1", t.file.getvalue())
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertIn("## Connection 1", t.file.getvalue())
+
+    def test_openAtFinish(self) -> None:
+        """Connections still open when the program stops are written too."""
+        t = Traced(Role.SERVER)
+        t.serve(FixedReply("Bob"))
+        t.tracer.finish()
+        self.assertIn("## Connection 1", t.file.getvalue())
+        self.assertTrue(t.file.closedByTrace)
+
+    def test_arrowsBounded(self) -> None:
+        t = Traced(Role.SERVER, maxArrows=5)
+        protocol, _ = t.serve(FixedReply("Bob"), chat=True)
+        for _ in range(20):
+            protocol.dataReceived(b"x")
+        protocol.connectionLost(Failure(ConnectionDone()))
+        text = t.file.getvalue()
+        self.assertEqual(checkStructure(self, text), 1)
+        self.assertRegex(
+            text, r"Note over C,S: … \d+ more events not drawn \(at most 5 a connection\)"
+        )
+        self.assertIn("connection closed", text)
+
+    def test_sizeBounded(self) -> None:
+        t = Traced(Role.SERVER, maxSize=3000)
+        self.exchange(t, 10)
+        text = t.file.getvalue()
+        self.assertLessEqual(len(text), 3000 + 200)
+        written = checkStructure(self, text)
+        self.assertLess(written, 10)
+        self.assertTrue(
+            text.endswith(
+                f"The trace file is full: connections after the first {written} are not written.\n"
+            )
+        )
+
+
+class LadderTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        english(self)
+
+    def test_longChunkAbbreviated(self) -> None:
+        text = chunkText(b"a" * 100, 1000)
+        self.assertEqual(text, '"' + "a" * 48 + '"…  1000 bytes  ' + "61 " * 16 + "…")
+
+    def test_invalidUtf8AsHexEscapes(self) -> None:
+        self.assertEqual(chunkText(b"\xff\n", 2), '"\\xff\\n"  2 bytes  ff 0a')
+
+    def test_colourByConnection(self) -> None:
+        ladder = Ladder(Role.SERVER, colour=True)
+        one = ladder.lines(Chunk.of(1, 0.0, False, b"a"))[0]
+        two = ladder.lines(Chunk.of(2, 0.0, False, b"a"))[0]
+        self.assertTrue(one.startswith("\x1b[36m#1 "))
+        self.assertTrue(one.endswith("\x1b[0m"))
+        self.assertTrue(two.startswith("\x1b[33m#2 "))
+
+    def test_noColour(self) -> None:
+        line = Ladder(Role.SERVER).lines(Chunk.of(1, 0.0, False, b"\x1b"))[0]
+        self.assertNotIn("\x1b", line)
+
+    def test_useColour(self) -> None:
+        self.assertTrue(useColour({}, True))
+        self.assertFalse(useColour({}, False))
+        self.assertFalse(useColour({"NO_COLOR": "1"}, True))
+        self.assertTrue(useColour({"NO_COLOR": ""}, True))
+
+
+class MermaidSafeTests(SynchronousTestCase):
+    def test_escapes(self) -> None:
+        self.assertEqual(mermaidSafe('a#b;c<d>e"f\ng%h'), "a#35;b#59;c#lt;d#gt;e#quot;f g#37;h")
+
+    def test_alias(self) -> None:
+        self.assertEqual(mermaidSafe("[::1]:5000,x", alias=True), "[#58;#58;1]#58;5000#44;x")
+
+    def test_emptyDiagram(self) -> None:
+        english(self)
+        self.assertEqual(
+            Diagram(Role.CLIENT, 1).lines(), ["participant C as client", "participant S as server"]
+        )

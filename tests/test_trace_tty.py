@@ -1,0 +1,57 @@
+"""
+C{--trace} on the operator's terminal (a pseudo-terminal read with pyte):
+the trace is printed above the input line, each connection in its colour,
+and in none with C{NO_COLOR}.
+"""
+
+# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
+from __future__ import annotations
+
+import sys
+
+assert sys.platform != "win32", "pseudo-terminals are POSIX"
+
+import re
+import socket
+
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.processes import TIMEOUT, TWISTD, childEnvironment
+from tests.screen import Screen
+
+
+class TraceOnATerminal(SynchronousTestCase):
+    def start(self, **env: str) -> tuple[Screen, int]:
+        argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", "--trace"]
+        environment = {**childEnvironment(), **env}
+        environment.pop("TERM", None)
+        screen = Screen(argv, columns=160, rows=30, env=environment)
+        self.addCleanup(screen.close)
+        screen.expect("nobody waiting >")
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", screen.text)
+        assert match is not None, screen.text
+        return screen, int(match.group(1))
+
+    def connectionRow(self, screen: Screen, port: int) -> int:
+        """Connect a client that sends a name; the screen row of its first trace line."""
+        client = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        self.addCleanup(client.close)
+        client.sendall(b"Ana\n")
+        screen.expect('line complete (LF): "Ana"')
+        screen.expect(lambda: screen.cursorRow().startswith("→"))
+        return next(i for i, row in enumerate(screen.rows) if row.startswith("#1 "))
+
+    def test_colourAboveTheInputLine(self) -> None:
+        screen, port = self.start()
+        row = self.connectionRow(screen, port)
+        self.assertEqual(screen.screen.buffer[row][0].fg, "cyan")
+        self.assertEqual(screen.screen.buffer[row][0].data, "#")
+        # The input line is the last one, below the trace.
+        last = max(i for i, text in enumerate(screen.rows) if text)
+        self.assertTrue(screen.rows[last].startswith("→"), screen.text)
+        self.assertGreater(last, row)
+
+    def test_noColour(self) -> None:
+        screen, port = self.start(NO_COLOR="1")
+        row = self.connectionRow(screen, port)
+        self.assertEqual(screen.screen.buffer[row][0].fg, "default")

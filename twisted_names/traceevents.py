@@ -1,0 +1,181 @@
+"""
+What a trace is made of (issue 10, C{--trace} and C{--trace-file}): one event
+per thing that happened on a connection, as plain data.
+
+No I/O and no reactor: L{twisted_names.tracing} observes a connection and
+makes these; L{twisted_names.traceview} draws them as the live ladder and
+L{twisted_names.tracemermaid} as a Mermaid sequence diagram.  Every event
+names its connection (numbered from 1 in each process) and when it happened,
+in seconds since that connection began.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from twisted_names.framing import FramingNote
+
+#: The most bytes of a chunk an event keeps: enough to show, bounded whatever
+#: a peer sends (the whole length is kept apart).
+KEPT_BYTES = 64
+
+
+class Role(Enum):
+    """Which program is tracing: its side of the ladder."""
+
+    CLIENT = "client"
+    SERVER = "server"
+
+
+class Family(Enum):
+    """What carries the connection."""
+
+    IPV4 = "IPv4"
+    IPV6 = "IPv6"
+    UNIX = "UNIX"
+    OTHER = "other"
+
+
+class CloseHow(Enum):
+    """How a side ends a connection."""
+
+    #: C{loseConnection}: what is queued is sent, then a FIN.
+    FULL = "full"
+    #: C{loseWriteConnection}: a FIN; reading goes on (half-close).
+    HALF = "half"
+    #: C{abortConnection}: what is queued is dropped; a reset (RST).
+    RESET = "reset"
+
+
+class ReplyHow(Enum):
+    """Where a server's reply came from."""
+
+    #: C{--name}: the same reply to every client, at once.
+    FIXED = "fixed"
+    #: A line the operator typed before this client arrived.
+    TYPED_AHEAD = "typed ahead"
+    #: The operator typed it while the client waited.
+    TYPED = "typed"
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """
+    The connection is up (the operating system did the handshake).
+
+    @ivar local: this program's end, escaped for display.
+    @ivar remote: the other end, escaped for display.
+    @ivar tls: whether the bytes traced are inside TLS (encrypted on the wire).
+    """
+
+    connection: int
+    at: float
+    local: str
+    remote: str
+    family: Family
+    tls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """
+    Bytes in one C{dataReceived} call (C{outgoing} false) or one C{write}.
+
+    @ivar data: the first L{KEPT_BYTES} of them.
+    @ivar size: how many there were.
+    """
+
+    connection: int
+    at: float
+    outgoing: bool
+    data: bytes
+    size: int
+
+    @classmethod
+    def of(cls, connection: int, at: float, outgoing: bool, data: bytes) -> Chunk:
+        """The event for C{data}, keeping at most L{KEPT_BYTES} of it."""
+        return cls(connection, at, outgoing, data[:KEPT_BYTES], len(data))
+
+
+@dataclass(frozen=True, slots=True)
+class Framed:
+    """What the framing decided about the bytes received, and why."""
+
+    connection: int
+    at: float
+    note: FramingNote
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """The server waits for its operator to type a reply."""
+
+    connection: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Replied:
+    """
+    The server has its reply for this client.
+
+    @ivar waited: seconds since it was asked for.
+    """
+
+    connection: int
+    at: float
+    reply: str
+    how: ReplyHow
+    waited: float
+
+
+@dataclass(frozen=True, slots=True)
+class NotReplied:
+    """The server will send this client no reply; C{why}, for a person (raw)."""
+
+    connection: int
+    at: float
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Closing:
+    """This program ends the connection (or its sending side)."""
+
+    connection: int
+    at: float
+    how: CloseHow
+
+
+@dataclass(frozen=True, slots=True)
+class PeerFinished:
+    """The other side closed its sending side (a FIN read: half-close)."""
+
+    connection: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """
+    The connection is gone.
+
+    @ivar closedBy: how this program closed it first (C{None}: it did not).
+    @ivar peerFinished: whether the other side's FIN was read before.
+    @ivar clean: whether it ended cleanly (C{ConnectionDone}), not by a
+        reset or a broken connection (C{ConnectionLost}).
+    @ivar reason: Twisted's words for how it ended, raw.
+    """
+
+    connection: int
+    at: float
+    closedBy: CloseHow | None
+    peerFinished: bool
+    clean: bool
+    reason: str
+
+
+TraceEvent = (
+    Connected | Chunk | Framed | Asked | Replied | NotReplied | Closing | PeerFinished | Closed
+)

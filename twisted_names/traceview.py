@@ -1,0 +1,278 @@
+"""
+The live ladder of C{--trace}: each trace event as a line of text, for a
+terminal or a pipe.
+
+    #1     0.0 ms  connection from 127.0.0.1:50432 ...
+    #1     1.2 ms  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a
+    #1     1.3 ms     line complete (LF): "Ana"
+
+Arrows point the way the course's ladder draws them, the client on the left
+and the server on the right, whichever side is tracing.  Every byte a peer
+sent is shown escaped (L{twisted_names.display}), with its line ending
+visible, as hex, and with its length; long chunks are cut to a bounded
+length.  On a colour terminal each connection has a colour of its own, so
+interleaved connections can be told apart.  Pure: no I/O, no reactor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from twisted_names.display import quoted
+from twisted_names.framing import Decision
+from twisted_names.i18n import N_, _, ngettext
+from twisted_names.traceevents import (
+    Asked,
+    Chunk,
+    Closed,
+    CloseHow,
+    Closing,
+    Connected,
+    Family,
+    Framed,
+    NotReplied,
+    PeerFinished,
+    Replied,
+    ReplyHow,
+    Role,
+    TraceEvent,
+)
+from twisted_names.wire import CRLF
+
+#: Bytes of a chunk shown as text, and as hex; the length is always whole.
+TEXT_BYTES = 48
+HEX_BYTES = 16
+
+#: The colours connections take in turn (ANSI SGR foreground codes).
+PALETTE = (36, 33, 35, 32, 94, 91, 96, 93)
+
+
+def useColour(environ: Mapping[str, str], onTerminal: bool) -> bool:
+    """
+    Whether to colour the trace: on a terminal, unless C{NO_COLOR} is set
+    to anything but an empty string (U{https://no-color.org}).
+    """
+    return onTerminal and not environ.get("NO_COLOR")
+
+
+def chunkText(data: bytes, size: int) -> str:
+    """
+    C{"Ana\\n"  4 bytes  41 6e 61 0a}: the bytes as escaped text (bytes that
+    are not UTF-8 as C{\\xNN}), as hex and their count; the text and the hex
+    cut with C{…} past L{TEXT_BYTES} and L{HEX_BYTES}.
+    """
+    text = quoted(data[:TEXT_BYTES].decode("utf-8", "surrogateescape"))
+    if size > TEXT_BYTES:
+        text += "…"
+    hexed = data[:HEX_BYTES].hex(" ")
+    if size > HEX_BYTES:
+        hexed += " …"
+    count = ngettext("{count} byte", "{count} bytes", size).format(count=size)
+    return f"{text}  {count}  {hexed}"
+
+
+def familyText(family: Family, tls: bool) -> str:
+    """What carries the connection, in words."""
+    words = {
+        Family.IPV4: _("TCP over IPv4"),
+        Family.IPV6: _("TCP over IPv6"),
+        Family.UNIX: _("a UNIX socket"),
+        Family.OTHER: _("a stream connection"),
+    }[family]
+    return _("TLS over {carrier}").format(carrier=words) if tls else words
+
+
+#: What this side's closing means, by role and how.
+_CLOSING = {
+    (Role.SERVER, CloseHow.FULL): N_(
+        "the server closes the connection: a FIN follows the bytes still queued;"
+        " the client will read the end of the stream"
+    ),
+    (Role.CLIENT, CloseHow.FULL): N_(
+        "the client closes the connection: a FIN follows the bytes still queued;"
+        " the server will read the end of the stream"
+    ),
+    (Role.SERVER, CloseHow.HALF): N_(
+        "the server closes its sending side (half-close, FIN) and keeps reading"
+    ),
+    (Role.CLIENT, CloseHow.HALF): N_(
+        "the client closes its sending side (half-close, FIN) and keeps reading"
+    ),
+    (Role.SERVER, CloseHow.RESET): N_(
+        "the server resets the connection (RST), dropping what is queued;"
+        " the client will see the connection reset"
+    ),
+    (Role.CLIENT, CloseHow.RESET): N_(
+        "the client resets the connection (RST), dropping what is queued;"
+        " the server will see the connection reset"
+    ),
+}
+
+_PEER_FINISHED = {
+    Role.SERVER: N_(
+        "the client finished sending (FIN, a half-close): the server read the end of the stream"
+    ),
+    Role.CLIENT: N_(
+        "the server finished sending (FIN, a half-close): the client read the end of the stream"
+    ),
+}
+
+_CLOSED_BY_US = {
+    (Role.SERVER, CloseHow.FULL): N_("connection closed: the server closed it first"),
+    (Role.CLIENT, CloseHow.FULL): N_("connection closed: the client closed it first"),
+    (Role.SERVER, CloseHow.HALF): N_(
+        "connection closed: the server closed its sending side first"
+    ),
+    (Role.CLIENT, CloseHow.HALF): N_(
+        "connection closed: the client closed its sending side first"
+    ),
+    (Role.SERVER, CloseHow.RESET): N_("connection closed: the server reset it"),
+    (Role.CLIENT, CloseHow.RESET): N_("connection closed: the client reset it"),
+}
+
+_CLOSED_BY_PEER = {
+    (Role.SERVER, False): N_(
+        "connection closed: the client closed it first; the server read the end of the stream"
+    ),
+    (Role.CLIENT, False): N_(
+        "connection closed: the server closed it first; the client read the end of the stream"
+    ),
+    (Role.SERVER, True): N_(
+        "connection closed: the client finished sending first (half-close), then the server closed"
+    ),
+    (Role.CLIENT, True): N_(
+        "connection closed: the server finished sending first (half-close), then the client closed"
+    ),
+}
+
+
+def connectedText(role: Role, event: Connected) -> list[str]:
+    """Who connected to whom, over what; and for TLS, what the bytes shown are."""
+    carrier = familyText(event.family, event.tls)
+    if event.family is Family.UNIX:
+        handshake = _("the operating system connected the two ends")
+    else:
+        handshake = _("the operating system did the TCP handshake")
+    if role is Role.SERVER:
+        line = _("connection from the client {client} to this server {server} ({carrier})")
+        line = line.format(client=event.remote, server=event.local, carrier=carrier)
+    else:
+        line = _("connection from this client {client} to the server {server} ({carrier})")
+        line = line.format(client=event.local, server=event.remote, carrier=carrier)
+    lines = [f"{line}; {handshake}"]
+    if event.tls:
+        lines.append(
+            _("TLS: the bytes shown are the application's; on the wire they are encrypted")
+        )
+    return lines
+
+
+def framedText(event: Framed) -> str:
+    """What the framing decided, and why."""
+    note = event.note
+    decision = note.decision
+    text = quoted(note.message.text) if note.message is not None else ""
+    if decision is Decision.LINE:
+        if note.ending == CRLF:
+            return _("line complete (CRLF): {text}").format(text=text)
+        return _("line complete (LF): {text}").format(text=text)
+    if decision is Decision.WAITING_FOR_QUIET:
+        return ngettext(
+            "no line ending yet ({count} byte held): waiting for {seconds:g} s of quiet",
+            "no line ending yet ({count} bytes held): waiting for {seconds:g} s of quiet",
+            note.size,
+        ).format(count=note.size, seconds=note.limit)
+    if decision is Decision.QUIET:
+        return _(
+            "no line ending: quiet for {seconds:g} s, taken as the whole message: {text}"
+        ).format(seconds=note.limit, text=text)
+    if decision is Decision.PEER_FINISHED:
+        return _(
+            "no line ending, and the other side finished sending: taken as the whole"
+            " message: {text}"
+        ).format(text=text)
+    if decision is Decision.TOO_LONG:
+        return _("line too long ({size} bytes, the limit is {limit:g}): closing").format(
+            size=note.size, limit=note.limit
+        )
+    return ngettext(
+        "{count} byte ignored: no more messages are read on this connection",
+        "{count} bytes ignored: no more messages are read on this connection",
+        note.size,
+    ).format(count=note.size)
+
+
+def repliedText(event: Replied) -> str:
+    """Where the server's reply came from, and after how long."""
+    reply = quoted(event.reply)
+    if event.how is ReplyHow.FIXED:
+        return _("reply {reply}: the server's --name, at once").format(reply=reply)
+    if event.how is ReplyHow.TYPED_AHEAD:
+        return _("reply {reply}: typed ahead by the operator, at once").format(reply=reply)
+    return _("the operator typed the reply {reply} after {seconds:.1f} s").format(
+        reply=reply, seconds=event.waited
+    )
+
+
+def closedText(role: Role, event: Closed) -> str:
+    """How the connection ended: who closed first, and how."""
+    if event.closedBy is not None:
+        text = _(_CLOSED_BY_US[role, event.closedBy])
+    elif event.clean:
+        text = _(_CLOSED_BY_PEER[role, event.peerFinished])
+    else:
+        return _("connection lost: reset or broken by the other side ({reason})").format(
+            reason=quoted(event.reason)
+        )
+    if not event.clean:
+        text += " " + _("(it ended with: {reason})").format(reason=quoted(event.reason))
+    return text
+
+
+def eventText(role: Role, event: TraceEvent) -> list[str]:
+    """
+    What C{event} says, without its connection and time: one line, two for a
+    TLS connection's start.  Arrows for chunks, words for the rest.
+    """
+    if isinstance(event, Chunk):
+        client, server = _("client"), _("server")
+        toServer = event.outgoing == (role is Role.CLIENT)
+        arrow = f"{client} --> {server}" if toServer else f"{client} <-- {server}"
+        return [f"{arrow}  {chunkText(event.data, event.size)}"]
+    if isinstance(event, Connected):
+        return connectedText(role, event)
+    if isinstance(event, Framed):
+        words = framedText(event)
+    elif isinstance(event, Asked):
+        words = _("waiting for the operator to type a reply")
+    elif isinstance(event, Replied):
+        words = repliedText(event)
+    elif isinstance(event, NotReplied):
+        words = _("no reply: {why}").format(why=quoted(event.why)[1:-1])
+    elif isinstance(event, Closing):
+        words = _(_CLOSING[role, event.how])
+    elif isinstance(event, PeerFinished):
+        words = _(_PEER_FINISHED[role])
+    else:
+        words = closedText(role, event)
+    return [f"   {words}"]
+
+
+class Ladder:
+    """
+    Renders events as lines: C{#N}, milliseconds since the connection
+    began, then what happened; coloured by connection if C{colour}.
+    """
+
+    def __init__(self, role: Role, colour: bool = False) -> None:
+        self.role = role
+        self.colour = colour
+
+    def lines(self, event: TraceEvent) -> list[str]:
+        """The lines of text for C{event}."""
+        prefix = f"#{event.connection} {event.at * 1000:9.1f} ms  "
+        lines = [prefix + text for text in eventText(self.role, event)]
+        if self.colour:
+            code = PALETTE[(event.connection - 1) % len(PALETTE)]
+            lines = [f"\x1b[{code}m{line}\x1b[0m" for line in lines]
+        return lines

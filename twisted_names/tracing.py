@@ -1,0 +1,513 @@
+"""
+C{--trace} and C{--trace-file}: watching connections through Twisted's own
+machinery, the way L{twisted.protocols.policies} does.
+
+A L{TracingFactory} (a C{WrappingFactory}) puts a L{TracingProtocol} between
+each connection's transport and its protocol.  The wrapper is the
+protocol's transport, so it sees every C{write}, C{writeSequence},
+C{loseConnection}, C{loseWriteConnection} and C{abortConnection}; and it is
+the transport's protocol, so it sees every C{dataReceived} (one chunk per
+call, as the bytes really came), the half-close and the end.  It also
+subscribes to the framing's decisions (L{MessageReceiver.framingObserver}).
+On the server, L{TracedReplies} wraps the reply source to see the wait for
+the operator.
+
+The programs only wrap when asked: L{TracingServerEndpoint} and
+L{TracingClientEndpoint} wrap the factory given to an endpoint, so that with
+both options off nothing is wrapped and nothing costs anything.  Inside a
+TLS endpoint the wrapper sees the application's bytes (the trace says so).
+
+L{Tracer} numbers the connections, stamps each event with the time since
+its connection began, and hands it to its sinks: L{LiveTrace} (the ladder,
+through a function that shows a line) and L{TraceFile} (a Mermaid diagram
+per connection, written as each connection ends).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import IO, Any, Protocol
+
+from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
+from twisted.internet.defer import CancelledError, Deferred, succeed
+from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import (
+    IAddress,
+    IHalfCloseableProtocol,
+    IHandshakeListener,
+    IListeningPort,
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+    ISSLTransport,
+    IStreamClientEndpoint,
+    IStreamServerEndpoint,
+)
+from twisted.internet.protocol import Protocol as TwistedProtocol
+from twisted.internet.protocol import connectionDone
+from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from twisted.python.failure import Failure
+from zope.interface import directlyProvides, implementer, providedBy
+
+from twisted_names.display import describeAddress, quoted
+from twisted_names.framing import FramingNote, MessageReceiver
+from twisted_names.i18n import _
+from twisted_names.replies import FixedReply, ReplySource
+from twisted_names.traceevents import (
+    Asked,
+    Chunk,
+    Closed,
+    CloseHow,
+    Closing,
+    Connected,
+    Family,
+    Framed,
+    NotReplied,
+    PeerFinished,
+    Replied,
+    ReplyHow,
+    Role,
+    TraceEvent,
+)
+from twisted_names.tracemermaid import Diagram, fileHeading, truncatedNote
+from twisted_names.traceview import Ladder
+
+#: The largest trace file, in characters; later connections are not written.
+MAX_FILE_SIZE = 4 * 1024 * 1024
+#: The most connections whose diagrams are kept while they are open; more
+#: are traced live but not drawn in the file.
+MAX_OPEN_DIAGRAMS = 1000
+
+
+class TraceSink(Protocol):
+    """Where a L{Tracer}'s events go."""
+
+    def event(self, event: TraceEvent) -> None:
+        """Something happened on a connection."""
+
+    def ended(self, connection: int) -> None:
+        """The connection is gone: nothing more will be said about it."""
+
+    def finish(self) -> None:
+        """The program is stopping (connections may still be open)."""
+
+
+class Tracer:
+    """
+    Numbers connections, stamps their events and tells the sinks.
+
+    @ivar current: the connection that last had a message delivered or a
+        reply: the one whose reply source call comes next (see
+        L{TracedReplies}).
+    """
+
+    def __init__(self, role: Role, clock: IReactorTime, sinks: list[TraceSink]) -> None:
+        self.role = role
+        self.clock = clock
+        self.sinks = sinks
+        self.count = 0
+        self.current: TracingProtocol | None = None
+        #: Connections made and not yet gone.
+        self.open = 0
+        self._idle: list[Deferred[None]] = []
+
+    def number(self) -> int:
+        """The next connection's number."""
+        self.count += 1
+        return self.count
+
+    def emit(self, event: TraceEvent) -> None:
+        for sink in self.sinks:
+            sink.event(event)
+
+    def ended(self, connection: int) -> None:
+        self.open -= 1
+        for sink in self.sinks:
+            sink.ended(connection)
+        if not self.open:
+            idle, self._idle = self._idle, []
+            for d in idle:
+                if not d.called:
+                    d.callback(None)
+
+    def whenIdle(self, timeout: float) -> Deferred[None]:
+        """
+        Fire once no traced connection is open, or after C{timeout} seconds:
+        a client waits for its connection's end, so that the trace shows it
+        (not the reactor's stop).
+        """
+        if not self.open:
+            return succeed(None)
+        idle: Deferred[None] = Deferred()
+        self._idle.append(idle)
+        return idle.addTimeout(timeout, self.clock, onTimeoutCancel=lambda result, t: None)
+
+    def finish(self) -> None:
+        """Let the sinks write what they still hold (at shutdown)."""
+        for sink in self.sinks:
+            sink.finish()
+
+
+def family(address: IAddress) -> Family:
+    """What carries a connection, from one of its addresses."""
+    if isinstance(address, IPv4Address):
+        return Family.IPV4
+    if isinstance(address, IPv6Address):
+        return Family.IPV6
+    if isinstance(address, UNIXAddress):
+        return Family.UNIX
+    return Family.OTHER
+
+
+#: What a protocol, not a transport, provides: the wrapper provides these
+#: exactly when the protocol it wraps does.
+_PROTOCOL_SIDE = (IHalfCloseableProtocol, IHandshakeListener)
+
+
+class TracingProtocol(ProtocolWrapper):
+    """
+    Between a transport and its protocol: tells the tracer what passes, and
+    passes everything on unchanged.
+    """
+
+    factory: TracingFactory
+    transport: Any
+
+    def __init__(self, factory: TracingFactory, wrappedProtocol: IProtocol) -> None:
+        super().__init__(factory, wrappedProtocol)
+        tracer = self.tracer = factory.tracer
+        self.connection = tracer.number()
+        self.started = tracer.clock.seconds()
+        self.closedBy: CloseHow | None = None
+        self.peerFinished = False
+
+    def _at(self) -> float:
+        return self.tracer.clock.seconds() - self.started
+
+    def makeConnection(self, transport: Any) -> None:
+        self.started = self.tracer.clock.seconds()
+        self.tracer.open += 1
+        wrapped = self.wrappedProtocol
+        host, peer = transport.getHost(), transport.getPeer()
+        self.tracer.emit(
+            Connected(
+                self.connection,
+                0.0,
+                describeAddress(host),
+                describeAddress(peer),
+                family(host),
+                ISSLTransport.providedBy(transport),
+            )
+        )
+        if isinstance(wrapped, MessageReceiver):
+            wrapped.framingObserver = self._framed
+        # As ProtocolWrapper: the transport's interfaces, for the protocol's
+        # sake; but the protocol side's ones (half-close, TLS handshake) are
+        # the wrapped protocol's.  A transport that is itself a wrapper
+        # (trust's host check, an IHandshakeListener) would otherwise make
+        # this one claim them, and a call forwarded back to it would loop.
+        interfaces = [i for i in providedBy(transport).interfaces() if i not in _PROTOCOL_SIDE]
+        interfaces += [i for i in _PROTOCOL_SIDE if i.providedBy(wrapped)]
+        directlyProvides(self, *interfaces)
+        TwistedProtocol.makeConnection(self, transport)
+        self.factory.registerProtocol(self)
+        wrapped.makeConnection(self)  # type: ignore[arg-type]
+
+    def handshakeCompleted(self) -> None:
+        """TLS: told only if the wrapped protocol listens (see L{makeConnection})."""
+        self.wrappedProtocol.handshakeCompleted()  # type: ignore[attr-defined]
+
+    def _framed(self, note: FramingNote) -> None:
+        if note.message is not None:
+            self.tracer.current = self
+        self.tracer.emit(Framed(self.connection, self._at(), note))
+
+    # What the protocol does to the connection.
+
+    def write(self, data: bytes) -> None:
+        self.tracer.emit(Chunk.of(self.connection, self._at(), True, data))
+        self.transport.write(data)
+
+    def writeSequence(self, data: Any) -> None:
+        self.tracer.emit(Chunk.of(self.connection, self._at(), True, b"".join(data)))
+        self.transport.writeSequence(data)
+
+    def _closing(self, how: CloseHow) -> None:
+        if self.closedBy is None or (how is CloseHow.RESET and self.closedBy is not how):
+            self.closedBy = how
+            self.tracer.emit(Closing(self.connection, self._at(), how))
+
+    def loseConnection(self) -> None:
+        self._closing(CloseHow.FULL)
+        super().loseConnection()
+
+    def loseWriteConnection(self) -> None:
+        self._closing(CloseHow.HALF)
+        self.transport.loseWriteConnection()
+
+    def abortConnection(self) -> None:
+        self._closing(CloseHow.RESET)
+        self.disconnecting = 1
+        self.transport.abortConnection()
+
+    # What the connection does to the protocol.
+
+    def dataReceived(self, data: bytes) -> None:
+        self.tracer.emit(Chunk.of(self.connection, self._at(), False, data))
+        self.wrappedProtocol.dataReceived(data)
+
+    def readConnectionLost(self) -> None:
+        self.peerFinished = True
+        self.tracer.emit(PeerFinished(self.connection, self._at()))
+        self.wrappedProtocol.readConnectionLost()  # type: ignore[attr-defined]
+
+    def writeConnectionLost(self) -> None:
+        self.wrappedProtocol.writeConnectionLost()  # type: ignore[attr-defined]
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        tracer, connection = self.tracer, self.connection
+        try:
+            # What the framing decides now (bytes sent just before the
+            # close) comes before the end.
+            super().connectionLost(reason)
+        finally:
+            tracer.emit(
+                Closed(
+                    connection,
+                    self._at(),
+                    self.closedBy,
+                    self.peerFinished,
+                    reason.check(ConnectionDone) is not None,
+                    reason.getErrorMessage(),
+                )
+            )
+            if tracer.current is self:
+                tracer.current = None
+            tracer.ended(connection)
+
+
+class TracingFactory(WrappingFactory[TracingProtocol]):
+    """Wraps every protocol of C{wrappedFactory} in a L{TracingProtocol}."""
+
+    protocol = TracingProtocol
+    noisy = False
+
+    def __init__(self, wrappedFactory: IProtocolFactory, tracer: Tracer) -> None:
+        super().__init__(wrappedFactory)
+        self.tracer = tracer
+
+
+@implementer(IStreamServerEndpoint)
+class TracingServerEndpoint:
+    """An endpoint whose connections are traced (see L{TracingFactory})."""
+
+    def __init__(self, endpoint: IStreamServerEndpoint, tracer: Tracer) -> None:
+        self.endpoint = endpoint
+        self.tracer = tracer
+
+    def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
+        return self.endpoint.listen(TracingFactory(protocolFactory, self.tracer))
+
+
+@implementer(IStreamClientEndpoint)
+class TracingClientEndpoint:
+    """
+    An endpoint whose connections are traced (see L{TracingFactory}); what
+    C{connect} fires with is the protocol, not the wrapper.
+    """
+
+    def __init__(self, endpoint: IStreamClientEndpoint, tracer: Tracer) -> None:
+        self.endpoint = endpoint
+        self.tracer = tracer
+
+    def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
+        connecting: Deferred[Any] = self.endpoint.connect(
+            TracingFactory(protocolFactory, self.tracer)
+        )
+        return connecting.addCallback(lambda wrapper: wrapper.wrappedProtocol)
+
+
+class TracedReplies:
+    """
+    The server's reply source, watched: the wait for the operator and the
+    reply, for the connection that asked (L{Tracer.current}: a question is
+    asked right after a message is delivered, or right after the previous
+    reply, in chat mode).
+    """
+
+    def __init__(self, source: ReplySource, tracer: Tracer) -> None:
+        self.source = source
+        self.tracer = tracer
+
+    def ask(self, name: str, peer: str) -> Deferred[str]:
+        asking = self.source.ask(name, peer)
+        tracer = self.tracer
+        wrapper, tracer.current = tracer.current, None
+        if wrapper is None:
+            return asking
+        pending = [True]
+
+        def told(result: str | Failure) -> str | Failure:
+            if wrapper.wrappedProtocol is None:
+                return result  # Gone already.
+            waited = tracer.clock.seconds() - asked
+            at = wrapper._at()
+            if isinstance(result, Failure):
+                if result.check(CancelledError):
+                    why = _("the connection ended while it waited")
+                else:
+                    why = result.getErrorMessage()
+                tracer.emit(NotReplied(wrapper.connection, at, why))
+                return result
+            if not pending:
+                how = ReplyHow.TYPED
+            elif isinstance(self.source, FixedReply):
+                how = ReplyHow.FIXED
+            else:
+                how = ReplyHow.TYPED_AHEAD
+            tracer.emit(Replied(wrapper.connection, at, result, how, waited))
+            tracer.current = wrapper  # Chat: the next question is its own.
+            return result
+
+        asked = tracer.clock.seconds()
+        asking.addBoth(told)
+        if not asking.called:
+            pending.clear()
+            tracer.emit(Asked(wrapper.connection, wrapper._at()))
+        return asking
+
+
+class LiveTrace:
+    """The ladder, one line at a time through C{show}."""
+
+    def __init__(self, ladder: Ladder, show: Callable[[str], object]) -> None:
+        self.ladder = ladder
+        self.show = show
+
+    def event(self, event: TraceEvent) -> None:
+        for line in self.ladder.lines(event):
+            self.show(line)
+
+    def ended(self, connection: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class TraceFile:
+    """
+    A Markdown file of Mermaid diagrams, one per connection, each written
+    (and flushed) when its connection ends, so that a crash loses only the
+    connections still open.  Bounded: at most L{MAX_OPEN_DIAGRAMS} diagrams
+    held at once, each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
+    characters in all, after which one line says the file is full.
+    """
+
+    def __init__(
+        self,
+        role: Role,
+        file: IO[str],
+        maxSize: int = MAX_FILE_SIZE,
+        maxArrows: int | None = None,
+    ) -> None:
+        self.role = role
+        self.file = file
+        self.maxSize = maxSize
+        self.maxArrows = maxArrows
+        self.diagrams: dict[int, Diagram] = {}
+        self.written = 0
+        self.size = 0
+        self.full = False
+        self._write(fileHeading(role))
+
+    def _write(self, text: str) -> None:
+        try:
+            self.file.write(text)
+            self.file.flush()
+        except (OSError, ValueError):
+            self.full = True  # A full disk, a closed file: stop writing.
+        self.size += len(text)
+
+    def event(self, event: TraceEvent) -> None:
+        if self.full:
+            return
+        diagram = self.diagrams.get(event.connection)
+        if diagram is None:
+            if not isinstance(event, Connected) or len(self.diagrams) >= MAX_OPEN_DIAGRAMS:
+                return
+            diagram = self.diagrams[event.connection] = (
+                Diagram(self.role, event.connection)
+                if self.maxArrows is None
+                else Diagram(self.role, event.connection, self.maxArrows)
+            )
+        diagram.add(event)
+
+    def ended(self, connection: int) -> None:
+        diagram = self.diagrams.pop(connection, None)
+        if diagram is None or self.full:
+            return
+        text = diagram.markdown()
+        if self.size + len(text) > self.maxSize:
+            self.full = True
+            self.diagrams.clear()
+            self._write(truncatedNote(self.written))
+            return
+        self._write(text)
+        self.written += 1
+
+    def finish(self) -> None:
+        """Write the connections still open, then close the file."""
+        for connection in sorted(self.diagrams):
+            self.ended(connection)
+        with contextlib.suppress(OSError):
+            self.file.close()
+
+
+def checkTraceFile(options: Any) -> None:
+    """
+    For C{postOptions}: C{--trace-file} names a file that can be written
+    (opened for appending, so nothing is lost if the program stops here).
+
+    @raise usage.UsageError: if it cannot.
+    """
+    from twisted.python import usage
+
+    path = options["trace-file"]
+    if path is None:
+        return
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        raise usage.UsageError(
+            _("--trace-file: cannot write {path}: {why}").format(
+                path=quoted(path), why=e.strerror or e
+            )
+        ) from None
+
+
+def makeTracer(
+    role: Role,
+    reactor: Any,
+    show: Callable[[str], object] | None,
+    colour: bool,
+    path: str | None,
+) -> Tracer:
+    """
+    The tracer of C{--trace} (lines through C{show}, if given) and
+    C{--trace-file} (a L{TraceFile} at C{path}, if given, overwritten; the
+    connections still open are written when the reactor has shut down).
+    """
+    sinks: list[TraceSink] = []
+    if show is not None:
+        sinks.append(LiveTrace(Ladder(role, colour), show))
+    if path is not None:
+        # Closed by TraceFile.finish, after the reactor has shut down.
+        traceFile = TraceFile(role, open(path, "w", encoding="utf-8"))  # noqa: SIM115
+        sinks.append(traceFile)
+    tracer = Tracer(role, reactor, sinks)
+    if path is not None:
+        reactor.addSystemEventTrigger("after", "shutdown", tracer.finish)
+    return tracer
