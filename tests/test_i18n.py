@@ -36,14 +36,14 @@ def portuguese() -> gettext.GNUTranslations:
     return gettext.GNUTranslations(out)
 
 
-def sourceMessages() -> dict[str | tuple[str, ...], list[str]]:
-    """Each message marked in the package and plugin, with where it is."""
-    found: dict[str | tuple[str, ...], list[str]] = {}
+def sourceMessages() -> dict[tuple[object, str | None], list[str]]:
+    """Each message marked in the package and plugin (with its context), with where it is."""
+    found: dict[tuple[object, str | None], list[str]] = {}
     for directory in ("twisted_names", "twisted_plugins"):
-        for filename, lineno, message, _comments, _context in extract_from_dir(
+        for filename, lineno, message, _comments, context in extract_from_dir(
             ROOT / directory, method_map=[("**.py", "python")]
         ):
-            found.setdefault(message, []).append(f"{directory}/{filename}:{lineno}")
+            found.setdefault((message, context), []).append(f"{directory}/{filename}:{lineno}")
     return found
 
 
@@ -132,6 +132,24 @@ class ChosenLanguageTests(SynchronousTestCase):
         self.assertEqual(i18n._("Hello"), "Hello")
 
 
+class DecimalTests(SynchronousTestCase):
+    """Numbers with decimals are written as the language writes them."""
+
+    def test_english(self) -> None:
+        self.addCleanup(i18n.use, None)
+        i18n.use(gettext.NullTranslations())
+        self.assertEqual(i18n.decimal(3.04), "3.0")
+        self.assertEqual(i18n.decimal(1500.25, 2), "1500.25")
+
+    def test_portuguese(self) -> None:
+        """A comma in pt_BR, and no thousands separator added."""
+        self.addCleanup(i18n.use, None)
+        i18n.use(portuguese())
+        self.assertEqual(i18n.decimal(3.04), "3,0")
+        self.assertEqual(i18n.decimal(1500.25, 2), "1500,25")
+        self.assertEqual(i18n.decimal(7, 0), "7")
+
+
 class CatalogTests(SynchronousTestCase):
     """The pt_BR catalog is complete and keeps every placeholder."""
 
@@ -152,9 +170,9 @@ class CatalogTests(SynchronousTestCase):
     def test_everyMessageTranslated(self) -> None:
         """Each message marked in the code has a non-fuzzy pt_BR translation."""
         missing = []
-        for message, where in self.marked.items():
+        for (message, context), where in self.marked.items():
             msgid = self.first(message)
-            entry = self.catalog.get(msgid)
+            entry = self.catalog.get(msgid, context=context)
             strings = entry.string if entry is not None else None
             texts = forms(strings)
             if entry is None or entry.fuzzy or not texts or not all(texts):
@@ -163,8 +181,8 @@ class CatalogTests(SynchronousTestCase):
 
     def test_noStaleEntries(self) -> None:
         """The catalog holds no message the code no longer uses."""
-        used = {self.first(m) for m in self.marked}
-        stale = [m.id for m in self.catalog if m.id and self.first(m.id) not in used]
+        used = {(self.first(m), context) for m, context in self.marked}
+        stale = [m.id for m in self.catalog if m.id and (self.first(m.id), m.context) not in used]
         self.assertEqual(stale, [])
 
     def test_placeholdersKept(self) -> None:

@@ -144,3 +144,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark C{message} for translation where it is defined; L{_} shows it."""
     return message
+
+
+def decimal(value: float, digits: int = 1) -> str:
+    """
+    C{value} with C{digits} decimals, written as the chosen language writes
+    numbers: C{3.5} in English, C{3,5} in Portuguese.  The separator is a
+    message of its own (context C{decimal separator}), so a translation sets it.
+    """
+    return f"{value:.{digits}f}".replace(".", current().pgettext("decimal separator", "."))
