@@ -85,7 +85,14 @@ class ChosenLanguageTests(SynchronousTestCase):
 
     def test_languageList(self) -> None:
         """LANGUAGE is a list, best first."""
-        self.assertEqual(self.choose({"LANGUAGE": "fr:pt:en"}), ["fr", "pt", "pt_BR", "en"])
+        self.assertEqual(self.choose({"LANGUAGE": "fr:pt:en"}), ["fr", "pt", "pt_BR"])
+
+    def test_englishFirst(self) -> None:
+        """English before Portuguese in the list means English (it has no catalog)."""
+        self.assertEqual(self.choose({"LANGUAGE": "en:pt_BR"}), [])
+        self.assertEqual(self.choose({"LANGUAGE": "en_GB:pt"}), [])
+        self.assertEqual(self.choose({"LANG": "en_US.UTF-8"}), [])
+        self.assertEqual(self.choose({}, ui="en_US"), [])
 
     def test_cMeansEnglish(self) -> None:
         """C{C} or C{POSIX} as the locale means English, whatever LANGUAGE says."""
@@ -105,7 +112,7 @@ class ChosenLanguageTests(SynchronousTestCase):
         """With nothing set (usual on Windows), the user's UI language is used."""
         self.assertEqual(self.choose({}, ui="pt_BR"), ["pt_BR"])
         self.assertEqual(self.choose({}, ui=None), [])
-        self.assertEqual(self.choose({"LANG": "en_US"}, ui="pt_BR"), ["en_US"])
+        self.assertEqual(self.choose({"LANG": "en_US"}, ui="pt_BR"), [])
 
     def test_notWindows(self) -> None:
         """Elsewhere there is no UI language to ask."""

@@ -156,6 +156,24 @@ class OptionsTests(SynchronousTestCase):
         options.parent.parseOptions(["--pidfile="])
         options.parseOptions(["--name", "Bob"])  # A daemon with --name is fine.
 
+    def test_daemonTraceRefused(self) -> None:
+        """
+        A daemon has no terminal for --trace: refused, pointing to -n and to
+        --trace-file (which a daemon may use), not silently thrown away.
+        """
+        first = self.underTwistd("--name", "Bob", "--trace", twistdArgs=())[0]
+        self.assertIn("--trace shows each connection at this terminal", first)
+        self.assertIn("--trace-file", first)
+        ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
+        options = Options()
+        options.parent = ServerOptions()
+        options.parent.parseOptions(["--pidfile="])
+        options.parseOptions(["--name", "Bob", "--trace-file", self.mktemp()])
+        options = Options()
+        options.parent = ServerOptions()
+        options.parent.parseOptions(["--pidfile=", "-n"])
+        options.parseOptions(["--name", "Bob", "--trace"])  # In the foreground: fine.
+
     def test_underTwistdOneLineAndExit2(self) -> None:
         """Under twistd, a bad option is one line on stderr and exit status 2."""
         options = Options()

@@ -35,6 +35,9 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 #: reads them.
 LANGUAGE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
 
+#: The language the messages are written in: it needs no catalog.
+SOURCE_LANGUAGE = "en"
+
 #: Languages with a catalog, and what a bare language code selects.
 _REGIONS = {"pt": "pt_BR"}
 
@@ -59,7 +62,9 @@ def chosenLanguages(environ: Mapping[str, str], uiLanguage: Callable[[], str | N
     language, from C{uiLanguage}, is used.
 
     C{pt}, C{pt_BR} and C{pt_BR.UTF-8} all select C{pt_BR}, the one
-    Portuguese catalog.
+    Portuguese catalog.  English anywhere in the list ends it: with
+    C{LANGUAGE=en:pt_BR} the person asked for English first, and English,
+    the source language, has no catalog to be found.
     """
     locale = next((environ[v] for v in LANGUAGE_VARIABLES[1:] if environ.get(v)), "")
     if locale in ("C", "POSIX"):
@@ -80,7 +85,8 @@ def _expanded(names: list[str]) -> Iterator[str]:
         code = _code(name)
         if not code:
             continue
-        if code.upper() in ("C", "POSIX"):
+        if code.upper() in ("C", "POSIX") or code.partition("_")[0] == SOURCE_LANGUAGE:
+            # English is the source: nothing further down the list is wanted.
             return
         yield code
         language = code.partition("_")[0]

@@ -197,12 +197,21 @@ class Options(TranslatedOptions):
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
-        if twistd is not None and self["name"] is None and not twistd.get("nodaemon"):
+        daemon = twistd is not None and not twistd.get("nodaemon")
+        if daemon and self["name"] is None:
             raise usage.UsageError(
                 _(
                     "without --name the replies are typed at this terminal, so names-server"
                     " runs in the foreground: 'twistd -n names-server' (or give --name NAME"
                     " to run it as a daemon)"
+                )
+            )
+        if daemon and self["trace"]:
+            raise usage.UsageError(
+                _(
+                    "--trace shows each connection at this terminal, so names-server runs"
+                    " in the foreground: 'twistd -n names-server --trace' (a daemon can"
+                    " write the diagrams with --trace-file FILE)"
                 )
             )
 
@@ -270,18 +279,6 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         replies = queue = ReplyQueue(reactor, settings.replyTimeout)
     else:
         replies = FixedReply(options["name"])
-    tracing = options["trace"] or options["trace-file"] is not None
-    shown: list[Any] = []  # Where the live trace goes, once known.
-    if tracing:
-        tracer = makeTracer(
-            Role.SERVER,
-            reactor,
-            (lambda line: shown[0](line)) if options["trace"] else None,
-            useColour(os.environ, _terminalFds() is not None),
-            options["trace-file"],
-        )
-        replies = TracedReplies(replies, tracer)
-    factory = NameServerFactory(replies, reactor, settings)
     twistd = options.parent
     observer = None if twistd is None else logObserverFor(twistd, reactor)
     server = NamesServerService(
@@ -305,8 +302,19 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         # read), so that an unread stdout cannot block the server either.
         terminal = Terminal(_ignore, _nothing)
         terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
-    if editor is not None or terminal is not None:
-        shown.append(editor.notice if editor is not None else terminal.show)  # type: ignore[union-attr]
+    tracing = options["trace"] or options["trace-file"] is not None
+    if tracing:
+        # The live trace goes where the console's own lines go.
+        show = editor.notice if editor is not None else terminal.show if terminal else None
+        tracer = makeTracer(
+            Role.SERVER,
+            reactor,
+            show if options["trace"] else None,
+            useColour(os.environ, ttys is not None),
+            options["trace-file"],
+        )
+        replies = TracedReplies(replies, tracer)
+    factory = NameServerFactory(replies, reactor, settings)
     description = options["description"]
     endpoint = serverFromString(reactor, description)
     if tracing:
