@@ -26,7 +26,7 @@ from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.traceevents import Chunk, Role
-from twisted_names.tracemermaid import Diagram, mermaidSafe
+from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
     LiveTrace,
@@ -114,20 +114,20 @@ Each connection as a Mermaid sequence diagram (times in milliseconds since the c
 sequenceDiagram
     participant C as client 127.0.0.1#58;50432
     participant S as server 127.0.0.1#58;5000
-    Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this server \
-127.0.0.1:5000 (TCP over IPv4)#59; the operating system did the TCP handshake
+    Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this<br>server \
+127.0.0.1:5000 (TCP over IPv4)#59; the operating system<br>did the TCP handshake
     C->>S: 1.5 ms: #quot;An#quot; (2 bytes)
-    Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for 0.25 s of quiet
+    Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for<br>0.25 s of quiet
     C->>S: 3.0 ms: #quot;a#quot; (1 byte)
-    Note over S: 3.0 ms: no line ending yet (3 bytes held): waiting for 0.25 s of quiet
-    Note over S: 253.0 ms: no line ending: quiet for 0.25 s, taken as the whole message: \
-#quot;Ana#quot;
+    Note over S: 3.0 ms: no line ending yet (3 bytes held): waiting for<br>0.25 s of quiet
+    Note over S: 253.0 ms: no line ending: quiet for 0.25 s, taken as the<br>whole \
+message: #quot;Ana#quot;
     Note over S: 253.0 ms: waiting for the operator to type a reply
     Note over S: 2753.0 ms: the operator typed the reply #quot;Bob#quot; after 2.5 s
     S->>C: 2753.0 ms: #quot;Bob#quot; (3 bytes)
     S-)C: 2753.0 ms: FIN
-    Note over S: the server closes the connection: a FIN follows the bytes still queued#59; \
-the client will read the end of the stream
+    Note over S: the server closes the connection: a FIN follows the bytes<br>\
+still queued#59; the client will read the end of the stream
     Note over C,S: 2754.5 ms: connection closed: the server closed it first
 ```
 
@@ -330,7 +330,7 @@ class HostileBytesTests(SynchronousTestCase):
         text = self.t.file.getvalue()
         self.assertFalse([c for c in text if isUnsafe(c) and c != "\n"])
         checkStructure(self, text)
-        self.assertNotIn("<", text)
+        self.assertNotIn("<", text.replace("<br>", ""))
         self.assertNotIn("forged;", text)
         self.assertEqual(text.count("```"), 2)
 
@@ -339,7 +339,8 @@ def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
     """
     Check a trace file: a title, then sections each holding one Mermaid
     block whose every statement is a participant, an arrow or a note, with
-    no C{#} or C{;} but in entity codes.  Return how many diagrams.
+    no C{#} or C{;} but in entity codes, no C{<} but in C{<br>}, and lines
+    of text no longer than L{LINE_WIDTH}.  Return how many diagrams.
     """
     statement = re.compile(
         r"    (participant [CS] as .+"
@@ -366,7 +367,12 @@ def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
             words = re.sub(r"#(\d+|[a-z]+);", "", line)
             testCase.assertNotIn("#", words, line)
             testCase.assertNotIn(";", words, line)
-            testCase.assertNotIn("<", words, line)
+            testCase.assertNotIn("<", words.replace("<br>", ""), line)
+            if not line.startswith("    participant"):
+                # Mermaid does not wrap: each line of text fits a note.
+                text = re.sub(r"#(\d+|[a-z]+);", "_", line.split(": ", 1)[1])
+                for part in text.split("<br>"):
+                    testCase.assertLessEqual(len(part), LINE_WIDTH, line)
         else:
             testCase.assertTrue(line == "" or line.startswith(("## ", "Each ", "The trace")), line)
     testCase.assertFalse(inside)
@@ -471,6 +477,19 @@ class MermaidSafeTests(SynchronousTestCase):
 
     def test_alias(self) -> None:
         self.assertEqual(mermaidSafe("[::1]:5000,x", alias=True), "[#58;#58;1]#58;5000#44;x")
+
+    def test_textInLines(self) -> None:
+        """
+        Mermaid does not wrap notes (a long one is cut at the diagram's
+        edge): text comes in lines of at most L{LINE_WIDTH} characters,
+        broken at spaces where it can, each escaped, joined by C{<br>}.
+        """
+        self.assertEqual(
+            mermaidText("a;b " * 20), "a#59;b " * 14 + "a#59;b<br>" + "a#59;b " * 4 + "a#59;b"
+        )
+        self.assertEqual(mermaidText("x" * 130), "x" * 60 + "<br>" + "x" * 60 + "<br>" + "x" * 10)
+        self.assertEqual(mermaidText("<br>"), "#lt;br#gt;")
+        self.assertEqual(mermaidText("x" * 55 + " 1.5 s"), "x" * 55 + "<br>1.5 s")
 
     def test_emptyDiagram(self) -> None:
         english(self)
