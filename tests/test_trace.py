@@ -236,6 +236,24 @@ class KnownExchangeTests(SynchronousTestCase):
         )
         self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
 
+    def test_halfCloseWhileWaiting(self) -> None:
+        """
+        A client that sends its name and half-closes while the operator has
+        not typed: the server gives up on it (it cannot tell C{nc -N} from a
+        client gone); the trace says so, not that the connection ended.
+        """
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        protocol, _ = t.serve(queue)
+        protocol.dataReceived(b"Ana\n")
+        protocol.readConnectionLost()
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertIn(
+            "   no reply: the client finished sending (half-close) while it waited;"
+            " the server counts it as gone",
+            [line[17:] for line in t.lines],
+        )
+
     def test_tooLong(self) -> None:
         t = Traced(Role.SERVER)
         protocol, transport = t.serve(FixedReply("Bob"), maxLength=4)

@@ -354,7 +354,14 @@ class TracedReplies:
             waited = tracer.clock.seconds() - asked
             at = wrapper._at()
             if isinstance(result, Failure):
-                if result.check(CancelledError):
+                if result.check(CancelledError) and wrapper.peerFinished:
+                    # The server's choice (NameServerProtocol.readConnectionLost),
+                    # not the connection's end: say what happened.
+                    why = _(
+                        "the client finished sending (half-close) while it waited;"
+                        " the server counts it as gone"
+                    )
+                elif result.check(CancelledError):
                     why = _("the connection ended while it waited")
                 else:
                     why = result.getErrorMessage()
