@@ -7,8 +7,10 @@ protocols over L{StringTransport} and a L{Clock}, the live ladder
 
 from __future__ import annotations
 
+import errno
 import gettext
 import io
+import os
 import re
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
@@ -17,6 +19,7 @@ from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -29,6 +32,7 @@ from twisted_names.traceevents import Chunk, Role
 from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
+    CANNOT_WRITE,
     LiveTrace,
     TracedReplies,
     TraceFile,
@@ -46,6 +50,17 @@ class KeptOpen(io.StringIO):
 
     def close(self) -> None:
         self.closedByTrace = True
+
+
+class FullDisk(io.StringIO):
+    """A trace file on a full disk: every write fails."""
+
+    name = "/full/trace.md"
+    tries = 0
+
+    def write(self, text: str) -> int:
+        self.tries += 1
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 class Traced:
@@ -431,6 +446,24 @@ class TraceFileTests(SynchronousTestCase):
         t.tracer.finish()
         self.assertIn("## Connection 1", t.file.getvalue())
         self.assertTrue(t.file.closedByTrace)
+
+    def test_diskFull(self) -> None:
+        """
+        When the file cannot be written any more (a full disk), the operator
+        is told once, in a log event; nothing more is tried.
+        """
+        file = FullDisk()
+        t = Traced(Role.SERVER)
+        with capturedLogs() as events:
+            t.tracer.sinks = [TraceFile(Role.SERVER, file)]
+            for _ in range(3):
+                protocol, _transport = t.serve(FixedReply("Bob"))
+                protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events[0]["log_format"], CANNOT_WRITE)
+        self.assertEqual(events[0]["path"], '"/full/trace.md"')
+        self.assertEqual(events[0]["why"], "No space left on device")
+        self.assertEqual(file.tries, 1)
 
     def test_arrowsBounded(self) -> None:
         t = Traced(Role.SERVER, maxArrows=5)

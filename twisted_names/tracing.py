@@ -46,13 +46,14 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
 from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
-from twisted_names.i18n import _
+from twisted_names.i18n import N_, _
 from twisted_names.replies import FixedReply, ReplySource
 from twisted_names.traceevents import (
     Asked,
@@ -72,6 +73,11 @@ from twisted_names.traceevents import (
 )
 from twisted_names.tracemermaid import Diagram, fileHeading, truncatedNote
 from twisted_names.traceview import Ladder
+
+log = Logger(namespace="names")
+
+#: Said once when the trace file cannot be written any more.
+CANNOT_WRITE = N_("--trace-file: cannot write {path} ({why}); no more connections are written")
 
 #: The largest trace file, in characters; later connections are not written.
 MAX_FILE_SIZE = 4 * 1024 * 1024
@@ -433,8 +439,16 @@ class TraceFile:
         try:
             self.file.write(text)
             self.file.flush()
-        except (OSError, ValueError):
-            self.full = True  # A full disk, a closed file: stop writing.
+        except (OSError, ValueError) as e:
+            # A full disk, a closed file: stop writing, and say so once (the
+            # operator would otherwise find a file that just stops).
+            if not self.full:
+                log.warn(
+                    CANNOT_WRITE,
+                    path=quoted(str(getattr(self.file, "name", "?"))),
+                    why=getattr(e, "strerror", None) or str(e),
+                )
+            self.full = True
         self.size += len(text)
 
     def event(self, event: TraceEvent) -> None:
