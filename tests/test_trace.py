@@ -407,7 +407,12 @@ def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
                 for part in text.split("<br>"):
                     testCase.assertLessEqual(len(part), LINE_WIDTH, line)
         else:
-            testCase.assertTrue(line == "" or line.startswith(("## ", "Each ", "The trace")), line)
+            testCase.assertTrue(
+                line == ""
+                or line.startswith(("## ", "Each ", "The trace"))
+                or re.match(r"\d+ connections? (is|are) not in this file", line),
+                line,
+            )
     testCase.assertFalse(inside)
     return diagrams
 
@@ -446,6 +451,25 @@ class TraceFileTests(SynchronousTestCase):
         t.tracer.finish()
         self.assertIn("## Connection 1", t.file.getvalue())
         self.assertTrue(t.file.closedByTrace)
+
+    def test_tooManyOpen(self) -> None:
+        """
+        Connections beyond the most diagrams held at once are not drawn, and
+        the file says how many at its end.
+        """
+        t = Traced(Role.SERVER)
+        file = KeptOpen()
+        t.tracer.sinks = [TraceFile(Role.SERVER, file, maxOpen=2)]
+        protocols = [t.serve(FixedReply("Bob"), chat=True)[0] for _ in range(5)]
+        for protocol in protocols:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        t.tracer.finish()
+        text = file.getvalue()
+        self.assertEqual(checkStructure(self, text), 2)
+        self.assertTrue(
+            text.endswith("3 connections are not in this file: more than 2 were open at once.\n"),
+            text[-200:],
+        )
 
     def test_diskFull(self) -> None:
         """

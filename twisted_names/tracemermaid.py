@@ -216,3 +216,15 @@ def truncatedNote(written: int) -> str:
         )
         + "\n"
     )
+
+
+def skippedNote(count: int, limit: int) -> str:
+    """The last words of a trace file that left out connections open at once."""
+    return (
+        ngettext(
+            "{count} connection is not in this file: more than {limit} were open at once.",
+            "{count} connections are not in this file: more than {limit} were open at once.",
+            count,
+        ).format(count=count, limit=limit)
+        + "\n"
+    )

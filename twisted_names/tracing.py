@@ -71,7 +71,7 @@ from twisted_names.traceevents import (
     Role,
     TraceEvent,
 )
-from twisted_names.tracemermaid import Diagram, fileHeading, truncatedNote
+from twisted_names.tracemermaid import Diagram, fileHeading, skippedNote, truncatedNote
 from twisted_names.traceview import Ladder
 
 log = Logger(namespace="names")
@@ -414,7 +414,8 @@ class TraceFile:
     A Markdown file of Mermaid diagrams, one per connection, each written
     (and flushed) when its connection ends, so that a crash loses only the
     connections still open.  Bounded: at most L{MAX_OPEN_DIAGRAMS} diagrams
-    held at once, each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
+    held at once (the connections beyond are counted, and the count written
+    at the end), each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
     characters in all, after which one line says the file is full.
     """
 
@@ -424,8 +425,12 @@ class TraceFile:
         file: IO[str],
         maxSize: int = MAX_FILE_SIZE,
         maxArrows: int | None = None,
+        maxOpen: int = MAX_OPEN_DIAGRAMS,
     ) -> None:
         self.role = role
+        self.maxOpen = maxOpen
+        #: Connections not drawn: more than C{maxOpen} were open at once.
+        self.skipped = 0
         self.file = file
         self.maxSize = maxSize
         self.maxArrows = maxArrows
@@ -456,7 +461,10 @@ class TraceFile:
             return
         diagram = self.diagrams.get(event.connection)
         if diagram is None:
-            if not isinstance(event, Connected) or len(self.diagrams) >= MAX_OPEN_DIAGRAMS:
+            if not isinstance(event, Connected):
+                return
+            if len(self.diagrams) >= self.maxOpen:
+                self.skipped += 1
                 return
             diagram = self.diagrams[event.connection] = (
                 Diagram(self.role, event.connection)
@@ -482,6 +490,8 @@ class TraceFile:
         """Write the connections still open, then close the file."""
         for connection in sorted(self.diagrams):
             self.ended(connection)
+        if self.skipped and not self.full:
+            self._write(skippedNote(self.skipped, self.maxOpen))
         with contextlib.suppress(OSError):
             self.file.close()
 
