@@ -264,7 +264,7 @@ class KnownExchangeTests(SynchronousTestCase):
         protocol.readConnectionLost()
         protocol.connectionLost(Failure(ConnectionDone()))
         self.assertIn(
-            "   no reply: the client finished sending (half-close) while it waited;"
+            "   no reply: the client finished sending (FIN) while it waited;"
             " the server counts it as gone",
             [line[17:] for line in t.lines],
         )

@@ -364,7 +364,7 @@ class TracedReplies:
                     # The server's choice (NameServerProtocol.readConnectionLost),
                     # not the connection's end: say what happened.
                     why = _(
-                        "the client finished sending (half-close) while it waited;"
+                        "the client finished sending (FIN) while it waited;"
                         " the server counts it as gone"
                     )
                 elif result.check(CancelledError):
