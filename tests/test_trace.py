@@ -7,8 +7,10 @@ protocols over L{StringTransport} and a L{Clock}, the live ladder
 
 from __future__ import annotations
 
+import errno
 import gettext
 import io
+import os
 import re
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
@@ -17,6 +19,7 @@ from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
+from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
@@ -26,9 +29,10 @@ from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.traceevents import Chunk, Role
-from twisted_names.tracemermaid import Diagram, mermaidSafe
+from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
+    CANNOT_WRITE,
     LiveTrace,
     TracedReplies,
     TraceFile,
@@ -46,6 +50,17 @@ class KeptOpen(io.StringIO):
 
     def close(self) -> None:
         self.closedByTrace = True
+
+
+class FullDisk(io.StringIO):
+    """A trace file on a full disk: every write fails."""
+
+    name = "/full/trace.md"
+    tries = 0
+
+    def write(self, text: str) -> int:
+        self.tries += 1
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
 class Traced:
@@ -114,20 +129,20 @@ Each connection as a Mermaid sequence diagram (times in milliseconds since the c
 sequenceDiagram
     participant C as client 127.0.0.1#58;50432
     participant S as server 127.0.0.1#58;5000
-    Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this server \
-127.0.0.1:5000 (TCP over IPv4)#59; the operating system did the TCP handshake
+    Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this<br>server \
+127.0.0.1:5000 (TCP over IPv4)#59; the operating system<br>did the TCP handshake
     C->>S: 1.5 ms: #quot;An#quot; (2 bytes)
-    Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for 0.25 s of quiet
+    Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for<br>0.25 s of quiet
     C->>S: 3.0 ms: #quot;a#quot; (1 byte)
-    Note over S: 3.0 ms: no line ending yet (3 bytes held): waiting for 0.25 s of quiet
-    Note over S: 253.0 ms: no line ending: quiet for 0.25 s, taken as the whole message: \
-#quot;Ana#quot;
+    Note over S: 3.0 ms: no line ending yet (3 bytes held): waiting for<br>0.25 s of quiet
+    Note over S: 253.0 ms: no line ending: quiet for 0.25 s, taken as the<br>whole \
+message: #quot;Ana#quot;
     Note over S: 253.0 ms: waiting for the operator to type a reply
     Note over S: 2753.0 ms: the operator typed the reply #quot;Bob#quot; after 2.5 s
     S->>C: 2753.0 ms: #quot;Bob#quot; (3 bytes)
     S-)C: 2753.0 ms: FIN
-    Note over S: the server closes the connection: a FIN follows the bytes still queued#59; \
-the client will read the end of the stream
+    Note over S: the server closes the connection: a FIN follows the bytes<br>\
+still queued#59; the client will read the end of the stream
     Note over C,S: 2754.5 ms: connection closed: the server closed it first
 ```
 
@@ -236,6 +251,24 @@ class KnownExchangeTests(SynchronousTestCase):
         )
         self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
 
+    def test_halfCloseWhileWaiting(self) -> None:
+        """
+        A client that sends its name and half-closes while the operator has
+        not typed: the server gives up on it (it cannot tell C{nc -N} from a
+        client gone); the trace says so, not that the connection ended.
+        """
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        protocol, _ = t.serve(queue)
+        protocol.dataReceived(b"Ana\n")
+        protocol.readConnectionLost()
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertIn(
+            "   no reply: the client finished sending (FIN) while it waited;"
+            " the server counts it as gone",
+            [line[17:] for line in t.lines],
+        )
+
     def test_tooLong(self) -> None:
         t = Traced(Role.SERVER)
         protocol, transport = t.serve(FixedReply("Bob"), maxLength=4)
@@ -330,7 +363,7 @@ class HostileBytesTests(SynchronousTestCase):
         text = self.t.file.getvalue()
         self.assertFalse([c for c in text if isUnsafe(c) and c != "\n"])
         checkStructure(self, text)
-        self.assertNotIn("<", text)
+        self.assertNotIn("<", text.replace("<br>", ""))
         self.assertNotIn("forged;", text)
         self.assertEqual(text.count("```"), 2)
 
@@ -339,7 +372,8 @@ def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
     """
     Check a trace file: a title, then sections each holding one Mermaid
     block whose every statement is a participant, an arrow or a note, with
-    no C{#} or C{;} but in entity codes.  Return how many diagrams.
+    no C{#} or C{;} but in entity codes, no C{<} but in C{<br>}, and lines
+    of text no longer than L{LINE_WIDTH}.  Return how many diagrams.
     """
     statement = re.compile(
         r"    (participant [CS] as .+"
@@ -366,9 +400,19 @@ def checkStructure(testCase: SynchronousTestCase, text: str) -> int:
             words = re.sub(r"#(\d+|[a-z]+);", "", line)
             testCase.assertNotIn("#", words, line)
             testCase.assertNotIn(";", words, line)
-            testCase.assertNotIn("<", words, line)
+            testCase.assertNotIn("<", words.replace("<br>", ""), line)
+            if not line.startswith("    participant"):
+                # Mermaid does not wrap: each line of text fits a note.
+                text = re.sub(r"#(\d+|[a-z]+);", "_", line.split(": ", 1)[1])
+                for part in text.split("<br>"):
+                    testCase.assertLessEqual(len(part), LINE_WIDTH, line)
         else:
-            testCase.assertTrue(line == "" or line.startswith(("## ", "Each ", "The trace")), line)
+            testCase.assertTrue(
+                line == ""
+                or line.startswith(("## ", "Each ", "The trace"))
+                or re.match(r"\d+ connections? (is|are) not in this file", line),
+                line,
+            )
     testCase.assertFalse(inside)
     return diagrams
 
@@ -407,6 +451,43 @@ class TraceFileTests(SynchronousTestCase):
         t.tracer.finish()
         self.assertIn("## Connection 1", t.file.getvalue())
         self.assertTrue(t.file.closedByTrace)
+
+    def test_tooManyOpen(self) -> None:
+        """
+        Connections beyond the most diagrams held at once are not drawn, and
+        the file says how many at its end.
+        """
+        t = Traced(Role.SERVER)
+        file = KeptOpen()
+        t.tracer.sinks = [TraceFile(Role.SERVER, file, maxOpen=2)]
+        protocols = [t.serve(FixedReply("Bob"), chat=True)[0] for _ in range(5)]
+        for protocol in protocols:
+            protocol.connectionLost(Failure(ConnectionDone()))
+        t.tracer.finish()
+        text = file.getvalue()
+        self.assertEqual(checkStructure(self, text), 2)
+        self.assertTrue(
+            text.endswith("3 connections are not in this file: more than 2 were open at once.\n"),
+            text[-200:],
+        )
+
+    def test_diskFull(self) -> None:
+        """
+        When the file cannot be written any more (a full disk), the operator
+        is told once, in a log event; nothing more is tried.
+        """
+        file = FullDisk()
+        t = Traced(Role.SERVER)
+        with capturedLogs() as events:
+            t.tracer.sinks = [TraceFile(Role.SERVER, file)]
+            for _ in range(3):
+                protocol, _transport = t.serve(FixedReply("Bob"))
+                protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(len(events), 1)
+        self.assertEqual(events[0]["log_format"], CANNOT_WRITE)
+        self.assertEqual(events[0]["path"], '"/full/trace.md"')
+        self.assertEqual(events[0]["why"], "No space left on device")
+        self.assertEqual(file.tries, 1)
 
     def test_arrowsBounded(self) -> None:
         t = Traced(Role.SERVER, maxArrows=5)
@@ -471,6 +552,19 @@ class MermaidSafeTests(SynchronousTestCase):
 
     def test_alias(self) -> None:
         self.assertEqual(mermaidSafe("[::1]:5000,x", alias=True), "[#58;#58;1]#58;5000#44;x")
+
+    def test_textInLines(self) -> None:
+        """
+        Mermaid does not wrap notes (a long one is cut at the diagram's
+        edge): text comes in lines of at most L{LINE_WIDTH} characters,
+        broken at spaces where it can, each escaped, joined by C{<br>}.
+        """
+        self.assertEqual(
+            mermaidText("a;b " * 20), "a#59;b " * 14 + "a#59;b<br>" + "a#59;b " * 4 + "a#59;b"
+        )
+        self.assertEqual(mermaidText("x" * 130), "x" * 60 + "<br>" + "x" * 60 + "<br>" + "x" * 10)
+        self.assertEqual(mermaidText("<br>"), "#lt;br#gt;")
+        self.assertEqual(mermaidText("x" * 55 + " 1.5 s"), "x" * 55 + "<br>1.5 s")
 
     def test_emptyDiagram(self) -> None:
         english(self)

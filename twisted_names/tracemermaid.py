@@ -27,6 +27,9 @@ a diagram, forge a line or inject HTML.  Diagrams are bounded
 
 from __future__ import annotations
 
+import re
+import textwrap
+
 from twisted_names.display import quoted
 from twisted_names.i18n import _, ngettext
 from twisted_names.traceevents import (
@@ -46,6 +49,14 @@ MAX_ARROWS = 200
 
 #: Bytes of a chunk an arrow shows as text.
 ARROW_BYTES = 40
+
+#: The longest line of text in a note or on an arrow.  Mermaid does not wrap
+#: text by itself: a longer note is drawn past its box, and cut where it
+#: passes the diagram's edge (the connection's first note always did).  Its
+#: own C{wrap} setting breaks lines inside entity codes (C{#quot;}).
+LINE_WIDTH = 60
+
+_NUMBER_AND_UNIT = re.compile(r"(\d) (?=\S)")
 
 _MERMAID_ESCAPES = {
     "#": "#35;",
@@ -77,6 +88,20 @@ def mermaidSafe(text: str, alias: bool = False) -> str:
         else:
             out.append(_MERMAID_ESCAPES.get(char, char))
     return "".join(out)
+
+
+def mermaidText(text: str) -> str:
+    """
+    C{text} (escaped for display) for a note or an arrow: in lines of at most
+    L{LINE_WIDTH} characters, broken at spaces where it can, each made safe
+    by L{mermaidSafe} and joined by Mermaid's line break, C{<br>} (a peer's
+    own C{<} is an entity code, never a tag).
+    """
+    # A number keeps its unit ("1.3 s"): glued by a no-break space, which
+    # text escaped for display never holds (it shows one as \\xa0).
+    glued = _NUMBER_AND_UNIT.sub("\\1\xa0", " ".join(text.splitlines()))
+    lines = textwrap.wrap(glued, LINE_WIDTH, break_on_hyphens=False)
+    return "<br>".join(mermaidSafe(line.replace("\xa0", " ")) for line in lines)
 
 
 class Diagram:
@@ -131,7 +156,7 @@ class Diagram:
         return lines
 
     def _leftText(self) -> str:
-        return mermaidSafe(
+        return mermaidText(
             ngettext(
                 "… {count} more event not drawn (at most {limit} a connection)",
                 "… {count} more events not drawn (at most {limit} a connection)",
@@ -147,18 +172,18 @@ class Diagram:
             if event.size > ARROW_BYTES:
                 text += "…"
             count = ngettext("{count} byte", "{count} bytes", event.size).format(count=event.size)
-            return [f"{sender}->>{receiver}: {mermaidSafe(f'{when}{text} ({count})')}"]
+            return [f"{sender}->>{receiver}: {mermaidText(f'{when}{text} ({count})')}"]
         if isinstance(event, Closing):
             mark = "-x" if event.how is CloseHow.RESET else "-)"
             signal = "RST" if event.how is CloseHow.RESET else "FIN"
             words = eventText(self.role, event)[0].strip()
             return [
                 f"{us}{mark}{them}: {when}{signal}",
-                f"Note over {us}: {mermaidSafe(words)}",
+                f"Note over {us}: {mermaidText(words)}",
             ]
         if isinstance(event, PeerFinished):
             words = eventText(self.role, event)[0].strip()
-            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {mermaidSafe(words)}"]
+            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {mermaidText(words)}"]
         if isinstance(event, Closed):
             words = " ".join(line.strip() for line in eventText(self.role, event))
             statements = []
@@ -166,11 +191,11 @@ class Diagram:
                 signal = "FIN" if event.clean else "RST"
                 mark = "-)" if event.clean else "-x"
                 statements.append(f"{them}{mark}{us}: {when}{signal}")
-            statements.append(f"Note over C,S: {mermaidSafe(when + words)}")
+            statements.append(f"Note over C,S: {mermaidText(when + words)}")
             return statements
         where = "C,S" if isinstance(event, Connected) else us
         words = " ".join(line.strip() for line in eventText(self.role, event))
-        return [f"Note over {where}: {mermaidSafe(when + words)}"]
+        return [f"Note over {where}: {mermaidText(when + words)}"]
 
 
 def fileHeading(role: Role) -> str:
@@ -189,5 +214,17 @@ def truncatedNote(written: int) -> str:
         _("The trace file is full: connections after the first {count} are not written.").format(
             count=written
         )
+        + "\n"
+    )
+
+
+def skippedNote(count: int, limit: int) -> str:
+    """The last words of a trace file that left out connections open at once."""
+    return (
+        ngettext(
+            "{count} connection is not in this file: more than {limit} were open at once.",
+            "{count} connections are not in this file: more than {limit} were open at once.",
+            count,
+        ).format(count=count, limit=limit)
         + "\n"
     )

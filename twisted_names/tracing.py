@@ -46,13 +46,14 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import connectionDone
+from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
 from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
-from twisted_names.i18n import _
+from twisted_names.i18n import N_, _
 from twisted_names.replies import FixedReply, ReplySource
 from twisted_names.traceevents import (
     Asked,
@@ -70,8 +71,13 @@ from twisted_names.traceevents import (
     Role,
     TraceEvent,
 )
-from twisted_names.tracemermaid import Diagram, fileHeading, truncatedNote
+from twisted_names.tracemermaid import Diagram, fileHeading, skippedNote, truncatedNote
 from twisted_names.traceview import Ladder
+
+log = Logger(namespace="names")
+
+#: Said once when the trace file cannot be written any more.
+CANNOT_WRITE = N_("--trace-file: cannot write {path} ({why}); no more connections are written")
 
 #: The largest trace file, in characters; later connections are not written.
 MAX_FILE_SIZE = 4 * 1024 * 1024
@@ -354,7 +360,14 @@ class TracedReplies:
             waited = tracer.clock.seconds() - asked
             at = wrapper._at()
             if isinstance(result, Failure):
-                if result.check(CancelledError):
+                if result.check(CancelledError) and wrapper.peerFinished:
+                    # The server's choice (NameServerProtocol.readConnectionLost),
+                    # not the connection's end: say what happened.
+                    why = _(
+                        "the client finished sending (FIN) while it waited;"
+                        " the server counts it as gone"
+                    )
+                elif result.check(CancelledError):
                     why = _("the connection ended while it waited")
                 else:
                     why = result.getErrorMessage()
@@ -401,7 +414,8 @@ class TraceFile:
     A Markdown file of Mermaid diagrams, one per connection, each written
     (and flushed) when its connection ends, so that a crash loses only the
     connections still open.  Bounded: at most L{MAX_OPEN_DIAGRAMS} diagrams
-    held at once, each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
+    held at once (the connections beyond are counted, and the count written
+    at the end), each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
     characters in all, after which one line says the file is full.
     """
 
@@ -411,8 +425,12 @@ class TraceFile:
         file: IO[str],
         maxSize: int = MAX_FILE_SIZE,
         maxArrows: int | None = None,
+        maxOpen: int = MAX_OPEN_DIAGRAMS,
     ) -> None:
         self.role = role
+        self.maxOpen = maxOpen
+        #: Connections not drawn: more than C{maxOpen} were open at once.
+        self.skipped = 0
         self.file = file
         self.maxSize = maxSize
         self.maxArrows = maxArrows
@@ -426,8 +444,16 @@ class TraceFile:
         try:
             self.file.write(text)
             self.file.flush()
-        except (OSError, ValueError):
-            self.full = True  # A full disk, a closed file: stop writing.
+        except (OSError, ValueError) as e:
+            # A full disk, a closed file: stop writing, and say so once (the
+            # operator would otherwise find a file that just stops).
+            if not self.full:
+                log.warn(
+                    CANNOT_WRITE,
+                    path=quoted(str(getattr(self.file, "name", "?"))),
+                    why=getattr(e, "strerror", None) or str(e),
+                )
+            self.full = True
         self.size += len(text)
 
     def event(self, event: TraceEvent) -> None:
@@ -435,7 +461,10 @@ class TraceFile:
             return
         diagram = self.diagrams.get(event.connection)
         if diagram is None:
-            if not isinstance(event, Connected) or len(self.diagrams) >= MAX_OPEN_DIAGRAMS:
+            if not isinstance(event, Connected):
+                return
+            if len(self.diagrams) >= self.maxOpen:
+                self.skipped += 1
                 return
             diagram = self.diagrams[event.connection] = (
                 Diagram(self.role, event.connection)
@@ -461,6 +490,8 @@ class TraceFile:
         """Write the connections still open, then close the file."""
         for connection in sorted(self.diagrams):
             self.ended(connection)
+        if self.skipped and not self.full:
+            self._write(skippedNote(self.skipped, self.maxOpen))
         with contextlib.suppress(OSError):
             self.file.close()
 
