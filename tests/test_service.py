@@ -19,7 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
 from tests.pipes import Pipe, reactor, until
-from twisted_names.process import FD_MARGIN, fileLimitFor
+from twisted_names.process import FD_MARGIN, TOO_FEW_FILES, fileLimitFor
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory
 from twisted_names.service import (
@@ -229,30 +229,34 @@ class FileLimitTests(SynchronousTestCase):
     INFINITY = -1
 
     def test_enough(self) -> None:
-        self.assertEqual(fileLimitFor(1000, 4096, 4096, self.INFINITY), (None, ""))
+        self.assertEqual(fileLimitFor(1000, 4096, 4096, self.INFINITY), (None, None))
         self.assertEqual(
-            fileLimitFor(1000, self.INFINITY, self.INFINITY, self.INFINITY), (None, "")
+            fileLimitFor(1000, self.INFINITY, self.INFINITY, self.INFINITY), (None, None)
         )
 
     def test_raisedAsFarAsNeeded(self) -> None:
         """The usual 1024 for the default 1000 clients: raised, no warning."""
-        self.assertEqual(fileLimitFor(1000, 1024, 524288, self.INFINITY), (1000 + FD_MARGIN, ""))
+        self.assertEqual(fileLimitFor(1000, 1024, 524288, self.INFINITY), (1000 + FD_MARGIN, None))
         self.assertEqual(
-            fileLimitFor(1000, 1024, self.INFINITY, self.INFINITY), (1000 + FD_MARGIN, "")
+            fileLimitFor(1000, 1024, self.INFINITY, self.INFINITY), (1000 + FD_MARGIN, None)
         )
 
     def test_hardLimitTooLow(self) -> None:
         """Raised to the hard limit, and still too low: said."""
-        raiseTo, warning = fileLimitFor(1000, 256, 512, self.INFINITY)
+        raiseTo, tooFew = fileLimitFor(1000, 256, 512, self.INFINITY)
         self.assertEqual(raiseTo, 512)
+        assert tooFew is not None
         self.assertEqual(
-            warning,
+            TOO_FEW_FILES.format(**tooFew),
             f"--max-clients 1000 needs about {1000 + FD_MARGIN} open files, but the limit is"
             f" 512 (ulimit -n): past about {512 - FD_MARGIN} clients the system, not"
             " --max-clients, will refuse connections",
         )
 
     def test_cannotRaise(self) -> None:
-        raiseTo, warning = fileLimitFor(100, 64, 64, self.INFINITY)
+        raiseTo, tooFew = fileLimitFor(100, 64, 64, self.INFINITY)
         self.assertIsNone(raiseTo)
-        self.assertIn("the limit is 64 (ulimit -n): past about 32 clients", warning)
+        assert tooFew is not None
+        self.assertIn(
+            "the limit is 64 (ulimit -n): past about 32 clients", TOO_FEW_FILES.format(**tooFew)
+        )

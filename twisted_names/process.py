@@ -192,23 +192,32 @@ class ProcessService(Service):
 FD_MARGIN = 32
 
 
-def fileLimitFor(maxClients: int, soft: int, hard: int, infinity: int) -> tuple[int | None, str]:
+def fileLimitFor(
+    maxClients: int, soft: int, hard: int, infinity: int
+) -> tuple[int | None, dict[str, int] | None]:
     """
     What to do about the limit of open files (C{ulimit -n}) for
     C{maxClients} clients: the soft limit to raise it to (C{None}: none),
-    and a warning if even that is too low (else C{""}).
+    and, if even that is too low, the fields of the L{TOO_FEW_FILES}
+    warning (else C{None}).
 
     Raising the soft limit up to the hard one needs no privilege; it is
     raised only as far as needed.
     """
     needed = maxClients + FD_MARGIN
     if soft == infinity or soft >= needed:
-        return None, ""
+        return None, None
     possible = needed if hard == infinity else min(needed, hard)
     raiseTo = possible if possible > soft else None
     if possible >= needed:
-        return raiseTo, ""
-    return raiseTo, TOO_FEW_FILES.format(**_tooFewFiles(maxClients, needed, possible))
+        return raiseTo, None
+    tooFew = {
+        "clients": maxClients,
+        "needed": needed,
+        "possible": possible,
+        "usable": max(possible - FD_MARGIN, 0),
+    }
+    return raiseTo, tooFew
 
 
 #: The warning when even the hard limit of open files is too low, marked for
@@ -220,16 +229,6 @@ TOO_FEW_FILES = N_(
 )
 
 
-def _tooFewFiles(maxClients: int, needed: int, possible: int) -> dict[str, int]:
-    """The fields of L{TOO_FEW_FILES}."""
-    return {
-        "clients": maxClients,
-        "needed": needed,
-        "possible": possible,
-        "usable": max(possible - FD_MARGIN, 0),
-    }
-
-
 def _openFilesFor(maxClients: int) -> None:
     """Raise the soft limit of open files as far as needed; warn if it stays too low."""
     if sys.platform == "win32":
@@ -237,17 +236,12 @@ def _openFilesFor(maxClients: int) -> None:
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    raiseTo, warning = fileLimitFor(maxClients, soft, hard, resource.RLIM_INFINITY)
-    fields: dict[str, object] = {}
-    if warning:
-        needed = maxClients + FD_MARGIN
-        possible = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        fields = {**_tooFewFiles(maxClients, needed, possible), "warning": warning}
+    raiseTo, tooFew = fileLimitFor(maxClients, soft, hard, resource.RLIM_INFINITY)
     if raiseTo is not None:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (raiseTo, hard))
         except (OSError, ValueError) as e:
-            if not warning:
+            if tooFew is None:
                 log.warn(
                     N_("could not raise the limit of open files to {limit}: {error}"),
                     limit=raiseTo,
@@ -260,8 +254,8 @@ def _openFilesFor(maxClients: int) -> None:
                 limit=raiseTo,
                 clients=maxClients,
             )
-    if warning:
-        log.warn(TOO_FEW_FILES, **fields)
+    if tooFew is not None:
+        log.warn(TOO_FEW_FILES, warning=TOO_FEW_FILES.format(**tooFew), **tooFew)
 
 
 def _exitStatusAtExit(status: int) -> None:
