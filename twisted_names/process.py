@@ -255,7 +255,7 @@ def _openFilesFor(maxClients: int) -> None:
                 clients=maxClients,
             )
     if tooFew is not None:
-        log.warn(TOO_FEW_FILES, warning=TOO_FEW_FILES.format(**tooFew), **tooFew)
+        log.warn(TOO_FEW_FILES, **tooFew)
 
 
 def _exitStatusAtExit(status: int) -> None:
