@@ -23,9 +23,7 @@ are behind a L{twisted_names.loglimit.RateLimitedObserver}.
 
 from __future__ import annotations
 
-import gettext
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -42,12 +40,11 @@ from twisted.logger import (
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
 
-from twisted_names import i18n
 from twisted_names.i18n import N_, _
 from twisted_names.logfile import SafeLogFile
 from twisted_names.loglimit import RateLimitedObserver
+from twisted_names.logwords import translated
 from twisted_names.options import globalReactor
-from twisted_names.server import EXCHANGE
 
 
 class ClassicText:
@@ -100,64 +97,6 @@ _SHOWN_PLAIN = {
     LogLevel.error: N_("error: {text}"),
     LogLevel.critical: N_("error: {text}"),
 }
-
-#: twistd's own log lines the operator's console shows, marked here so that
-#: the console can translate them as it does ours.
-TWISTED_FORMATS = (
-    N_("twistd {version} ({exe} {pyVersion}) starting up."),
-    N_("reactor class: {reactor}."),
-    N_("Server Shut Down."),
-    N_("Main loop terminated."),
-    N_("Received SIGINT, shutting down."),
-    N_("Received SIGTERM, shutting down."),
-)
-
-
-#: twistd's legacy lines (already formatted text), as formats of their parts.
-_TWISTED_TEXTS = (
-    (
-        re.compile(r"(?P<factory>\S+) starting on (?P<port>\S+)"),
-        N_("{factory} starting on {port}"),
-    ),
-    (re.compile(r"\(TCP Port (?P<port>\S+) Closed\)"), N_("(TCP Port {port} Closed)")),
-    (re.compile(r"Starting factory (?P<factory>.+)"), N_("Starting factory {factory}")),
-    (re.compile(r"Stopping factory (?P<factory>.+)"), N_("Stopping factory {factory}")),
-)
-
-
-def _legacy(event: LogEvent) -> LogEvent:
-    """A legacy event (C{log.msg} text) of twistd's that we know, as a format."""
-    text = event.get("log_text")
-    if not isinstance(text, str):
-        return event
-    for pattern, form in _TWISTED_TEXTS:
-        match = pattern.fullmatch(text)
-        if match is not None:
-            return {**event, "log_format": form, **match.groupdict()}
-    return event
-
-
-def translated(event: LogEvent) -> LogEvent:
-    """
-    C{event} as the operator's console shows it: its format in the chosen
-    language, if it has a translation.  Only the console uses this; the
-    event itself, and so every log file, keeps its English format.
-    """
-    catalog = i18n.current()
-    if type(catalog) is gettext.NullTranslations:
-        return event  # English: nothing to do, at no cost.
-    form = event.get("log_format")
-    if not form:
-        return event
-    if form == "{exchange}" and "duration" in event:
-        form = EXCHANGE  # The exchange's text was formatted in English ahead.
-    elif form == "{log_text}":
-        event = _legacy(event)
-        form = event["log_format"]
-    words = catalog.gettext(form)
-    if words == form:
-        return event
-    return {**event, "log_format": words}
 
 
 @implementer(ILogObserver)
