@@ -19,6 +19,8 @@ _TWISTED_PREFIX = "Parameter type enforcement failed: "
 _WRONG_NUMBER = "Wrong number of arguments."
 #: What C{clientFromString} and C{serverFromString} say of an unknown kind.
 _UNKNOWN_KIND = re.compile("Unknown endpoint type: (.*)")
+#: Python's words for a port (or any number field) that is not a number.
+_NOT_A_NUMBER = re.compile(r"invalid literal for int\(\) with base 10: (.*)")
 
 
 class BadValue(ValueError):
@@ -170,6 +172,10 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
         if unknown is not None:
             message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
                 endpoint=repr(description), kind=unknown.group(1)
+            )
+        elif (number := _NOT_A_NUMBER.fullmatch(reason)) is not None:
+            message = _("bad endpoint {endpoint}: {value} is not a whole number").format(
+                endpoint=repr(description), value=number.group(1)
             )
         else:  # Twisted's or Python's words: too many to translate.
             message = _("bad endpoint {endpoint}: {reason}").format(
