@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import gettext
 import os
+import socket
 
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
@@ -148,3 +149,24 @@ class EndpointTests(LanguageCase):
         self.assertEqual(
             str(raised.exception), "endpoint inválido 'tcp:abc': 'abc' não é um número inteiro"
         )
+
+    def test_missingFile(self) -> None:
+        """A certificate or key file that is not there: said in our words."""
+        self.inPortuguese()
+        description = "ssl:0:privateKey=nokey.pem:certKey=nocert.pem"
+        with self.assertRaises(usage.UsageError) as raised:
+            checkEndpoint(serverFromString, description)
+        self.assertRegex(
+            str(raised.exception),
+            r"^endpoint inválido 'ssl:0:privateKey=nokey\.pem:certKey=nocert\.pem': não é"
+            r' possível ler ".*no(cert|key)\.pem": arquivo ou pasta inexistente$',
+        )
+
+
+class HostReasonTests(LanguageCase):
+    def test_unknownHost(self) -> None:
+        self.inPortuguese()
+        error = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        self.assertEqual(describe(error), "nome de host desconhecido")
+        self.inEnglish()
+        self.assertEqual(describe(error), "unknown host name")

@@ -12,7 +12,9 @@ from typing import Any
 
 from twisted.python import usage
 
+from twisted_names.display import quoted
 from twisted_names.i18n import N_, _
+from twisted_names.oserrors import describe
 from twisted_names.wire import InvalidName, checkName
 
 _TWISTED_PREFIX = "Parameter type enforcement failed: "
@@ -169,7 +171,11 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
     except Exception as e:
         reason = " ".join(str(e).split()) or type(e).__name__
         unknown = _UNKNOWN_KIND.fullmatch(reason)
-        if unknown is not None:
+        if isinstance(e, OSError) and e.filename is not None:  # A certificate, a key.
+            message = _("bad endpoint {endpoint}: cannot read {path}: {why}").format(
+                endpoint=repr(description), path=quoted(str(e.filename)), why=describe(e)
+            )
+        elif unknown is not None:
             message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
                 endpoint=repr(description), kind=unknown.group(1)
             )

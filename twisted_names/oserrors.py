@@ -12,6 +12,7 @@ translated here; any other keeps the system's words.
 from __future__ import annotations
 
 import errno
+import socket
 
 from twisted_names.i18n import N_, _
 
@@ -29,6 +30,12 @@ _REASONS = {
     errno.EPIPE: N_("the other end is closed"),
 }
 
+#: The resolver's (C{getaddrinfo}'s) reasons, whose numbers are not errnos.
+_HOST_REASONS = {
+    socket.EAI_NONAME: N_("unknown host name"),
+    socket.EAI_AGAIN: N_("the host name could not be looked up now (try again)"),
+}
+
 
 def describe(error: object) -> str:
     """
@@ -36,6 +43,9 @@ def describe(error: object) -> str:
     the system's words (C{strerror}), else the exception's text.
     """
     number = getattr(error, "errno", None)
-    if number in _REASONS:
+    if isinstance(error, socket.gaierror):
+        if number in _HOST_REASONS:
+            return _(_HOST_REASONS[number])
+    elif number in _REASONS:
         return _(_REASONS[number])
     return getattr(error, "strerror", None) or str(error)
