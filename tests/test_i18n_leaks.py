@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import errno
 import gettext
+import io
 import os
 import socket
+import sys
 
+import twisted
 from twisted.internet.endpoints import serverFromString
 from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.python import usage
@@ -22,11 +25,12 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_i18n import portuguese
 from tests.test_trace import Traced
-from twisted_names import i18n
+from twisted_names import __version__, i18n
 from twisted_names.logs import translated
 from twisted_names.options import checkEndpoint
 from twisted_names.oserrors import describe
 from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTimedOut
+from twisted_names.tap import Options
 from twisted_names.traceevents import Closed, CloseHow, Role
 from twisted_names.traceview import closedText
 from twisted_names.tracing import checkTraceFile, lossText
@@ -170,3 +174,22 @@ class HostReasonTests(LanguageCase):
         self.assertEqual(describe(error), "nome de host desconhecido")
         self.inEnglish()
         self.assertEqual(describe(error), "unknown host name")
+
+
+class ServerVersionTests(LanguageCase):
+    def test_version(self) -> None:
+        """C{--version} is ours, words-free (Twisted's said "Twisted version:")."""
+        self.inPortuguese()
+        out = io.StringIO()
+        self.patch(sys, "stdout", out)
+        with self.assertRaises(SystemExit) as exited:
+            Options().parseOptions(["--version"])
+        self.assertEqual(exited.exception.code, 0)
+        self.assertEqual(
+            out.getvalue(),
+            f"names-server (twisted-names) {__version__}, Twisted {twisted.__version__}\n",
+        )
+        self.assertIn(
+            "Mostra a versão do twisted-names (e do Twisted) e sai.",
+            " ".join(str(Options()).split()),
+        )
