@@ -74,7 +74,7 @@ class UsageErrorTests(SynchronousTestCase):
         ),
         ("--timeout=-1",): (
             "--timeout: '-1' is not a number of seconds (0 for no limit)",
-            "--timeout: '-1' não é um número de segundos (0 para sem limite)",
+            "--timeout: '-1' não é um número de segundos (0: sem limite)",
         ),
         ("--max-length", "0"): (
             "--max-length: '0' is not a whole number of at least 1",
@@ -222,7 +222,7 @@ class CommandLineTests(CLITestCase):
                 3,
                 "",
                 f"erro: não foi possível conectar com 127.0.0.1:{port}: conexão recusada"
-                " (o servidor está rodando, e nessa porta?)\n",
+                " (o servidor está rodando nessa porta?)\n",
             ),
         )
 
@@ -284,7 +284,7 @@ class ProcessTests(ProcessTestCase):
             3,
             "",
             f"erro: não foi possível conectar com 127.0.0.1:{port}: conexão recusada"
-            " (o servidor está rodando, e nessa porta?)\n",
+            " (o servidor está rodando nessa porta?)\n",
         )
         english = (
             3,
@@ -405,14 +405,14 @@ class TerminalTests(SynchronousTestCase):
         screen.expect("Digite seu nome:")
         screen.send("João\r")
         self.assertEqual(screen.waitForExit(), 0, screen.text)
-        # The terminal wraps the long line at 80 columns.
+        # Every line fits in 80 columns: none is cut in the middle of a word.
         self.assertEqual(screen.rows[0], "Digite seu nome: João")
         self.assertEqual(
-            screen.rows[1] + screen.rows[2],
-            f"Aguardando a resposta de 127.0.0.1:{server.port} (quem opera o servidor digita a"
-            " resposta; Ctrl-C desiste)...",
+            screen.rows[1],
+            f"Aguardando 127.0.0.1:{server.port}: o operador digita a resposta"
+            " (Ctrl-C cancela)...",
         )
-        self.assertEqual(screen.rows[3], "Servidor: Zé")
+        self.assertEqual(screen.rows[2], "Servidor: Zé")
         self.assertEqual(server.received, "João\n".encode())
         self.assertEqual(screen.errors(), "")
 

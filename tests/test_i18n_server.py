@@ -88,10 +88,10 @@ class OperatorInPortugueseTests(InPortuguese):
         """One client waiting is singular, three are plural; nobody has its own words."""
         self.assertEqual(self.op.prompt(), "ninguém esperando > ")
         self.queue.ask("José", "127.0.0.1:1")
-        self.assertEqual(self.op.prompt(), '→ "José" 127.0.0.1:1 · 1 cliente esperando > ')
+        self.assertEqual(self.op.prompt(), '→ "José" 127.0.0.1:1 · 1 na fila > ')
         self.queue.ask("Ana", "127.0.0.1:2")
         self.queue.ask("Íris", "127.0.0.1:3")
-        self.assertEqual(self.op.prompt(), '→ "José" 127.0.0.1:1 · 3 clientes esperando > ')
+        self.assertEqual(self.op.prompt(), '→ "José" 127.0.0.1:1 · 3 na fila > ')
 
     def test_notices(self) -> None:
         """Arrivals, a sent reply and a departure are told in Portuguese."""
@@ -124,7 +124,7 @@ class OperatorInPortugueseTests(InPortuguese):
         self.enter("/keep Lia")
         self.assertEqual(self.op.prompt(), "ninguém esperando · 2 guardadas > ")
         self.enter("/drop")
-        self.assertEqual(self.view.notices[-1], "2 respostas guardadas esquecidas.")
+        self.assertEqual(self.view.notices[-1], "2 respostas guardadas descartadas.")
 
     def test_help(self) -> None:
         """/help is Portuguese, the command names stay as they are typed."""
@@ -174,11 +174,11 @@ class PlainConsoleInPortugueseTests(InPortuguese):
                 "Ctrl-D: sem mais respostas (os clientes que esperam são fechados)."
                 " Ctrl-C: encerrar.",
                 '"José" (127.0.0.1:1) está pedindo o seu nome.',
-                '> A próxima linha responde a "José" (127.0.0.1:1) [1 cliente esperando]',
+                '> A próxima linha responde a "José" (127.0.0.1:1) [1 na fila]',
                 '"Íris" (127.0.0.1:2) também está esperando.',
-                '> A próxima linha responde a "José" (127.0.0.1:1) [2 clientes esperando]',
+                '> A próxima linha responde a "José" (127.0.0.1:1) [2 na fila]',
                 'Resposta "Conceição" enviada para "José" (127.0.0.1:1).',
-                '> A próxima linha responde a "Íris" (127.0.0.1:2) [1 cliente esperando]',
+                '> A próxima linha responde a "Íris" (127.0.0.1:2) [1 na fila]',
                 '"Íris" (127.0.0.1:2) saiu antes da sua resposta.',
                 "Ninguém está esperando agora; a próxima linha responde ao próximo cliente.",
             ],
@@ -342,9 +342,7 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         server, port = await startServer(self, language=PT)
         client = startClient(self, port, "--name", "José", language=PT)
         await server.waitFor(rf'^"José" \({ADDRESS}\) está pedindo o seu nome\.$')
-        await server.waitFor(
-            rf'^> A próxima linha responde a "José" \({ADDRESS}\) \[1 cliente esperando\]$'
-        )
+        await server.waitFor(rf'^> A próxima linha responde a "José" \({ADDRESS}\) \[1 na fila\]$')
         server.write("Conceição\n".encode())
         await self.assertAnswered(client, "Conceição")
         await server.waitFor(rf'^Resposta "Conceição" enviada para "José" \({ADDRESS}\)\.$')
@@ -504,12 +502,12 @@ if sys.platform != "win32":
             port = self.port(screen, "escutando em")
             jose = self.connect(port, "José\n".encode())
             screen.expect('"José"')
-            screen.expect(lambda: "1 cliente esperando >" in screen.cursorRow())
+            screen.expect(lambda: "1 na fila >" in screen.cursorRow())
             screen.expect("está pedindo o seu nome.")
             self.connect(port, "Íris\n".encode())
             screen.expect("também está esperando (2 na fila).")
             self.connect(port, "Lúcia\n".encode())
-            screen.expect(lambda: "3 clientes esperando >" in screen.cursorRow())
+            screen.expect(lambda: "3 na fila >" in screen.cursorRow())
             screen.send("Conceição\r")
             self.assertEqual(self.answer(jose), "Conceição\n".encode())
             screen.expect('Resposta "Conceição" enviada para "José"')

@@ -41,6 +41,7 @@ from twisted_names.options import (
     escapeForEndpoint,
     explainUsageError,
 )
+from twisted_names.oserrors import describe
 from twisted_names.terminal import (
     MAX_INPUT_LINE,
     BlockingModeKeeper,
@@ -318,7 +319,7 @@ def readName(streams: Streams, limit: int = MAX_INPUT_LINE) -> str:
         source: Any = getattr(stdin, "buffer", stdin)
         line = source.readline(limit + 1)
     except (OSError, ValueError) as e:
-        reason = getattr(e, "strerror", None) or str(e)
+        reason = describe(e)
         raise UsageProblem(
             _("cannot read the name from stdin: {reason}").format(reason=reason)
         ) from None
@@ -551,7 +552,7 @@ async def _chat(
     except OSError as e:
         modes.restore()
         raise UsageProblem(
-            _("cannot chat through stdin and stdout: {reason}").format(reason=e.strerror or e)
+            _("cannot chat through stdin and stdout: {reason}").format(reason=describe(e))
         ) from None
     onTerminal = streams.stdin is not None and _isTerminal(streams.stdin)
     screen = Screen(lambda text: terminal.show(text, end=""))

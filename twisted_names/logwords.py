@@ -35,10 +35,12 @@ TWISTED_FORMATS = (
 #: twistd's legacy lines (already formatted text), as formats of their parts.
 _TWISTED_TEXTS = (
     (
-        re.compile(r"(?P<factory>\S+) starting on (?P<port>\S+)"),
+        re.compile(r"(?P<factory>\S+(?: \(TLS\))?) starting on (?P<port>\S+)"),
         N_("{factory} starting on {port}"),
     ),
     (re.compile(r"\(TCP Port (?P<port>\S+) Closed\)"), N_("(TCP Port {port} Closed)")),
+    (re.compile(r"\(TLS Port (?P<port>\S+) Closed\)"), N_("(TLS Port {port} Closed)")),
+    (re.compile(r"\(UNIX Port (?P<port>.+) Closed\)"), N_("(UNIX Port {port} Closed)")),
     (re.compile(r"Starting factory (?P<factory>.+)"), N_("Starting factory {factory}")),
     (re.compile(r"Stopping factory (?P<factory>.+)"), N_("Stopping factory {factory}")),
 )

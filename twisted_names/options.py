@@ -12,13 +12,17 @@ from typing import Any
 
 from twisted.python import usage
 
+from twisted_names.display import quoted
 from twisted_names.i18n import N_, _
+from twisted_names.oserrors import describe
 from twisted_names.wire import InvalidName, checkName
 
 _TWISTED_PREFIX = "Parameter type enforcement failed: "
 _WRONG_NUMBER = "Wrong number of arguments."
 #: What C{clientFromString} and C{serverFromString} say of an unknown kind.
 _UNKNOWN_KIND = re.compile("Unknown endpoint type: (.*)")
+#: Python's words for a port (or any number field) that is not a number.
+_NOT_A_NUMBER = re.compile(r"invalid literal for int\(\) with base 10: (.*)")
 
 
 class BadValue(ValueError):
@@ -167,9 +171,17 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
     except Exception as e:
         reason = " ".join(str(e).split()) or type(e).__name__
         unknown = _UNKNOWN_KIND.fullmatch(reason)
-        if unknown is not None:
+        if isinstance(e, OSError) and e.filename is not None:  # A certificate, a key.
+            message = _("bad endpoint {endpoint}: cannot read {path}: {why}").format(
+                endpoint=repr(description), path=quoted(str(e.filename)), why=describe(e)
+            )
+        elif unknown is not None:
             message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
                 endpoint=repr(description), kind=unknown.group(1)
+            )
+        elif (number := _NOT_A_NUMBER.fullmatch(reason)) is not None:
+            message = _("bad endpoint {endpoint}: {value} is not a whole number").format(
+                endpoint=repr(description), value=number.group(1)
             )
         else:  # Twisted's or Python's words: too many to translate.
             message = _("bad endpoint {endpoint}: {reason}").format(

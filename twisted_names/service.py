@@ -39,6 +39,7 @@ from twisted_names.i18n import N_, _
 from twisted_names.logs import TerminalLogObserver
 from twisted_names.operator import Operator
 from twisted_names.options import escapeForEndpoint
+from twisted_names.oserrors import describe
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import NameServerFactory
 from twisted_names.terminal import (
@@ -179,7 +180,9 @@ class ListeningService(StreamServerEndpointService):
         if failure.check(CancelledError):
             return None  # Stopped before it listened.
         reason = failure.value
-        why: object = getattr(reason, "socketError", None) or reason
+        socketError = getattr(reason, "socketError", None)
+        cause = socketError if isinstance(socketError, BaseException) else reason
+        why: object = cause
         form = CANNOT_LISTEN
         if isinstance(why, OSError) and why.errno == errno.EADDRINUSE:
             form = PORT_IN_USE
@@ -187,7 +190,8 @@ class ListeningService(StreamServerEndpointService):
             why = why.strerror  # Not Twisted's lock file's name for it.
         fields = {"where": self.where, "why": str(why)}
         if self.stderr is not None:
-            self.stderr.write(_(form).format(**fields) + "\n")
+            said = fields if form is PORT_IN_USE else {**fields, "why": describe(cause)}
+            self.stderr.write(_(form).format(**said) + "\n")
             self.stderr.flush()
         if self._starting:
             return failure  # Raised by privilegedStartService.

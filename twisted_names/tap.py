@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
+import twisted
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
+from twisted_names import __version__
 from twisted_names.console import OperatorConsole
 from twisted_names.display import hostAndPort
 from twisted_names.editor import OperatorEditor
@@ -63,6 +65,7 @@ class Options(TranslatedOptions):
     """The options of C{twistd names-server}."""
 
     synopsis = N_("[options]")
+    optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
         "A TCP name exchange.  Each client sends its name; it is shown here, you type the"
         " server's name, it goes back to that client and the connection closes.  Clients"
@@ -189,6 +192,12 @@ class Options(TranslatedOptions):
             ),
         ],
     ]
+
+    def opt_version(self) -> NoReturn:
+        """Show the version of twisted-names (and of Twisted) and exit."""
+        # Names and numbers only: nothing to translate (Twisted's said "Twisted version:").
+        print(f"names-server (twisted-names) {__version__}, Twisted {twisted.__version__}")
+        sys.exit(0)
 
     def postOptions(self) -> None:
         checkPort(self)

@@ -165,7 +165,8 @@ class Closed:
     @ivar peerFinished: whether the other side's FIN was read before.
     @ivar clean: whether it ended cleanly (C{ConnectionDone}), not by a
         reset or a broken connection (C{ConnectionLost}).
-    @ivar reason: Twisted's words for how it ended, raw.
+    @ivar reason: Twisted's words for how it ended, raw; empty when they
+        would add nothing to the trace's own (L{twisted_names.tracing.lossText}).
     """
 
     connection: int

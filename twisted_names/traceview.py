@@ -220,11 +220,13 @@ def closedText(role: Role, event: Closed) -> str:
         text = _(_CLOSED_BY_US[role, event.closedBy])
     elif event.clean:
         text = _(_CLOSED_BY_PEER[role, event.peerFinished])
+    elif not event.reason:
+        return _("connection lost: reset or broken by the other side")
     else:
         return _("connection lost: reset or broken by the other side ({reason})").format(
             reason=quoted(event.reason)
         )
-    if not event.clean:
+    if not event.clean and event.reason:
         text += " " + _("(it ended with: {reason})").format(reason=quoted(event.reason))
     return text
 

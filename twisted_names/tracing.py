@@ -31,7 +31,7 @@ from typing import IO, Any, Protocol
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import CancelledError, Deferred, succeed
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
@@ -54,7 +54,8 @@ from zope.interface import directlyProvides, implementer, providedBy
 from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
 from twisted_names.i18n import N_, _
-from twisted_names.replies import FixedReply, ReplySource
+from twisted_names.oserrors import describe
+from twisted_names.replies import FixedReply, NoReply, ReplySource
 from twisted_names.traceevents import (
     Asked,
     Chunk,
@@ -285,12 +286,24 @@ class TracingProtocol(ProtocolWrapper):
                     self.closedBy,
                     self.peerFinished,
                     reason.check(ConnectionDone) is not None,
-                    reason.getErrorMessage(),
+                    lossText(reason),
                 )
             )
             if tracer.current is self:
                 tracer.current = None
             tracer.ended(connection)
+
+
+def lossText(reason: Failure) -> str:
+    """
+    How a connection ended, beyond what the trace already says: nothing for
+    Twisted's usual ways (a clean close, a loss, our own abort; its words
+    for them are English sentences that say no more than the trace's own),
+    else Twisted's words (a TLS error, say).
+    """
+    if reason.check(ConnectionAborted, ConnectionDone, ConnectionLost):
+        return ""
+    return reason.getErrorMessage()
 
 
 class TracingFactory(WrappingFactory[TracingProtocol]):
@@ -369,6 +382,8 @@ class TracedReplies:
                     )
                 elif result.check(CancelledError):
                     why = _("the connection ended while it waited")
+                elif isinstance(result.value, NoReply):
+                    why = result.value.forPerson()
                 else:
                     why = result.getErrorMessage()
                 tracer.emit(NotReplied(wrapper.connection, at, why))
@@ -514,7 +529,7 @@ def checkTraceFile(options: Any) -> None:
     except OSError as e:
         raise usage.UsageError(
             _("--trace-file: cannot write {path}: {why}").format(
-                path=quoted(path), why=e.strerror or e
+                path=quoted(path), why=describe(e)
             )
         ) from None
 

@@ -1,0 +1,195 @@
+"""
+English that reached a Portuguese-speaking person in a real pt_BR session,
+now translated: the trace's reasons for no reply, the system's reasons
+(C{strerror}, English whatever the language), twistd's lines for a TLS or
+UNIX port, and Python's words for an endpoint's bad number.  Each test also
+checks the English, so it fails if the translation is missing or the
+English source changed.
+"""
+
+from __future__ import annotations
+
+import errno
+import gettext
+import io
+import os
+import socket
+import sys
+
+import twisted
+from twisted.internet.endpoints import serverFromString
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
+from twisted.python import usage
+from twisted.python.failure import Failure
+from twisted.trial.unittest import SynchronousTestCase
+
+from tests.test_i18n import portuguese
+from tests.test_trace import Traced
+from twisted_names import __version__, i18n
+from twisted_names.logwords import translated
+from twisted_names.options import checkEndpoint
+from twisted_names.oserrors import describe
+from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTimedOut
+from twisted_names.tap import Options
+from twisted_names.traceevents import Closed, CloseHow, Role
+from twisted_names.traceview import closedText
+from twisted_names.tracing import checkTraceFile, lossText
+
+
+class LanguageCase(SynchronousTestCase):
+    def inPortuguese(self) -> None:
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+
+    def inEnglish(self) -> None:
+        i18n.use(gettext.NullTranslations())
+        self.addCleanup(i18n.use, None)
+
+
+class NoReplyTests(LanguageCase):
+    def test_forPerson(self) -> None:
+        """Said to a person in the chosen language; C{str()} (the log's) stays English."""
+        self.inPortuguese()
+        self.assertEqual(ReplyTimedOut(20).forPerson(), "nenhuma resposta em 20 s")
+        self.assertEqual(OperatorGone().forPerson(), "a entrada do operador está fechada")
+        self.assertEqual(Dismissed().forPerson(), "o operador fechou a conexão sem responder")
+        self.assertEqual(str(ReplyTimedOut(20)), "no reply within 20 s")
+
+    def test_traceOfTimeout(self) -> None:
+        """The trace's line for a client that waited the whole reply timeout."""
+        self.inPortuguese()
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 20))
+        protocol.dataReceived(b"Ana\n")
+        t.clock.advance(20)
+        self.assertIn("#1   20000.0 ms     sem resposta: nenhuma resposta em 20 s", t.lines)
+
+    def test_traceOfTimeoutInEnglish(self) -> None:
+        self.inEnglish()
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 20))
+        protocol.dataReceived(b"Ana\n")
+        t.clock.advance(20)
+        self.assertIn("#1   20000.0 ms     no reply: no reply within 20 s", t.lines)
+
+
+class LossTests(LanguageCase):
+    def test_usualLosses(self) -> None:
+        """Twisted's English sentences for the usual ends add nothing: not shown."""
+        for error in (ConnectionAborted(), ConnectionDone(), ConnectionLost()):
+            self.assertEqual(lossText(Failure(error)), "")
+        self.assertEqual(lossText(Failure(ValueError("tlsv1 alert"))), "tlsv1 alert")
+
+    def test_abortedByUs(self) -> None:
+        """Our own reset: no English in parentheses after the translated sentence."""
+        self.inPortuguese()
+        event = Closed(1, 0.0, CloseHow.RESET, False, False, "")
+        self.assertEqual(
+            closedText(Role.SERVER, event), "conexão fechada: o servidor a abortou (RST)"
+        )
+
+    def test_lostByPeer(self) -> None:
+        self.inPortuguese()
+        event = Closed(1, 0.0, None, False, False, "")
+        self.assertEqual(
+            closedText(Role.CLIENT, event),
+            "conexão perdida: abortada (RST) ou rompida pelo outro lado",
+        )
+        self.inEnglish()
+        self.assertEqual(
+            closedText(Role.CLIENT, event), "connection lost: reset or broken by the other side"
+        )
+
+
+class SystemReasonTests(LanguageCase):
+    def test_known(self) -> None:
+        self.inPortuguese()
+        missing = FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT))
+        self.assertEqual(describe(missing), "arquivo ou pasta inexistente")
+        self.inEnglish()
+        self.assertEqual(describe(missing), "no such file or folder")
+
+    def test_unknown(self) -> None:
+        """Any other reason: the system's words, or the exception's text."""
+        self.inPortuguese()
+        child = ChildProcessError(errno.ECHILD, "No child processes")
+        self.assertEqual(describe(child), "No child processes")
+        self.assertEqual(describe(ValueError("bad")), "bad")
+
+    def test_traceFile(self) -> None:
+        self.inPortuguese()
+        path = os.path.join(self.mktemp(), "aula.md")
+        with self.assertRaises(usage.UsageError) as raised:
+            checkTraceFile({"trace-file": path})
+        self.assertEqual(
+            str(raised.exception),
+            f'--trace-file: não é possível escrever em "{path}": arquivo ou pasta inexistente',
+        )
+
+
+class TwistdLinesTests(LanguageCase):
+    def shown(self, text: str) -> str:
+        event = translated({"log_format": "{log_text}", "log_text": text})
+        return str(event["log_format"]).format(**event)
+
+    def test_tlsAndUnix(self) -> None:
+        self.inPortuguese()
+        self.assertEqual(
+            self.shown("NameServerFactory (TLS) starting on 5970"),
+            "NameServerFactory (TLS) iniciando na porta 5970",
+        )
+        self.assertEqual(self.shown("(TLS Port 5970 Closed)"), "(porta TLS 5970 fechada)")
+        self.assertEqual(
+            self.shown("(UNIX Port '/tmp/names.sock' Closed)"),
+            "(porta UNIX '/tmp/names.sock' fechada)",
+        )
+
+
+class EndpointTests(LanguageCase):
+    def test_notANumber(self) -> None:
+        self.inPortuguese()
+        with self.assertRaises(usage.UsageError) as raised:
+            checkEndpoint(serverFromString, "tcp:abc")
+        self.assertEqual(
+            str(raised.exception), "endpoint inválido 'tcp:abc': 'abc' não é um número inteiro"
+        )
+
+    def test_missingFile(self) -> None:
+        """A certificate or key file that is not there: said in our words."""
+        self.inPortuguese()
+        description = "ssl:0:privateKey=nokey.pem:certKey=nocert.pem"
+        with self.assertRaises(usage.UsageError) as raised:
+            checkEndpoint(serverFromString, description)
+        self.assertRegex(
+            str(raised.exception),
+            r"^endpoint inválido 'ssl:0:privateKey=nokey\.pem:certKey=nocert\.pem': não é"
+            r' possível ler ".*no(cert|key)\.pem": arquivo ou pasta inexistente$',
+        )
+
+
+class HostReasonTests(LanguageCase):
+    def test_unknownHost(self) -> None:
+        self.inPortuguese()
+        error = socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        self.assertEqual(describe(error), "nome de host desconhecido")
+        self.inEnglish()
+        self.assertEqual(describe(error), "unknown host name")
+
+
+class ServerVersionTests(LanguageCase):
+    def test_version(self) -> None:
+        """C{--version} is ours, words-free (Twisted's said "Twisted version:")."""
+        self.inPortuguese()
+        out = io.StringIO()
+        self.patch(sys, "stdout", out)
+        with self.assertRaises(SystemExit) as exited:
+            Options().parseOptions(["--version"])
+        self.assertEqual(exited.exception.code, 0)
+        self.assertEqual(
+            out.getvalue(),
+            f"names-server (twisted-names) {__version__}, Twisted {twisted.__version__}\n",
+        )
+        self.assertIn(
+            "Mostra a versão do twisted-names (e do Twisted) e sai.",
+            " ".join(str(Options()).split()),
+        )
