@@ -159,3 +159,18 @@ class FitLineTests(SynchronousTestCase):
         row, column = fitLine('→ "Ana" 1 waiting > ', line.text, line.before(), width)
         self.assertLessEqual(displayWidth(row), width - 1)
         self.assertLessEqual(column, displayWidth(row))
+
+
+class WrapIndentTests(SynchronousTestCase):
+    def test_indentKept(self) -> None:
+        """A row of a help table keeps its indent, also on the rows it wraps to."""
+        self.assertEqual(
+            wrap("  /who  list the waiting clients", 16),
+            ["  /who  list the", "  waiting", "  clients"],
+        )
+
+    def test_indentAtMostHalf(self) -> None:
+        """A text of spaces does not push the words off a narrow row."""
+        rows = wrap(" " * 30 + "word", 10)
+        self.assertTrue(all(displayWidth(r) <= 10 for r in rows))
+        self.assertEqual("".join(rows).strip(), "word")

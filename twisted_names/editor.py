@@ -21,7 +21,8 @@ forward", so nothing is left to undo at exit but the termios attributes
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from twisted.conch.insults.insults import ServerProtocol
@@ -60,6 +61,20 @@ class KeepScreenServerProtocol(ServerProtocol):
         if self.transport is not None:
             self.transport.loseConnection()
 
+    def dataReceived(self, data: bytes) -> None:
+        """
+        Keys that arrive together (a paste, a held key) are drawn once, after
+        the last: drawing the line after each one wrote about a row of output
+        a key, enough for a pasted paragraph to fill the terminal's output
+        buffer and have notices dropped meanwhile.
+        """
+        editor = self.terminalProtocol
+        if not isinstance(editor, OperatorEditor):
+            super().dataReceived(data)
+            return
+        with editor.drawnOnce():
+            super().dataReceived(data)
+
 
 class OperatorEditor(HistoricRecvLine):
     """
@@ -76,6 +91,9 @@ class OperatorEditor(HistoricRecvLine):
     terminal: Any
     ended = False
     outputPaused = False
+    #: Inside L{drawnOnce}: the input line is drawn when it ends.
+    _batched = False
+    _stale = False
     #: Called once the terminal's connection is closed (output flushed).
     onClosed: Callable[[], object] | None = None
 
@@ -184,8 +202,22 @@ class OperatorEditor(HistoricRecvLine):
 
     # Drawing.
 
+    @contextmanager
+    def drawnOnce(self) -> Iterator[None]:
+        """Within this, the input line is drawn once, at the end, if it changed."""
+        self._batched, self._stale = True, False
+        try:
+            yield
+        finally:
+            self._batched = False
+            if self._stale and getattr(self, "terminal", None) is not None:
+                self.drawInputLine()
+
     def drawInputLine(self) -> None:
         """Draw the prompt and the line, and put the cursor where it is in the line."""
+        if self._batched:
+            self._stale = True
+            return
         prompt = self.operator.prompt()
         row, column = fitLine(prompt, self.line.text, self.line.before(), self.width)
         out = _ERASE_ROW + row.encode("utf-8") + b"\x1b[K\r"

@@ -45,12 +45,15 @@ def clip(text: str, width: int) -> str:
 def wrap(text: str, width: int) -> list[str]:
     """
     C{text} in rows of at most C{width} cells, broken between words where a
-    word fits on a row (a terminal would break it mid-word).
+    word fits on a row (a terminal would break it mid-word).  A text that
+    starts with spaces (a help table's rows) keeps them, on every row.
     """
-    width = max(width, 8)
+    body = text.lstrip(" ")
+    indent = " " * min(len(text) - len(body), max(width, 8) // 2)
+    width = max(width, 8) - len(indent)
     rows: list[str] = []
     row = ""
-    for word in text.split(" "):
+    for word in body.split(" "):
         candidate = f"{row} {word}" if row else word
         if displayWidth(candidate) <= width:
             row = candidate
@@ -64,7 +67,7 @@ def wrap(text: str, width: int) -> list[str]:
                 row = ""
             row += g
     rows.append(row)
-    return rows
+    return [indent + r for r in rows] if indent else rows
 
 
 class LineBuffer:
