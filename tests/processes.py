@@ -19,6 +19,7 @@ import errno
 import os
 import re
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -344,23 +345,32 @@ def spawn(
     path: str | None = None,
     childFDs: dict[int, int | str] | None = None,
     language: str | None = None,
+    env: dict[str, str] | None = None,
+    usePTY: bool = False,
 ) -> WatchedProcess:
     """
     Start C{argv} with pipes for stdin, stdout and stderr (or the
     C{childFDs} given: a descriptor passed as a number is the child's own,
-    and Twisted neither reads nor writes it); at cleanup, kill it if it
-    still runs and wait (bounded) for it to be gone, so the reactor is left
-    clean.  It speaks English, or C{language} (see L{childEnvironment}).
+    and Twisted neither reads nor writes it; or, with C{usePTY}, a new
+    pseudo-terminal that is its controlling terminal); at cleanup, kill it
+    if it still runs and wait (bounded) for it to be gone, so the reactor is
+    left clean.  It speaks English, or C{language} (see L{childEnvironment});
+    C{env} replaces the whole environment.
     """
     process = WatchedProcess(label)
-    reactor.spawnProcess(
-        process,
-        argv[0],
-        argv,
-        env=childEnvironment(language),
-        path=path,
-        childFDs=childFDs or {0: "w", 1: "r", 2: "r"},
-    )
+    if usePTY:
+        reactor.spawnProcess(
+            process, argv[0], argv, env=env or childEnvironment(language), usePTY=True
+        )
+    else:
+        reactor.spawnProcess(
+            process,
+            argv[0],
+            argv,
+            env=env or childEnvironment(language),
+            path=path,
+            childFDs=childFDs or {0: "w", 1: "r", 2: "r"},
+        )
 
     def cleanUp() -> Deferred[int] | None:
         if not process.running:
@@ -379,11 +389,12 @@ def spawnServer(
     stdin: bytes = b"",
     closeStdin: bool = False,
     language: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> WatchedProcess:
     """
     Start C{twistd -n names-server --port PORT OPTIONS} in a directory of its
     own; write C{stdin} to it at once (before it even listens) and close its
-    stdin if asked.
+    stdin if asked.  C{language} and C{env} as for L{spawn}.
     """
     server = spawn(
         testCase,
@@ -391,6 +402,7 @@ def spawnServer(
         [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
         path=_scratchDirectory(testCase),
         language=language,
+        env=env,
     )
     if stdin:
         server.write(stdin)
@@ -405,12 +417,15 @@ async def startServer(
     stdin: bytes = b"",
     closeStdin: bool = False,
     language: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> tuple[WatchedProcess, int]:
     """
     Start the server on a free port (see L{spawnServer}) and wait until it
     listens; return it and its port, learnt from what it printed.
     """
-    server = spawnServer(testCase, *options, stdin=stdin, closeStdin=closeStdin, language=language)
+    server = spawnServer(
+        testCase, *options, stdin=stdin, closeStdin=closeStdin, language=language, env=env
+    )
     match = await server.waitFor(LISTENING)
     return server, int(match.group(1))
 
@@ -568,3 +583,35 @@ class ProgramTestCase(TestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, f"Server: {reply}\n", client.describe())
         self.assertEqual(client.err, "", client.describe())
+
+
+def refusingPort(testCase: Any) -> int:
+    """
+    A loopback TCP port that refuses connections until the test ends: a
+    socket bound to it and not listening holds it, so no other process can
+    take it meanwhile (a port closed and given back could be reused).
+    """
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    testCase.addCleanup(held.close)
+    held.bind(("127.0.0.1", 0))
+    return int(held.getsockname()[1])
+
+
+def sendOver(testCase: Any, port: int, data: bytes) -> socket.socket:
+    """
+    A plain blocking socket to 127.0.0.1:C{port} that has sent C{data}, for
+    tests whose own thread waits on a terminal (L{tests.screen}) and not on
+    the reactor; closed at cleanup.
+    """
+    client = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    testCase.addCleanup(client.close)
+    client.sendall(data)
+    return client
+
+
+def readToEnd(client: socket.socket) -> bytes:
+    """Everything C{client} receives until the other side closes (bounded by its timeout)."""
+    received = b""
+    while chunk := client.recv(1024):
+        received += chunk
+    return received

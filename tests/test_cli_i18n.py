@@ -19,7 +19,14 @@ from twisted.internet.testing import StringTransport
 from twisted.python import usage
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.processes import CLIENT, ProgramTestCase, WatchedProcess, childEnvironment, reactor
+from tests.processes import (
+    CLIENT,
+    ProgramTestCase,
+    childEnvironment,
+    reactor,
+    refusingPort,
+    spawn,
+)
 from tests.test_cli import CLITestCase, Input
 from tests.test_i18n import portuguese
 from twisted_names import i18n
@@ -243,33 +250,11 @@ class CommandLineTests(CLITestCase):
 
 
 class ProcessTestCase(ProgramTestCase):
-    async def closedPort(self) -> int:
-        """A port nobody listens on (any more)."""
-        listening = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory())
-        port = int(listening.getHost().port)
-        await listening.stopListening()
-        return port
-
-    def client(self, *options: str, env: dict[str, str]) -> WatchedProcess:
-        """C{python -m twisted_names.client OPTIONS} with exactly these language variables."""
-        process = WatchedProcess("client")
-        argv = [*CLIENT, *options]
-        reactor.spawnProcess(process, argv[0], argv, env=env)
-
-        def cleanUp() -> Any:
-            if not process.running:
-                return None
-            process.signal("KILL")
-            return process.waitForEnd()
-
-        self.addCleanup(cleanUp)
-        return process
-
     async def runClient(self, *options: str, **variables: str) -> tuple[int, str, str]:
         """Run the client with these language variables (and no others)."""
         env = childEnvironment()
         env.update(variables)
-        process = self.client(*options, env=env)
+        process = spawn(self, "client", [*CLIENT, *options], env=env)
         status = await process.ended
         self.assertNoTraceback(process)
         return status, process.out, process.err
@@ -279,7 +264,7 @@ class ProcessTests(ProcessTestCase):
     """The real client: Portuguese with C{LANGUAGE=pt_BR.UTF-8}, English with C{LANG=C}."""
 
     async def test_refused(self) -> None:
-        port = await self.closedPort()
+        port = refusingPort(self)
         portuguese = (
             3,
             "",

@@ -11,7 +11,6 @@ import os
 import sys
 import textwrap
 
-from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SkipTest
@@ -23,8 +22,8 @@ from tests.processes import (
     PYTHON,
     ProgramTestCase,
     WatchedProcess,
-    childEnvironment,
     reactor,
+    refusingPort,
     spawn,
 )
 from twisted_names import __version__
@@ -39,13 +38,6 @@ class ClientProcessTestCase(ProgramTestCase):
         port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
         self.addCleanup(port.stopListening)
         return int(port.getHost().port)
-
-    async def refusedPort(self) -> int:
-        """A port nobody listens on (any more)."""
-        port = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(Factory())
-        number = int(port.getHost().port)
-        await port.stopListening()
-        return number
 
     def client(
         self, *options: str, childFDs: dict[int, int | str] | None = None, label: str = "client"
@@ -187,7 +179,7 @@ class StreamTests(ClientProcessTestCase):
 
     async def test_stderrClosed(self) -> None:
         """C{2>&-}: the status is still the error's (it was 1, from a hidden traceback)."""
-        port = await self.refusedPort()
+        port = refusingPort(self)
         client = self.client("-p", str(port), "-n", "Ana", childFDs={0: "w", 1: "r"})
         self.assertExited(client, await client.ended, 3)
         self.assertEqual(client.out, "", client.describe())
@@ -309,18 +301,7 @@ class PromptTests(ClientProcessTestCase):
         """
         if sys.platform == "win32":
             raise SkipTest("no pseudo-terminals here")
-        client = WatchedProcess("client")
-        argv = [*CLIENT, *options]
-        reactor.spawnProcess(client, argv[0], argv, env=childEnvironment(), usePTY=True)
-
-        def cleanUp() -> Deferred[int] | None:
-            if not client.running:
-                return None
-            client.signal("KILL")
-            return client.waitForEnd()
-
-        self.addCleanup(cleanUp)
-        return client
+        return spawn(self, "client", [*CLIENT, *options], usePTY=True)
 
     async def test_endOfInputAtNamePrompt(self) -> None:
         """Ctrl-D at C{Your name: }: it was C{Your name: error: ...}."""

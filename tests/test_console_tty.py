@@ -17,7 +17,7 @@ import socket
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TIMEOUT, TWISTD, childEnvironment
+from tests.processes import TWISTD, childEnvironment, readToEnd, sendOver
 from tests.screen import Screen
 
 
@@ -36,16 +36,10 @@ class ServerOnATerminal(SynchronousTestCase):
         self.port = int(match.group(1))
 
     def connect(self, name: str) -> socket.socket:
-        client = socket.create_connection(("127.0.0.1", self.port), timeout=TIMEOUT)
-        self.addCleanup(client.close)
-        client.sendall(name.encode() + b"\n")
-        return client
+        return sendOver(self, self.port, name.encode() + b"\n")
 
     def answer(self, client: socket.socket) -> bytes:
-        received = b""
-        while chunk := client.recv(1024):
-            received += chunk
-        return received
+        return readToEnd(client)
 
     def inputRow(self) -> str:
         return self.screen.cursorRow()

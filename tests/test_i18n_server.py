@@ -11,7 +11,6 @@ from __future__ import annotations
 import gettext
 import io
 import re
-import socket
 import sys
 from typing import Any
 
@@ -30,11 +29,14 @@ from tests.processes import (
     ProgramTestCase,
     childEnvironment,
     reactor,
+    readToEnd,
+    sendOver,
     spawn,
     spawnServer,
     startClient,
     startServer,
 )
+from tests.test_faults import ADDRESS
 from tests.test_i18n import portuguese
 from twisted_names import i18n
 from twisted_names.console import OperatorConsole
@@ -43,9 +45,6 @@ from twisted_names.operator import Entered, Operator
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import Why, logExchange
 from twisted_names.tap import Options
-
-#: A client's address as the server shows it.
-ADDRESS = r"127\.0\.0\.1:\d+"
 
 
 class FakeView:
@@ -365,7 +364,14 @@ class EndToEndInPortugueseTests(ProgramTestCase):
 
     async def test_pipeConsoleEnglish(self) -> None:
         """Without a language the same session is English."""
-        server, port = await startServer(self)
+        await self.englishSession(None)
+
+    async def test_pipeConsoleCLocale(self) -> None:
+        """C{LANG=C} means English, whatever C{LANGUAGE} says (as in GNU gettext)."""
+        await self.englishSession({**childEnvironment(PT), "LANG": "C"})
+
+    async def englishSession(self, env: dict[str, str] | None) -> None:
+        server, port = await startServer(self, env=env)
         client = startClient(self, port, "--name", "José")
         await server.waitFor(rf'^"José" \({ADDRESS}\) is asking for your name\.$')
         server.write("Conceição\n".encode())
@@ -439,6 +445,11 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         self.assertEqual(await english.ended, 0, english.describe())
         self.assertIn("TCP port to listen on (0: any free port).", english.out)
         self.assertNotIn("Porta TCP", english.out)
+        cLocale = {**childEnvironment(PT), "LANG": "C"}
+        english = spawn(self, "twistd", [*TWISTD, "names-server", "--help"], env=cLocale)
+        self.assertEqual(await english.ended, 0, english.describe())
+        self.assertIn("TCP port to listen on (0: any free port).", english.out)
+        self.assertNotIn("Porta TCP", english.out)
 
     async def test_usageErrors(self) -> None:
         """A twistd option after names-server, and a port in use, in Portuguese."""
@@ -475,18 +486,6 @@ if sys.platform != "win32":
             self.addCleanup(screen.close)
             return screen
 
-        def connect(self, port: int, data: bytes) -> socket.socket:
-            client = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
-            self.addCleanup(client.close)
-            client.sendall(data)
-            return client
-
-        def answer(self, client: socket.socket) -> bytes:
-            received = b""
-            while chunk := client.recv(1024):
-                received += chunk
-            return received
-
         def port(self, screen: Screen, words: str) -> int:
             match = re.search(words + r" 127\.0\.0\.1:(\d+)", screen.text)
             assert match is not None, screen.text
@@ -500,18 +499,18 @@ if sys.platform != "win32":
             screen = self.start(PT)
             screen.expect("ninguém esperando >")
             port = self.port(screen, "escutando em")
-            jose = self.connect(port, "José\n".encode())
+            jose = sendOver(self, port, "José\n".encode())
             screen.expect('"José"')
             screen.expect(lambda: "1 na fila >" in screen.cursorRow())
             screen.expect("está pedindo o seu nome.")
-            self.connect(port, "Íris\n".encode())
+            sendOver(self, port, "Íris\n".encode())
             screen.expect("também está esperando (2 na fila).")
-            self.connect(port, "Lúcia\n".encode())
+            sendOver(self, port, "Lúcia\n".encode())
             screen.expect(lambda: "3 na fila >" in screen.cursorRow())
             screen.send("Conceição\r")
-            self.assertEqual(self.answer(jose), "Conceição\n".encode())
+            self.assertEqual(readToEnd(jose), "Conceição\n".encode())
             screen.expect('Resposta "Conceição" enviada para "José"')
-            self.connect(port, b"\xff\xfe inv\xe1lido\n")
+            sendOver(self, port, b"\xff\xfe inv\xe1lido\n")
             screen.expect("aviso: 127.0.0.1:")
             screen.expect("enviou UTF-8 inválido")
             screen.send("/help\r")
@@ -527,10 +526,10 @@ if sys.platform != "win32":
             screen = self.start(None)
             screen.expect("nobody waiting >")
             port = self.port(screen, "listening on")
-            jose = self.connect(port, "José\n".encode())
+            jose = sendOver(self, port, "José\n".encode())
             screen.expect(lambda: "1 waiting >" in screen.cursorRow())
             screen.send("Conceição\r")
-            self.assertEqual(self.answer(jose), "Conceição\n".encode())
+            self.assertEqual(readToEnd(jose), "Conceição\n".encode())
             screen.expect('Sent "Conceição" to "José"')
             screen.send("\x03")
             self.assertEqual(screen.waitForExit(), 0)
