@@ -234,6 +234,29 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertIn("    C->>S: 0.0 ms: #quot;Ana\\n#quot; (4 bytes)\n", t.file.getvalue())
         self.assertIn("    C-)S: 2.0 ms: FIN\n", t.file.getvalue())
 
+    def test_serverClosesFirst(self) -> None:
+        """
+        A client whose clean-up closes the connection from inside
+        C{connectionLost} (C{exchangeNames}' C{finally}, run by the failed
+        answer): the server closed first, and the client sent no FIN.
+        """
+        t = Traced(Role.CLIENT)
+        client = NameClientProtocol(t.clock)
+        protocol = TracingFactory(_Once(client), t.tracer).buildProtocol(SERVER)
+        protocol.makeConnection(StringTransport(hostAddress=CLIENT, peerAddress=SERVER))
+        answer = client.ask("Ana")
+        answer.addErrback(lambda _: client.transport.loseConnection())
+        t.clock.advance(1)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            t.lines[-1][17:],
+            "   connection closed: the server closed it first; the client read"
+            " the end of the stream",
+        )
+        self.assertNotIn("the client closes", t.text())
+        self.assertNotIn("C-)S", t.file.getvalue())
+        self.assertIn("    S-)C: 1000.0 ms: FIN\n", t.file.getvalue())
+
     def test_resetByPeer(self) -> None:
         """A client that resets the connection while it waits for the operator."""
         t = Traced(Role.SERVER)

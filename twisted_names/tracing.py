@@ -187,6 +187,9 @@ class TracingProtocol(ProtocolWrapper):
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
+        #: C{connectionLost} has begun: closing calls made now (a protocol's
+        #: clean-up, run from its own C{connectionLost}) close nothing.
+        self.lost = False
 
     def _at(self) -> float:
         return self.tracer.clock.seconds() - self.started
@@ -240,6 +243,8 @@ class TracingProtocol(ProtocolWrapper):
         self.transport.writeSequence(data)
 
     def _closing(self, how: CloseHow) -> None:
+        if self.lost:
+            return  # Already gone: not this program's doing.
         if self.closedBy is None or (how is CloseHow.RESET and self.closedBy is not how):
             self.closedBy = how
             self.tracer.emit(Closing(self.connection, self._at(), how))
@@ -273,6 +278,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         tracer, connection = self.tracer, self.connection
+        self.lost = True
         try:
             # What the framing decides now (bytes sent just before the
             # close) comes before the end.
