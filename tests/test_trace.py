@@ -343,6 +343,17 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertTrue(all(line.startswith("#1 ") for line in replies))
 
 
+class FactoryTests(SynchronousTestCase):
+    def test_logPrefix(self) -> None:
+        """
+        The log says the server's factory, as without the trace: the
+        console's translation of "... starting on {port}" matches it.
+        """
+        factory = NameServerFactory(FixedReply("Bob"), Clock(), ServerSettings())
+        tracer = Tracer(Role.SERVER, Clock(), [])
+        self.assertEqual(TracingFactory(factory, tracer).logPrefix(), "NameServerFactory")
+
+
 class _Once(Factory):
     """A factory for one given protocol (as C{connectProtocol} makes)."""
 

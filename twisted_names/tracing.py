@@ -309,6 +309,15 @@ class TracingFactory(WrappingFactory[TracingProtocol]):
         super().__init__(wrappedFactory)
         self.tracer = tracer
 
+    def logPrefix(self) -> str:
+        """
+        The wrapped factory's: the log reads the same with and without the
+        trace (the console's translations match C{"NameServerFactory
+        starting on ..."}, not C{WrappingFactory}'s C{"... (TracingFactory)"}).
+        """
+        prefix = getattr(self.wrappedFactory, "logPrefix", None)
+        return str(prefix()) if prefix is not None else type(self.wrappedFactory).__name__
+
 
 @implementer(IStreamServerEndpoint)
 class TracingServerEndpoint:
