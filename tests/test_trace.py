@@ -274,6 +274,23 @@ class KnownExchangeTests(SynchronousTestCase):
         )
         self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
 
+    def test_unterminatedThenReset(self) -> None:
+        """
+        Bytes with no line ending, then a reset: the message is taken
+        because the connection was lost, not because the other side
+        finished sending.
+        """
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.dataReceived(b"Ana")
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertIn(
+            "   no line ending, and the connection was lost (reset or broken): taken as the"
+            ' whole message: "Ana"',
+            [line[17:] for line in t.lines],
+        )
+        self.assertNotIn("finished sending", t.text())
+
     def test_halfCloseWhileWaiting(self) -> None:
         """
         A client that sends its name and half-closes while the operator has

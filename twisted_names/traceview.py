@@ -191,6 +191,11 @@ def framedText(event: Framed) -> str:
             "no line ending, and the other side finished sending: taken as the whole"
             " message: {text}"
         ).format(text=text)
+    if decision is Decision.CONNECTION_LOST:
+        return _(
+            "no line ending, and the connection was lost (reset or broken): taken as the"
+            " whole message: {text}"
+        ).format(text=text)
     if decision is Decision.TOO_LONG:
         return _("line too long ({size} bytes, the limit is {limit:g}): closing").format(
             size=note.size, limit=note.limit
