@@ -360,6 +360,44 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertTrue(all(line.startswith("#1 ") for line in replies))
 
 
+class AskedByItsConnectionTests(SynchronousTestCase):
+    """Each wait and reply is told on the connection whose protocol asked."""
+
+    def setUp(self) -> None:
+        english(self)
+
+    def test_interleavedChat(self) -> None:
+        """
+        A sends two lines at once in chat mode, then B one; the operator
+        answers 1, X, 2: A's second question is asked from inside its
+        first reply, after B's message was framed.
+        """
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        a, _ = t.serve(queue, chat=True, peer=IPv4Address("TCP", "127.0.0.1", 50001))
+        b, _ = t.serve(queue, chat=True, peer=IPv4Address("TCP", "127.0.0.1", 50002))
+        a.dataReceived(b"one\ntwo\n")
+        b.dataReceived(b"x\n")
+        for reply in ("1", "X", "2"):
+            queue.answer(reply)
+        said = [
+            (line.split()[0], line[17:].strip())
+            for line in t.lines
+            if "waiting for the operator" in line or "typed the reply" in line
+        ]
+        self.assertEqual(
+            said,
+            [
+                ("#1", "waiting for the operator to type a reply"),
+                ("#2", "waiting for the operator to type a reply"),
+                ("#1", 'the operator typed the reply "1" after 0.0 s'),
+                ("#1", "waiting for the operator to type a reply"),
+                ("#2", 'the operator typed the reply "X" after 0.0 s'),
+                ("#1", 'the operator typed the reply "2" after 0.0 s'),
+            ],
+        )
+
+
 class FactoryTests(SynchronousTestCase):
     def test_logPrefix(self) -> None:
         """

@@ -104,8 +104,8 @@ class Tracer:
     Numbers connections, stamps their events and tells the sinks.
 
     @ivar current: the connection that last had a message delivered or a
-        reply: the one whose reply source call comes next (see
-        L{TracedReplies}).
+        reply: only to tell apart connections whose peers read the same
+        (see L{asker}).
     """
 
     def __init__(self, role: Role, clock: IReactorTime, sinks: list[TraceSink]) -> None:
@@ -116,6 +116,8 @@ class Tracer:
         self.current: TracingProtocol | None = None
         #: Connections made and not yet gone.
         self.open = 0
+        #: The open connections, by their peer as the protocol describes it.
+        self._byPeer: dict[str, list[TracingProtocol]] = {}
         self._idle: list[Deferred[None]] = []
 
     def number(self) -> int:
@@ -123,14 +125,49 @@ class Tracer:
         self.count += 1
         return self.count
 
+    def opened(self, wrapper: TracingProtocol) -> None:
+        """C{wrapper}'s connection is made: it counts as open until L{ended}."""
+        self.open += 1
+        self._byPeer.setdefault(wrapper.peer, []).append(wrapper)
+
+    def asker(self, peer: str) -> TracingProtocol | None:
+        """
+        The open connection whose protocol asks for a reply for C{peer}
+        (the address it passes to L{ReplySource.ask}, described as the
+        wrapper described it).  Several with the same description (UNIX
+        sockets' clients have no address): the one that last had a message
+        or a reply (L{current}), if it is one of them.
+        """
+        candidates = self._byPeer.get(peer, ())
+        if len(candidates) == 1:
+            return candidates[0]
+        current = self.current
+        return current if current is not None and current in candidates else None
+
     def emit(self, event: TraceEvent) -> None:
+        """
+        Hand C{event} to every sink, in order (the live ladder before the
+        file: the sinks are told in the order the program gave them).
+        """
         for sink in self.sinks:
             sink.event(event)
 
-    def ended(self, connection: int) -> None:
+    def ended(self, wrapper: TracingProtocol) -> None:
+        """
+        C{wrapper}'s connection is gone (its L{Closed} emitted): the sinks
+        may finish its diagram, and whoever waits for no connection to be
+        open (L{whenIdle}) is told when it was the last.
+        """
         self.open -= 1
+        same = self._byPeer.get(wrapper.peer, [])
+        if wrapper in same:
+            same.remove(wrapper)
+            if not same:
+                del self._byPeer[wrapper.peer]
+        if self.current is wrapper:
+            self.current = None
         for sink in self.sinks:
-            sink.ended(connection)
+            sink.ended(wrapper.connection)
         if not self.open:
             idle, self._idle = self._idle, []
             for d in idle:
@@ -187,6 +224,8 @@ class TracingProtocol(ProtocolWrapper):
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
+        #: The peer, described as protocols describe it (L{describeAddress}).
+        self.peer = ""
         #: C{connectionLost} has begun: closing calls made now (a protocol's
         #: clean-up, run from its own C{connectionLost}) close nothing.
         self.lost = False
@@ -196,15 +235,16 @@ class TracingProtocol(ProtocolWrapper):
 
     def makeConnection(self, transport: Any) -> None:
         self.started = self.tracer.clock.seconds()
-        self.tracer.open += 1
         wrapped = self.wrappedProtocol
         host, peer = transport.getHost(), transport.getPeer()
+        self.peer = describeAddress(peer)
+        self.tracer.opened(self)
         self.tracer.emit(
             Connected(
                 self.connection,
                 0.0,
                 describeAddress(host),
-                describeAddress(peer),
+                self.peer,
                 family(host),
                 ISSLTransport.providedBy(transport),
             )
@@ -294,9 +334,7 @@ class TracingProtocol(ProtocolWrapper):
                     reason.getErrorMessage(),
                 )
             )
-            if tracer.current is self:
-                tracer.current = None
-            tracer.ended(connection)
+            tracer.ended(self)
 
 
 class TracingFactory(WrappingFactory[TracingProtocol]):
@@ -352,9 +390,8 @@ class TracingClientEndpoint:
 class TracedReplies:
     """
     The server's reply source, watched: the wait for the operator and the
-    reply, for the connection that asked (L{Tracer.current}: a question is
-    asked right after a message is delivered, or right after the previous
-    reply, in chat mode).
+    reply, for the connection that asked: the one whose peer the server's
+    protocol names when it asks (L{Tracer.asker}).
     """
 
     def __init__(self, source: ReplySource, tracer: Tracer) -> None:
@@ -364,7 +401,8 @@ class TracedReplies:
     def ask(self, name: str, peer: str) -> Deferred[str]:
         asking = self.source.ask(name, peer)
         tracer = self.tracer
-        wrapper, tracer.current = tracer.current, None
+        wrapper = tracer.asker(peer)
+        tracer.current = None
         if wrapper is None:
             return asking
         pending = [True]
