@@ -12,6 +12,7 @@ import gettext
 import io
 import os
 import re
+from collections.abc import Callable
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.error import ConnectionDone, ConnectionLost
@@ -23,6 +24,7 @@ from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.test_i18n import portuguese
 from twisted_names import i18n
 from twisted_names.client import NameClientProtocol
 from twisted_names.display import isUnsafe
@@ -358,6 +360,45 @@ class KnownExchangeTests(SynchronousTestCase):
         replies = [line for line in t.lines if "typed the reply" in line]
         self.assertEqual(len(replies), 2)
         self.assertTrue(all(line.startswith("#1 ") for line in replies))
+
+
+class NoReplyTests(SynchronousTestCase):
+    """Why a client gets no reply, in the chosen language."""
+
+    def lastWords(self, make: Callable[[Traced, ReplyQueue], object]) -> str:
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 2.5)
+        protocol, _ = t.serve(queue)
+        protocol.dataReceived(b"Ana\n")
+        make(t, queue)
+        return next(line[17:] for line in t.lines if "no reply" in line or "sem resposta" in line)
+
+    def test_english(self) -> None:
+        english(self)
+        self.assertEqual(
+            self.lastWords(lambda t, q: t.clock.advance(2.5)),
+            "   no reply: the operator did not reply within 2.5 s",
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.close()), "   no reply: the operator's input is closed"
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.dismiss()),
+            "   no reply: the operator closed this client without a reply",
+        )
+
+    def test_portuguese(self) -> None:
+        """No English words inside the Portuguese line; the number as pt_BR writes it."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        self.assertEqual(
+            self.lastWords(lambda t, q: t.clock.advance(2.5)),
+            "   sem resposta: o operador não respondeu em 2,5 s",
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.close()),
+            "   sem resposta: a entrada do operador está fechada",
+        )
 
 
 class AskedByItsConnectionTests(SynchronousTestCase):

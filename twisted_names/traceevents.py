@@ -130,13 +130,38 @@ class Replied:
     waited: float
 
 
+class Unanswered(Enum):
+    """Why the server will send a client no reply."""
+
+    #: The client half-closed while it waited: the server counts it as gone.
+    CLIENT_FINISHED = "client finished"
+    #: The connection ended while the client waited.
+    CONNECTION_ENDED = "connection ended"
+    #: The operator's input is closed (L{replies.OperatorGone}).
+    OPERATOR_GONE = "operator gone"
+    #: Nobody replied within the reply timeout (L{replies.ReplyTimedOut}).
+    TIMED_OUT = "timed out"
+    #: The operator closed the client without a reply (L{replies.Dismissed}).
+    DISMISSED = "dismissed"
+    #: Anything else: the reply source failed (L{NotReplied.detail} says how).
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class NotReplied:
-    """The server will send this client no reply; C{why}, for a person (raw)."""
+    """
+    The server will send this client no reply.
+
+    @ivar timeout: the reply timeout, for L{Unanswered.TIMED_OUT}.
+    @ivar detail: for L{Unanswered.OTHER}, the failure's own words (raw,
+        in whatever language it speaks).
+    """
 
     connection: int
     at: float
-    why: str
+    why: Unanswered
+    timeout: float = 0
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)

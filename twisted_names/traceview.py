@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 from twisted_names.display import quoted
 from twisted_names.framing import Decision
-from twisted_names.i18n import N_, _, ngettext
+from twisted_names.i18n import N_, _, decimal, ngettext
 from twisted_names.traceevents import (
     Asked,
     Chunk,
@@ -36,6 +36,7 @@ from twisted_names.traceevents import (
     ReplyHow,
     Role,
     TraceEvent,
+    Unanswered,
 )
 from twisted_names.wire import CRLF
 
@@ -219,6 +220,43 @@ def repliedText(event: Replied) -> str:
     )
 
 
+#: Why the server sends no reply, by kind (L{Unanswered.TIMED_OUT} and
+#: L{Unanswered.OTHER} have words of their own, with a value).
+_UNANSWERED = {
+    Unanswered.CLIENT_FINISHED: N_(
+        "no reply: the client finished sending (FIN) while it waited; the server counts it as gone"
+    ),
+    Unanswered.CONNECTION_ENDED: N_("no reply: the connection ended while it waited"),
+    Unanswered.OPERATOR_GONE: N_("no reply: the operator's input is closed"),
+    Unanswered.DISMISSED: N_("no reply: the operator closed this client without a reply"),
+}
+
+
+def notRepliedText(event: NotReplied) -> str:
+    """Why the server will send no reply."""
+    if event.why is Unanswered.TIMED_OUT:
+        return _("no reply: the operator did not reply within {seconds} s").format(
+            seconds=seconds(event.timeout)
+        )
+    if event.why is Unanswered.OTHER:
+        return _("no reply: the reply source failed ({detail})").format(
+            detail=quoted(event.detail)
+        )
+    return _(_UNANSWERED[event.why])
+
+
+def seconds(value: float) -> str:
+    """
+    A number of seconds given by a setting (C{0.25}, C{300}), with as many
+    decimals as it has, written as the chosen language writes numbers.
+    """
+    text = f"{value:g}"
+    if "e" in text:
+        return text
+    _whole, point, decimals = text.partition(".")
+    return decimal(value, len(decimals) if point else 0)
+
+
 def closedText(role: Role, event: Closed) -> str:
     """How the connection ended: who closed first, and how."""
     if event.closedBy is not None:
@@ -253,7 +291,7 @@ def eventText(role: Role, event: TraceEvent) -> list[str]:
     elif isinstance(event, Replied):
         words = repliedText(event)
     elif isinstance(event, NotReplied):
-        words = _("no reply: {why}").format(why=quoted(event.why)[1:-1])
+        words = notRepliedText(event)
     elif isinstance(event, Closing):
         words = _(_CLOSING[role, event.how])
     elif isinstance(event, PeerFinished):

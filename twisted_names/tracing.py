@@ -54,7 +54,7 @@ from zope.interface import directlyProvides, implementer, providedBy
 from twisted_names.display import describeAddress, quoted
 from twisted_names.framing import FramingNote, MessageReceiver
 from twisted_names.i18n import N_, _
-from twisted_names.replies import FixedReply, ReplySource
+from twisted_names.replies import Dismissed, FixedReply, OperatorGone, ReplySource, ReplyTimedOut
 from twisted_names.traceevents import (
     Asked,
     Chunk,
@@ -70,6 +70,7 @@ from twisted_names.traceevents import (
     ReplyHow,
     Role,
     TraceEvent,
+    Unanswered,
 )
 from twisted_names.tracemermaid import Diagram, fileHeading, skippedNote, truncatedNote
 from twisted_names.traceview import Ladder
@@ -387,6 +388,25 @@ class TracingClientEndpoint:
         return connecting.addCallback(lambda wrapper: wrapper.wrappedProtocol)
 
 
+def unanswered(wrapper: TracingProtocol, at: float, failure: Failure) -> NotReplied:
+    """Why C{wrapper}'s client gets no reply, from how its question failed."""
+    connection = wrapper.connection
+    if failure.check(CancelledError):
+        # The server's choice (NameServerProtocol.readConnectionLost) when
+        # the client half-closed, not the connection's end: said apart.
+        if wrapper.peerFinished:
+            return NotReplied(connection, at, Unanswered.CLIENT_FINISHED)
+        return NotReplied(connection, at, Unanswered.CONNECTION_ENDED)
+    value = failure.value
+    if isinstance(value, ReplyTimedOut):
+        return NotReplied(connection, at, Unanswered.TIMED_OUT, timeout=value.timeout)
+    if isinstance(value, OperatorGone):
+        return NotReplied(connection, at, Unanswered.OPERATOR_GONE)
+    if isinstance(value, Dismissed):
+        return NotReplied(connection, at, Unanswered.DISMISSED)
+    return NotReplied(connection, at, Unanswered.OTHER, detail=failure.getErrorMessage())
+
+
 class TracedReplies:
     """
     The server's reply source, watched: the wait for the operator and the
@@ -413,18 +433,7 @@ class TracedReplies:
             waited = tracer.clock.seconds() - asked
             at = wrapper._at()
             if isinstance(result, Failure):
-                if result.check(CancelledError) and wrapper.peerFinished:
-                    # The server's choice (NameServerProtocol.readConnectionLost),
-                    # not the connection's end: say what happened.
-                    why = _(
-                        "the client finished sending (FIN) while it waited;"
-                        " the server counts it as gone"
-                    )
-                elif result.check(CancelledError):
-                    why = _("the connection ended while it waited")
-                else:
-                    why = result.getErrorMessage()
-                tracer.emit(NotReplied(wrapper.connection, at, why))
+                tracer.emit(unanswered(wrapper, at, result))
                 return result
             if not pending:
                 how = ReplyHow.TYPED
