@@ -12,25 +12,33 @@ import gettext
 import io
 import os
 import re
+import time
 from collections.abc import Callable
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
-from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
+    IProtocol,
+    IProtocolFactory,
+    IStreamClientEndpoint,
+)
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
 from tests.test_i18n import portuguese
-from twisted_names import i18n
+from twisted_names import i18n, traceview
 from twisted_names.client import NameClientProtocol
 from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
-from twisted_names.traceevents import Chunk, Role
+from twisted_names.traceevents import Chunk, Family, Role
 from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
@@ -39,6 +47,7 @@ from twisted_names.tracing import (
     TracedReplies,
     TraceFile,
     Tracer,
+    TracingClientEndpoint,
     TracingFactory,
     TracingProtocol,
 )
@@ -100,13 +109,15 @@ class Traced:
 
 
 def english(testCase: SynchronousTestCase) -> None:
+    """English, and the time of day in UTC (the same wherever the tests run)."""
     i18n.use(gettext.NullTranslations())
     testCase.addCleanup(i18n.use, None)
+    testCase.patch(traceview, "localtime", time.gmtime)
 
 
 EXPECTED_SERVER = """\
 #1       0.0 ms  connection from the client 127.0.0.1:50432 to this server 127.0.0.1:5000 \
-(TCP over IPv4); the operating system did the TCP handshake
+(TCP over IPv4) at 00:00:00.000; the operating system did the TCP handshake
 #1       1.5 ms  client --> server  "An"  2 bytes  41 6e
 #1       1.5 ms     no line ending yet (2 bytes held): waiting for 0.25 s of quiet
 #1       3.0 ms  client --> server  "a"  1 byte  61
@@ -132,7 +143,7 @@ sequenceDiagram
     participant C as client 127.0.0.1#58;50432
     participant S as server 127.0.0.1#58;5000
     Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this<br>server \
-127.0.0.1:5000 (TCP over IPv4)#59; the operating system<br>did the TCP handshake
+127.0.0.1:5000 (TCP over IPv4) at 00:00:00.000#59; the<br>operating system did the TCP handshake
     C->>S: 1.5 ms: #quot;An#quot; (2 bytes)
     Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for<br>0.25 s of quiet
     C->>S: 3.0 ms: #quot;a#quot; (1 byte)
@@ -143,8 +154,8 @@ message: #quot;Ana#quot;
     Note over S: 2753.0 ms: the operator typed the reply #quot;Bob#quot; after 2.5 s
     S->>C: 2753.0 ms: #quot;Bob#quot; (3 bytes)
     S-)C: 2753.0 ms: FIN
-    Note over S: the server closes the connection: a FIN follows the bytes<br>\
-still queued#59; the client will read the end of the stream
+    Note over S: 2753.0 ms: the server closes the connection: a FIN follows<br>\
+the bytes still queued#59; the client will read the end of the<br>stream
     Note over C,S: 2754.5 ms: connection closed: the server closed it first
 ```
 
@@ -225,7 +236,8 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertEqual(
             t.text(),
             "#1       0.0 ms  connection from this client 127.0.0.1:50432 to the server"
-            " 127.0.0.1:5000 (TCP over IPv4); the operating system did the TCP handshake\n"
+            " 127.0.0.1:5000 (TCP over IPv4) at 00:00:00.000; the operating system did the TCP"
+            " handshake\n"
             '#1       0.0 ms  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a\n'
             '#1       2.0 ms  client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a\n'
             '#1       2.0 ms     line complete (LF): "Bob"\n'
@@ -267,11 +279,11 @@ class KnownExchangeTests(SynchronousTestCase):
         protocol.dataReceived(b"Ana\n")
         protocol.connectionLost(Failure(ConnectionLost("Connection reset by peer")))
         self.assertEqual(
-            [line[17:] for line in t.lines[-2:]],
+            [line[17:] for line in t.lines[-3:]],
             [
                 "   no reply: the connection ended while it waited",
-                '   connection lost: reset or broken by the other side ("Connection to the other'
-                ' side was lost in a non-clean fashion: Connection reset by peer.")',
+                "   connection lost: reset or broken by the other side",
+                '   what the system said: "Connection reset by peer"',
             ],
         )
         self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
@@ -331,7 +343,7 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertIn("client [::1]:50000 to this server [::1]:5000 (TCP over IPv6)", t.lines[0])
         self.assertIn(
             "#2       0.0 ms  connection from the client unix to this server unix:/tmp/n.sock"
-            " (a UNIX socket); the operating system connected the two ends",
+            " (a UNIX socket) at 00:00:00.000; the operating system connected the two ends",
             t.lines,
         )
 
@@ -435,6 +447,120 @@ class AskedByItsConnectionTests(SynchronousTestCase):
                 ("#1", "waiting for the operator to type a reply"),
                 ("#2", 'the operator typed the reply "X" after 0.0 s'),
                 ("#1", 'the operator typed the reply "2" after 0.0 s'),
+            ],
+        )
+
+
+@implementer(IStreamClientEndpoint)
+class _Pending:
+    """A client endpoint whose connection is made when the test says."""
+
+    def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
+        self.factory = factory
+        self.connected: Deferred[IProtocol] = Deferred()
+        return self.connected
+
+
+class ConnectedTests(SynchronousTestCase):
+    """When a connection was made, over what, and how long connecting took."""
+
+    def clientConnects(self, wallClock: float, took: float) -> Traced:
+        t = Traced(Role.CLIENT)
+        t.clock.advance(wallClock)
+        endpoint = _Pending()
+        connecting = TracingClientEndpoint(endpoint, t.tracer).connect(
+            _Once(NameClientProtocol(t.clock))
+        )
+        t.clock.advance(took)
+        protocol = endpoint.factory.buildProtocol(SERVER)
+        assert protocol is not None
+        protocol.makeConnection(StringTransport(hostAddress=CLIENT, peerAddress=SERVER))
+        endpoint.connected.callback(protocol)
+        self.assertIsInstance(self.successResultOf(connecting), NameClientProtocol)
+        return t
+
+    def test_whenAndHowLong(self) -> None:
+        """The time of day, to the millisecond, and connect()'s duration."""
+        english(self)
+        t = self.clientConnects(3600 * 13 + 62.5, 0.0031)
+        self.assertEqual(
+            [line[17:] for line in t.lines],
+            [
+                "connection from this client 127.0.0.1:50432 to the server 127.0.0.1:5000"
+                " (TCP over IPv4) at 13:01:02.503; the operating system did the TCP handshake",
+                "connecting took 3.1 ms (from the endpoint's connect() to the connection)",
+            ],
+        )
+
+    def test_portuguese(self) -> None:
+        """Numbers with a decimal comma, in the column, aligned; whole sentences."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        self.patch(traceview, "localtime", time.gmtime)
+        t = self.clientConnects(0, 1.4864)
+        self.assertEqual(t.lines[1][:17], "#1       0,0 ms  ")
+        self.assertIn("1486,4 ms", t.lines[1])
+        self.assertNotIn("connect", t.lines[0].replace("conex", ""))
+        t.clock.advance(1.5)
+        t.tracer.emit(Chunk.of(1, 1.5, False, b"x"))
+        self.assertTrue(t.lines[-1].startswith("#1    1500,0 ms  "), t.lines[-1])
+
+    def test_tlsCarrier(self) -> None:
+        """TLS over each carrier is one phrase of its own."""
+        english(self)
+        self.assertEqual(traceview.familyText(Family.IPV6, True), "TLS over TCP over IPv6")
+        self.assertEqual(traceview.familyText(Family.UNIX, True), "TLS over a UNIX socket")
+
+
+class EndingTests(SynchronousTestCase):
+    """How a connection ended, in our words; Twisted's only when they add something."""
+
+    def setUp(self) -> None:
+        english(self)
+
+    def closed(self, reason: BaseException, close: str | None = None) -> list[str]:
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        if close is not None:
+            getattr(protocol, close)()  # As the protocol calls its transport.
+        protocol.connectionLost(Failure(reason))
+        said = [line[17:] for line in t.lines]
+        return said[max(i for i, line in enumerate(said) if line.startswith("   connection")) :]
+
+    def test_lost(self) -> None:
+        self.assertEqual(
+            self.closed(ConnectionLost()),
+            ["   connection lost: reset or broken by the other side"],
+        )
+
+    def test_lostAfterOurClose(self) -> None:
+        self.assertEqual(
+            self.closed(ConnectionLost(), "loseConnection")[-1],
+            "   connection lost after the server began to close it: reset or broken by the client",
+        )
+
+    def test_aborted(self) -> None:
+        """Our own reset: said once, with nothing of Twisted's."""
+        self.assertEqual(
+            self.closed(ConnectionAborted(), "abortConnection")[-1],
+            "   connection closed: the server reset it",
+        )
+
+    def test_tls(self) -> None:
+        from OpenSSL.SSL import Error
+
+        lines = self.closed(Error([("SSL routines", "", "certificate verify failed")]))
+        self.assertEqual(lines[0], "   connection lost: the TLS session failed")
+        self.assertIn("certificate verify failed", lines[1])
+        self.assertTrue(lines[1].startswith("   what the system said: "))
+
+    def test_other(self) -> None:
+        lines = self.closed(ValueError("odd\x1b[2J"))
+        self.assertEqual(
+            lines,
+            [
+                "   connection lost, for another reason",
+                '   what the system said: "ValueError: odd\\x1b[2J"',
             ],
         )
 

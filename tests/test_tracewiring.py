@@ -114,7 +114,8 @@ class ClientWiringTests(CLITestCase):
         self.assertNotIn("\x1b", err)
         lines = err.splitlines()
         self.assertRegex(lines[0], r"^#1 +0\.0 ms  connection from this client 127\.0\.0\.1:")
-        self.assertRegex(lines[1], r'^#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes  ')
+        self.assertRegex(lines[1], r"^#1 +0\.0 ms  connecting took \d+\.\d ms ")
+        self.assertRegex(lines[2], r'^#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes  ')
         self.assertIn('client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a', err)
         self.assertRegex(lines[-1], r"connection closed: the client closed it first")
         with open(path, encoding="utf-8") as f:
@@ -133,6 +134,8 @@ class ClientWiringTests(CLITestCase):
         status, _, err = await self.runClient("-p", str(port), "-n", "Ana", "--trace")
         self.assertEqual(status, 0)
         self.assertTrue(re.search("conexão deste cliente 127.0.0.1:\\d+ para o servidor", err))
+        self.assertRegex(err, r"a conexão levou \d+,\d ms para se estabelecer")
+        self.assertRegex(err, r" às \d\d:\d\d:\d\d\.\d\d\d; ")
         self.assertIn("cliente <-- servidor", err)
 
 
@@ -162,13 +165,16 @@ class TracedTransportTests(test_transports.TransportTests):
         endpoint = TracingClientEndpoint(clientEndpoint(reactor, description), tracer)
         answer = await exchangeNames(endpoint, "Ana", reactor, timeout=10, where=description)
         await tracer.whenIdle(10)
-        self.assertIn('  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a', self.clientLines[-5])
+        sent = [line for line in self.clientLines if "  client --> server  " in line]
+        self.assertEqual(len(sent), 1, self.clientLines)
+        self.assertIn('"Ana\\n"  4 bytes  41 6e 61 0a', sent[0])
         return answer
 
     async def test_tlsVerified(self) -> None:
         await super().test_tlsVerified()
         self.assertIn("(TLS over TCP over IPv4)", self.clientLines[0])
-        self.assertIn("TLS: the bytes shown are the application's", self.clientLines[1])
+        self.assertRegex(self.clientLines[1], r"^#1 +0\.0 ms  connecting took \d+\.\d ms ")
+        self.assertIn("TLS: the bytes shown are the application's", self.clientLines[2])
         self.assertIn("(TLS over TCP over IPv4)", self.lines[0])
 
     async def test_unixSocket(self) -> None:

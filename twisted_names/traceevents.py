@@ -67,6 +67,9 @@ class Connected:
     @ivar local: this program's end, escaped for display.
     @ivar remote: the other end, escaped for display.
     @ivar tls: whether the bytes traced are inside TLS (encrypted on the wire).
+    @ivar wallClock: when, in seconds since the epoch (the reactor's clock).
+    @ivar connectTook: on a client, seconds from the endpoint's C{connect}
+        call to the connection (C{None}: not known).
     """
 
     connection: int
@@ -75,6 +78,8 @@ class Connected:
     remote: str
     family: Family
     tls: bool
+    wallClock: float = 0.0
+    connectTook: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +186,21 @@ class PeerFinished:
     at: float
 
 
+class Ending(Enum):
+    """How a connection ended, as Twisted told its protocol."""
+
+    #: C{ConnectionDone}: cleanly (FINs both ways).
+    DONE = "done"
+    #: C{ConnectionLost}: reset by the other side, or broken.
+    LOST = "lost"
+    #: C{ConnectionAborted}: dropped at once on this side.
+    ABORTED = "aborted"
+    #: The TLS layer failed (an C{OpenSSL.SSL.Error}).
+    TLS = "tls"
+    #: Anything else.
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class Closed:
     """
@@ -188,17 +208,22 @@ class Closed:
 
     @ivar closedBy: how this program closed it first (C{None}: it did not).
     @ivar peerFinished: whether the other side's FIN was read before.
-    @ivar clean: whether it ended cleanly (C{ConnectionDone}), not by a
-        reset or a broken connection (C{ConnectionLost}).
-    @ivar reason: Twisted's words for how it ended, raw.
+    @ivar ending: how it ended.
+    @ivar detail: what Twisted or the system said beyond L{ending} (raw, in
+        English), or C{""} when it said nothing more.
     """
 
     connection: int
     at: float
     closedBy: CloseHow | None
     peerFinished: bool
-    clean: bool
-    reason: str
+    ending: Ending
+    detail: str = ""
+
+    @property
+    def clean(self) -> bool:
+        """Whether it ended cleanly, not by a reset or a broken connection."""
+        return self.ending is Ending.DONE
 
 
 TraceEvent = (

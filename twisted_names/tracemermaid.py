@@ -42,7 +42,7 @@ from twisted_names.traceevents import (
     Role,
     TraceEvent,
 )
-from twisted_names.traceview import eventText
+from twisted_names.traceview import eventText, milliseconds
 
 #: The most events one diagram shows; later ones are counted, not drawn.
 MAX_ARROWS = 200
@@ -165,7 +165,7 @@ class Diagram:
         )
 
     def _statements(self, event: TraceEvent, us: str, them: str) -> list[str]:
-        when = f"{event.at * 1000:.1f} ms: "
+        when = f"{milliseconds(event.at)} ms: "
         if isinstance(event, Chunk):
             sender, receiver = (us, them) if event.outgoing else (them, us)
             text = quoted(event.data[:ARROW_BYTES].decode("utf-8", "surrogateescape"))
@@ -176,26 +176,31 @@ class Diagram:
         if isinstance(event, Closing):
             mark = "-x" if event.how is CloseHow.RESET else "-)"
             signal = "RST" if event.how is CloseHow.RESET else "FIN"
-            words = eventText(self.role, event)[0].strip()
             return [
                 f"{us}{mark}{them}: {when}{signal}",
-                f"Note over {us}: {mermaidText(words)}",
+                f"Note over {us}: {self._note(when, event)}",
             ]
         if isinstance(event, PeerFinished):
-            words = eventText(self.role, event)[0].strip()
-            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {mermaidText(words)}"]
+            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {self._note(when, event)}"]
         if isinstance(event, Closed):
-            words = " ".join(line.strip() for line in eventText(self.role, event))
             statements = []
             if event.closedBy is None and not event.peerFinished:
                 signal = "FIN" if event.clean else "RST"
                 mark = "-)" if event.clean else "-x"
                 statements.append(f"{them}{mark}{us}: {when}{signal}")
-            statements.append(f"Note over C,S: {mermaidText(when + words)}")
+            statements.append(f"Note over C,S: {self._note(when, event)}")
             return statements
         where = "C,S" if isinstance(event, Connected) else us
-        words = " ".join(line.strip() for line in eventText(self.role, event))
-        return [f"Note over {where}: {mermaidText(when + words)}"]
+        return [f"Note over {where}: {self._note(when, event)}"]
+
+    def _note(self, when: str, event: TraceEvent) -> str:
+        """
+        What C{event} says, after its time: each of its lines (a whole
+        sentence each) starts a line of the note.
+        """
+        lines = [line.strip() for line in eventText(self.role, event)]
+        lines[0] = when + lines[0]
+        return "<br>".join(mermaidText(line) for line in lines)
 
 
 def fileHeading(role: Role) -> str:

@@ -16,7 +16,10 @@ interleaved connections can be told apart.  Pure: no I/O, no reactor.
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Mapping
+from time import localtime
 
 from twisted_names.display import quoted
 from twisted_names.framing import Decision
@@ -28,6 +31,7 @@ from twisted_names.traceevents import (
     CloseHow,
     Closing,
     Connected,
+    Ending,
     Family,
     Framed,
     NotReplied,
@@ -72,15 +76,34 @@ def chunkText(data: bytes, size: int) -> str:
     return f"{text}  {count}  {hexed}"
 
 
+#: What carries a connection, each combination a whole phrase.
+_CARRIERS = {
+    (Family.IPV4, False): N_("TCP over IPv4"),
+    (Family.IPV6, False): N_("TCP over IPv6"),
+    (Family.UNIX, False): N_("a UNIX socket"),
+    (Family.OTHER, False): N_("a stream connection"),
+    (Family.IPV4, True): N_("TLS over TCP over IPv4"),
+    (Family.IPV6, True): N_("TLS over TCP over IPv6"),
+    (Family.UNIX, True): N_("TLS over a UNIX socket"),
+    (Family.OTHER, True): N_("TLS over a stream connection"),
+}
+
+
 def familyText(family: Family, tls: bool) -> str:
     """What carries the connection, in words."""
-    words = {
-        Family.IPV4: _("TCP over IPv4"),
-        Family.IPV6: _("TCP over IPv6"),
-        Family.UNIX: _("a UNIX socket"),
-        Family.OTHER: _("a stream connection"),
-    }[family]
-    return _("TLS over {carrier}").format(carrier=words) if tls else words
+    return _(_CARRIERS[family, tls])
+
+
+def clockTime(wallClock: float) -> str:
+    """C{14:03:07.250}: the local time of day, to the millisecond."""
+    whole = math.floor(wallClock)
+    millis = min(999, round((wallClock - whole) * 1000))
+    return time.strftime("%H:%M:%S", localtime(whole)) + f".{millis:03d}"
+
+
+def milliseconds(seconds: float) -> str:
+    """C{seconds} in milliseconds, one decimal, as the chosen language writes it."""
+    return decimal(seconds * 1000, 1)
 
 
 #: What this side's closing means, by role and how.
@@ -147,20 +170,49 @@ _CLOSED_BY_PEER = {
 }
 
 
+#: Who connected to whom, when, and what the system did: by role, and
+#: whether it did a TCP handshake.
+_CONNECTED = {
+    (Role.SERVER, True): N_(
+        "connection from the client {client} to this server {server} ({carrier}) at {time};"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.SERVER, False): N_(
+        "connection from the client {client} to this server {server} ({carrier}) at {time};"
+        " the operating system connected the two ends"
+    ),
+    (Role.CLIENT, True): N_(
+        "connection from this client {client} to the server {server} ({carrier}) at {time};"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.CLIENT, False): N_(
+        "connection from this client {client} to the server {server} ({carrier}) at {time};"
+        " the operating system connected the two ends"
+    ),
+}
+
+
 def connectedText(role: Role, event: Connected) -> list[str]:
-    """Who connected to whom, over what; and for TLS, what the bytes shown are."""
-    carrier = familyText(event.family, event.tls)
-    if event.family is Family.UNIX:
-        handshake = _("the operating system connected the two ends")
-    else:
-        handshake = _("the operating system did the TCP handshake")
-    if role is Role.SERVER:
-        line = _("connection from the client {client} to this server {server} ({carrier})")
-        line = line.format(client=event.remote, server=event.local, carrier=carrier)
-    else:
-        line = _("connection from this client {client} to the server {server} ({carrier})")
-        line = line.format(client=event.local, server=event.remote, carrier=carrier)
-    lines = [f"{line}; {handshake}"]
+    """
+    Who connected to whom, over what and when; on a client, how long
+    connecting took; for TLS, what the bytes shown are.
+    """
+    client, server = (
+        (event.remote, event.local) if role is Role.SERVER else (event.local, event.remote)
+    )
+    line = _(_CONNECTED[role, event.family is not Family.UNIX]).format(
+        client=client,
+        server=server,
+        carrier=familyText(event.family, event.tls),
+        time=clockTime(event.wallClock),
+    )
+    lines = [line]
+    if event.connectTook is not None:
+        lines.append(
+            _("connecting took {ms} ms (from the endpoint's connect() to the connection)").format(
+                ms=milliseconds(event.connectTook)
+            )
+        )
     if event.tls:
         lines.append(
             _("TLS: the bytes shown are the application's; on the wire they are encrypted")
@@ -179,14 +231,14 @@ def framedText(event: Framed) -> str:
         return _("line complete (LF): {text}").format(text=text)
     if decision is Decision.WAITING_FOR_QUIET:
         return ngettext(
-            "no line ending yet ({count} byte held): waiting for {seconds:g} s of quiet",
-            "no line ending yet ({count} bytes held): waiting for {seconds:g} s of quiet",
+            "no line ending yet ({count} byte held): waiting for {seconds} s of quiet",
+            "no line ending yet ({count} bytes held): waiting for {seconds} s of quiet",
             note.size,
-        ).format(count=note.size, seconds=note.limit)
+        ).format(count=note.size, seconds=seconds(note.limit))
     if decision is Decision.QUIET:
         return _(
-            "no line ending: quiet for {seconds:g} s, taken as the whole message: {text}"
-        ).format(seconds=note.limit, text=text)
+            "no line ending: quiet for {seconds} s, taken as the whole message: {text}"
+        ).format(seconds=seconds(note.limit), text=text)
     if decision is Decision.PEER_FINISHED:
         return _(
             "no line ending, and the other side finished sending: taken as the whole"
@@ -215,8 +267,8 @@ def repliedText(event: Replied) -> str:
         return _("reply {reply}: the server's --name, at once").format(reply=reply)
     if event.how is ReplyHow.TYPED_AHEAD:
         return _("reply {reply}: typed ahead by the operator, at once").format(reply=reply)
-    return _("the operator typed the reply {reply} after {seconds:.1f} s").format(
-        reply=reply, seconds=event.waited
+    return _("the operator typed the reply {reply} after {seconds} s").format(
+        reply=reply, seconds=decimal(event.waited, 1)
     )
 
 
@@ -257,19 +309,55 @@ def seconds(value: float) -> str:
     return decimal(value, len(decimals) if point else 0)
 
 
-def closedText(role: Role, event: Closed) -> str:
-    """How the connection ended: who closed first, and how."""
-    if event.closedBy is not None:
-        text = _(_CLOSED_BY_US[role, event.closedBy])
+#: A connection that did not end cleanly: by who had begun to close it
+#: (C{None}: nobody, on this side) and how it ended.
+_LOST = {
+    (None, Ending.LOST): N_("connection lost: reset or broken by the other side"),
+    (None, Ending.ABORTED): N_("connection aborted: dropped at once, with no FIN"),
+    (None, Ending.TLS): N_("connection lost: the TLS session failed"),
+    (None, Ending.OTHER): N_("connection lost, for another reason"),
+    (Role.SERVER, Ending.LOST): N_(
+        "connection lost after the server began to close it: reset or broken by the client"
+    ),
+    (Role.CLIENT, Ending.LOST): N_(
+        "connection lost after the client began to close it: reset or broken by the server"
+    ),
+    (Role.SERVER, Ending.ABORTED): N_(
+        "connection aborted after the server began to close it: dropped at once"
+    ),
+    (Role.CLIENT, Ending.ABORTED): N_(
+        "connection aborted after the client began to close it: dropped at once"
+    ),
+    (Role.SERVER, Ending.TLS): N_(
+        "connection lost after the server began to close it: the TLS session failed"
+    ),
+    (Role.CLIENT, Ending.TLS): N_(
+        "connection lost after the client began to close it: the TLS session failed"
+    ),
+    (Role.SERVER, Ending.OTHER): N_(
+        "connection lost after the server began to close it, for another reason"
+    ),
+    (Role.CLIENT, Ending.OTHER): N_(
+        "connection lost after the client began to close it, for another reason"
+    ),
+}
+
+
+def closedText(role: Role, event: Closed) -> list[str]:
+    """
+    How the connection ended: who closed first, and how; then, if Twisted
+    or the system said more than that, its words (escaped), on a line of
+    their own.
+    """
+    if event.closedBy is CloseHow.RESET or (event.closedBy is not None and event.clean):
+        lines = [_(_CLOSED_BY_US[role, event.closedBy])]
     elif event.clean:
-        text = _(_CLOSED_BY_PEER[role, event.peerFinished])
+        lines = [_(_CLOSED_BY_PEER[role, event.peerFinished])]
     else:
-        return _("connection lost: reset or broken by the other side ({reason})").format(
-            reason=quoted(event.reason)
-        )
-    if not event.clean:
-        text += " " + _("(it ended with: {reason})").format(reason=quoted(event.reason))
-    return text
+        lines = [_(_LOST[None if event.closedBy is None else role, event.ending])]
+    if event.detail and not event.clean:
+        lines.append(_("what the system said: {reason}").format(reason=quoted(event.detail)))
+    return lines
 
 
 def eventText(role: Role, event: TraceEvent) -> list[str]:
@@ -297,7 +385,7 @@ def eventText(role: Role, event: TraceEvent) -> list[str]:
     elif isinstance(event, PeerFinished):
         words = _(_PEER_FINISHED[role])
     else:
-        words = closedText(role, event)
+        return [f"   {words}" for words in closedText(role, event)]
     return [f"   {words}"]
 
 
@@ -313,7 +401,7 @@ class Ladder:
 
     def lines(self, event: TraceEvent) -> list[str]:
         """The lines of text for C{event}."""
-        prefix = f"#{event.connection} {event.at * 1000:9.1f} ms  "
+        prefix = f"#{event.connection} {milliseconds(event.at):>9} ms  "
         lines = [prefix + text for text in eventText(self.role, event)]
         if self.colour:
             code = PALETTE[(event.connection - 1) % len(PALETTE)]

@@ -31,7 +31,7 @@ from typing import IO, Any, Protocol
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import CancelledError, Deferred, succeed
-from twisted.internet.error import ConnectionDone
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import (
     IAddress,
     IHalfCloseableProtocol,
@@ -62,6 +62,7 @@ from twisted_names.traceevents import (
     CloseHow,
     Closing,
     Connected,
+    Ending,
     Family,
     Framed,
     NotReplied,
@@ -236,6 +237,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def makeConnection(self, transport: Any) -> None:
         self.started = self.tracer.clock.seconds()
+        connecting = self.factory.connecting
         wrapped = self.wrappedProtocol
         host, peer = transport.getHost(), transport.getPeer()
         self.peer = describeAddress(peer)
@@ -248,6 +250,8 @@ class TracingProtocol(ProtocolWrapper):
                 self.peer,
                 family(host),
                 ISSLTransport.providedBy(transport),
+                self.started,
+                None if connecting is None else self.started - connecting,
             )
         )
         if isinstance(wrapped, MessageReceiver):
@@ -331,11 +335,29 @@ class TracingProtocol(ProtocolWrapper):
                     self._at(),
                     self.closedBy,
                     self.peerFinished,
-                    reason.check(ConnectionDone) is not None,
-                    reason.getErrorMessage(),
+                    *ending(reason),
                 )
             )
             tracer.ended(self)
+
+
+def ending(reason: Failure) -> tuple[Ending, str]:
+    """
+    How a connection ended, and what C{reason} says beyond that (C{""}:
+    nothing; a C{ConnectionLost} made with no words of its own says only
+    what L{Ending.LOST} says).
+    """
+    value = reason.value
+    if isinstance(value, ConnectionDone):
+        return Ending.DONE, ""
+    words = " ".join(str(arg) for arg in getattr(value, "args", ()))
+    if isinstance(value, ConnectionAborted):
+        return Ending.ABORTED, words
+    if isinstance(value, ConnectionLost):
+        return Ending.LOST, words
+    if type(value).__module__.startswith("OpenSSL"):
+        return Ending.TLS, reason.getErrorMessage()
+    return Ending.OTHER, f"{type(value).__name__}: {reason.getErrorMessage()}"
 
 
 class TracingFactory(WrappingFactory[TracingProtocol]):
@@ -347,6 +369,9 @@ class TracingFactory(WrappingFactory[TracingProtocol]):
     def __init__(self, wrappedFactory: IProtocolFactory, tracer: Tracer) -> None:
         super().__init__(wrappedFactory)
         self.tracer = tracer
+        #: On a client, when the endpoint was asked to connect (the
+        #: reactor's clock), to say how long connecting took.
+        self.connecting: float | None = None
 
     def logPrefix(self) -> str:
         """
@@ -382,9 +407,9 @@ class TracingClientEndpoint:
         self.tracer = tracer
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
-        connecting: Deferred[Any] = self.endpoint.connect(
-            TracingFactory(protocolFactory, self.tracer)
-        )
+        factory = TracingFactory(protocolFactory, self.tracer)
+        factory.connecting = self.tracer.clock.seconds()
+        connecting: Deferred[Any] = self.endpoint.connect(factory)
         return connecting.addCallback(lambda wrapper: wrapper.wrappedProtocol)
 
 
