@@ -213,7 +213,7 @@ class KnownExchangeTests(SynchronousTestCase):
                 '#1       0.0 ms  client <-- server  "Bob\\r\\n"  5 bytes  42 6f 62 0d 0a',
                 "#1       0.0 ms     the server closes the connection: a FIN follows the bytes"
                 " still queued; the client will read the end of the stream",
-                "#1       0.0 ms     the client finished sending (FIN, a half-close): the server"
+                "#1       0.0 ms     the client finished sending (FIN): the server"
                 " read the end of the stream",
                 "#1       0.0 ms     connection closed: the server closed it first",
             ],

@@ -180,7 +180,11 @@ class Closing:
 
 @dataclass(frozen=True, slots=True)
 class PeerFinished:
-    """The other side closed its sending side (a FIN read: half-close)."""
+    """
+    The other side finished sending: a FIN was read.  It may have closed
+    only its sending side (a half-close) or the whole connection: TCP does
+    not say which.
+    """
 
     connection: int
     at: float

@@ -133,12 +133,8 @@ _CLOSING = {
 }
 
 _PEER_FINISHED = {
-    Role.SERVER: N_(
-        "the client finished sending (FIN, a half-close): the server read the end of the stream"
-    ),
-    Role.CLIENT: N_(
-        "the server finished sending (FIN, a half-close): the client read the end of the stream"
-    ),
+    Role.SERVER: N_("the client finished sending (FIN): the server read the end of the stream"),
+    Role.CLIENT: N_("the server finished sending (FIN): the client read the end of the stream"),
 }
 
 _CLOSED_BY_US = {
@@ -162,10 +158,10 @@ _CLOSED_BY_PEER = {
         "connection closed: the server closed it first; the client read the end of the stream"
     ),
     (Role.SERVER, True): N_(
-        "connection closed: the client finished sending first (half-close), then the server closed"
+        "connection closed: the client finished sending first (FIN), then the server closed"
     ),
     (Role.CLIENT, True): N_(
-        "connection closed: the server finished sending first (half-close), then the client closed"
+        "connection closed: the server finished sending first (FIN), then the client closed"
     ),
 }
 
