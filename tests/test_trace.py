@@ -758,6 +758,15 @@ class TraceFileTests(SynchronousTestCase):
         )
         self.assertIn("connection closed", text)
 
+    def test_sizeInBytes(self) -> None:
+        """The file's size is counted in bytes of UTF-8, as the docs say (4 MB)."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        t = Traced(Role.SERVER)
+        self.exchange(t, 2)
+        self.assertEqual(t.traceFile.size, len(t.file.getvalue().encode("utf-8")))
+        self.assertGreater(t.traceFile.size, len(t.file.getvalue()))
+
     def test_sizeBounded(self) -> None:
         t = Traced(Role.SERVER, maxSize=3000)
         self.exchange(t, 10)
@@ -782,6 +791,32 @@ class LadderTests(SynchronousTestCase):
 
     def test_invalidUtf8AsHexEscapes(self) -> None:
         self.assertEqual(chunkText(b"\xff\n", 2), '"\\xff\\n"  2 bytes  ff 0a')
+
+    def test_cutAtCharacterBoundary(self) -> None:
+        """
+        A character cut in two by the preview is left out, not shown as
+        bytes that are not UTF-8; one really cut short by the peer is.
+        """
+        data = b"a" * 47 + "é".encode() + b"b" * 10
+        self.assertTrue(chunkText(data, len(data)).startswith('"' + "a" * 47 + '"…  59 bytes'))
+        arrow = Diagram(Role.SERVER, 1)
+        arrow.add(Chunk.of(1, 0.0, False, b"a" * 39 + "é".encode()))
+        self.assertIn("#quot;" + "a" * 39 + "#quot;…<br>(41 bytes)", arrow.lines()[-1])
+        self.assertEqual(chunkText(b"a\xc3", 2), '"a\\xc3"  2 bytes  61 c3')
+
+    def test_messageNotesCut(self) -> None:
+        """
+        A long message's note is cut like a chunk (whatever --max-length);
+        the diagram keeps only what it draws.
+        """
+        english(self)
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(FixedReply("Bob"), maxLength=100_000)
+        protocol.dataReceived("é".encode() * 30_000 + b"\n")
+        line = next(line for line in t.lines if "line complete" in line)
+        self.assertEqual(line[17:], '   line complete (LF): "' + "é" * 24 + '"…')
+        diagram = t.traceFile.diagrams[1]
+        self.assertLess(sum(len(statement) for statement in diagram.statements), 2000)
 
     def test_colourByConnection(self) -> None:
         ladder = Ladder(Role.SERVER, colour=True)

@@ -16,6 +16,7 @@ interleaved connections can be told apart.  Pure: no I/O, no reactor.
 
 from __future__ import annotations
 
+import codecs
 import math
 import time
 from collections.abc import Mapping
@@ -66,9 +67,7 @@ def chunkText(data: bytes, size: int) -> str:
     are not UTF-8 as C{\\xNN}), as hex and their count; the text and the hex
     cut with C{…} past L{TEXT_BYTES} and L{HEX_BYTES}.
     """
-    text = quoted(data[:TEXT_BYTES].decode("utf-8", "surrogateescape"))
-    if size > TEXT_BYTES:
-        text += "…"
+    text = preview(data, size, TEXT_BYTES)
     hexed = data[:HEX_BYTES].hex(" ")
     if size > HEX_BYTES:
         hexed += " …"
@@ -87,6 +86,29 @@ _CARRIERS = {
     (Family.UNIX, True): N_("TLS over a UNIX socket"),
     (Family.OTHER, True): N_("TLS over a stream connection"),
 }
+
+
+def preview(data: bytes, size: int, limit: int) -> str:
+    """
+    The first C{limit} bytes of C{data} (C{size} bytes sent), escaped, with
+    C{…} if it was cut.  Cut at a character's boundary: a character cut in
+    two is left out, not shown as C{\\xNN} as if it were not UTF-8 (bytes
+    that are not UTF-8 are).
+    """
+    cut = size > limit or len(data) < size
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    text = quoted(decoder.decode(data[:limit], final=not cut))
+    return text + "…" if cut else text
+
+
+def shortText(text: str) -> str:
+    """
+    C{text} (a message, a reply) escaped, cut like a chunk's text (to
+    L{TEXT_BYTES} bytes of UTF-8, at a character's boundary), with C{…} if
+    it was: a note is no longer than an arrow, whatever C{--max-length}.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return preview(data, len(data), TEXT_BYTES)
 
 
 def familyText(family: Family, tls: bool) -> str:
@@ -220,7 +242,7 @@ def framedText(event: Framed) -> str:
     """What the framing decided, and why."""
     note = event.note
     decision = note.decision
-    text = quoted(note.message.text) if note.message is not None else ""
+    text = shortText(note.message.text) if note.message is not None else ""
     if decision is Decision.LINE:
         if note.ending == CRLF:
             return _("line complete (CRLF): {text}").format(text=text)
@@ -258,7 +280,7 @@ def framedText(event: Framed) -> str:
 
 def repliedText(event: Replied) -> str:
     """Where the server's reply came from, and after how long."""
-    reply = quoted(event.reply)
+    reply = shortText(event.reply)
     if event.how is ReplyHow.FIXED:
         return _("reply {reply}: the server's --name, at once").format(reply=reply)
     if event.how is ReplyHow.TYPED_AHEAD:

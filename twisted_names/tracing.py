@@ -81,7 +81,7 @@ log = Logger(namespace="names")
 #: Said once when the trace file cannot be written any more.
 CANNOT_WRITE = N_("--trace-file: cannot write {path} ({why}); no more connections are written")
 
-#: The largest trace file, in characters; later connections are not written.
+#: The largest trace file, in bytes (of UTF-8); later connections are not written.
 MAX_FILE_SIZE = 4 * 1024 * 1024
 #: The most connections whose diagrams are kept while they are open; more
 #: are traced live but not drawn in the file.
@@ -503,7 +503,7 @@ class TraceFile:
     connections still open.  Bounded: at most L{MAX_OPEN_DIAGRAMS} diagrams
     held at once (the connections beyond are counted, and the count written
     at the end), each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
-    characters in all, after which one line says the file is full.
+    bytes in all, after which one line says the file is full.
     """
 
     def __init__(
@@ -541,7 +541,7 @@ class TraceFile:
                     why=getattr(e, "strerror", None) or str(e),
                 )
             self.full = True
-        self.size += len(text)
+        self.size += len(text.encode("utf-8"))
 
     def event(self, event: TraceEvent) -> None:
         if self.full:
@@ -565,7 +565,7 @@ class TraceFile:
         if diagram is None or self.full:
             return
         text = diagram.markdown()
-        if self.size + len(text) > self.maxSize:
+        if self.size + len(text.encode("utf-8")) > self.maxSize:
             self.full = True
             self.diagrams.clear()
             self._write(truncatedNote(self.written))
