@@ -527,6 +527,33 @@ class EndingTests(SynchronousTestCase):
         said = [line[17:] for line in t.lines]
         return said[max(i for i, line in enumerate(said) if line.startswith("   connection")) :]
 
+    def test_closeTwice(self) -> None:
+        """Closing twice is said once (the second call closes nothing more)."""
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.loseConnection()
+        protocol.loseConnection()
+        self.assertEqual(sum("the server closes" in line for line in t.lines), 1, t.lines)
+        self.assertEqual(len(t.lines), 2, t.lines)
+
+    def test_closeThenAbort(self) -> None:
+        """A close then an abort: the reset is said too (it drops what is queued)."""
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.loseConnection()
+        protocol.abortConnection()
+        protocol.abortConnection()
+        protocol.loseConnection()
+        self.assertEqual(
+            [line[17:] for line in t.lines[1:]],
+            [
+                "   the server closes the connection: a FIN follows the bytes still queued;"
+                " the client will read the end of the stream",
+                "   the server resets the connection (RST), dropping what is queued;"
+                " the client will see the connection reset",
+            ],
+        )
+
     def test_lost(self) -> None:
         self.assertEqual(
             self.closed(ConnectionLost()),
