@@ -39,13 +39,12 @@ from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 from twisted_names.traceevents import Chunk, Family, Role
+from twisted_names.tracefile import CANNOT_WRITE, TraceFile
 from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
-    CANNOT_WRITE,
     LiveTrace,
     TracedReplies,
-    TraceFile,
     Tracer,
     TracingClientEndpoint,
     TracingFactory,
@@ -818,6 +817,18 @@ class LadderTests(SynchronousTestCase):
 
     def test_invalidUtf8AsHexEscapes(self) -> None:
         self.assertEqual(chunkText(b"\xff\n", 2), '"\\xff\\n"  2 bytes  ff 0a')
+
+    def test_writeSequence(self) -> None:
+        """A writeSequence is one chunk: its whole length, its first bytes."""
+        t = Traced(Role.SERVER)
+        protocol, transport = t.serve(ReplyQueue(t.clock, 300))
+        protocol.writeSequence(iter([b"a" * 40, b"b" * 40, b"c" * 1000]))
+        self.assertEqual(transport.value(), b"a" * 40 + b"b" * 40 + b"c" * 1000)
+        self.assertIn(
+            '"' + "a" * 40 + "b" * 8 + '"…  1080 bytes  ' + "61 " * 16 + "…", t.lines[-1]
+        )
+        chunk = Chunk.ofSequence(1, 0.0, True, [b"ab", b"", b"c" * 100])
+        self.assertEqual((chunk.data, chunk.size), (b"ab" + b"c" * 62, 102))
 
     def test_cutAtCharacterBoundary(self) -> None:
         """

@@ -11,6 +11,7 @@ in seconds since that connection began.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -101,6 +102,22 @@ class Chunk:
     def of(cls, connection: int, at: float, outgoing: bool, data: bytes) -> Chunk:
         """The event for C{data}, keeping at most L{KEPT_BYTES} of it."""
         return cls(connection, at, outgoing, data[:KEPT_BYTES], len(data))
+
+    @classmethod
+    def ofSequence(
+        cls, connection: int, at: float, outgoing: bool, sequence: Iterable[bytes]
+    ) -> Chunk:
+        """
+        The event for the bytes of C{sequence} (a C{writeSequence}), taking
+        at most L{KEPT_BYTES} from it: not a copy of all of them.
+        """
+        kept = bytearray()
+        size = 0
+        for data in sequence:
+            size += len(data)
+            if len(kept) < KEPT_BYTES:
+                kept += data[: KEPT_BYTES - len(kept)]
+        return cls(connection, at, outgoing, bytes(kept), size)
 
 
 @dataclass(frozen=True, slots=True)
