@@ -27,6 +27,7 @@ from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory
 from twisted_names.tap import Options, makeService
 from twisted_names.traceevents import Role
+from twisted_names.tracefile import makeTracer
 from twisted_names.traceview import Ladder
 from twisted_names.tracing import (
     LiveTrace,
@@ -88,6 +89,33 @@ class ServerWiringTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError) as e:
             parsed("--trace-file", path)
         self.assertIn("--trace-file: cannot write", str(e.exception))
+
+
+class TraceFileLockTests(SynchronousTestCase):
+    """Two programs given the same --trace-file: the second is refused."""
+
+    def test_inUse(self) -> None:
+        path = self.mktemp()
+        given, _ = listened("--name", "Bob", "--trace-file", path)
+        self.addCleanup(given.tracer.finish)
+        with self.assertRaises(usage.UsageError) as e:
+            parsed("--trace-file", path)
+        self.assertIn("is being written by another program", str(e.exception))
+        with self.assertRaises(usage.UsageError):
+            makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.readline(), "# names-server trace\n")
+
+    def test_freedWhenClosed(self) -> None:
+        """Once the first program has finished, the file can be used again (and is emptied)."""
+        path = self.mktemp()
+        first = makeTracer(Role.CLIENT, MemoryReactorClock(), None, False, path)
+        first.finish()
+        parsed("--trace-file", path)
+        second = makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
+        second.finish()
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read().count("# names-"), 1)
 
 
 class ClientWiringTests(CLITestCase):

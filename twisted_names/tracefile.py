@@ -7,6 +7,8 @@ both trace options (L{checkTraceFile} for C{postOptions}, L{makeTracer}).
 from __future__ import annotations
 
 import contextlib
+import errno
+import sys
 from collections.abc import Callable
 from typing import IO, Any
 
@@ -118,27 +120,93 @@ class TraceFile:
             self.file.close()
 
 
-def checkTraceFile(options: Any) -> None:
-    """
-    For C{postOptions}: C{--trace-file} names a file that can be written
-    (opened for appending, so nothing is lost if the program stops here).
+#: Why a trace file cannot be used: another program holds its lock.
+IN_USE = N_("--trace-file: {path} is being written by another program; choose another file")
 
-    @raise usage.UsageError: if it cannot.
+
+def lockFile(file: IO[str]) -> bool:
+    """
+    Take an exclusive lock on C{file} without waiting (C{flock}; on Windows
+    C{msvcrt.locking} of its first byte), held until it is closed.
+
+    @return: C{False} if another program (or another open file in this
+        one) holds it; C{True} if this one does now, or if the file system
+        has no locks (the file is then used unlocked).
+    """
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            position = file.tell()
+            file.seek(0)
+            try:
+                msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+            finally:
+                file.seek(position)
+        else:
+            import fcntl
+
+            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        return e.errno not in _LOCKED
+    return True
+
+
+#: What a lock held by another gives.
+_LOCKED = frozenset({errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK})
+
+
+def openTraceFile(path: str) -> IO[str]:
+    """
+    C{path} opened to be written from its start, locked (L{lockFile}):
+    two programs given the same C{--trace-file} would write over each
+    other's diagrams.  Emptied only once the lock is held.
+
+    @raise usage.UsageError: if it cannot be opened, or another program
+        holds its lock.
     """
     from twisted.python import usage
 
-    path = options["trace-file"]
-    if path is None:
-        return
     try:
-        with open(path, "a", encoding="utf-8"):
-            pass
+        file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (returned)
     except OSError as e:
         raise usage.UsageError(
             _("--trace-file: cannot write {path}: {why}").format(
                 path=quoted(path), why=e.strerror or e
             )
         ) from None
+    if not lockFile(file):
+        file.close()
+        raise usage.UsageError(_(IN_USE).format(path=quoted(path)))
+    file.seek(0)
+    file.truncate()
+    return file
+
+
+def checkTraceFile(options: Any) -> None:
+    """
+    For C{postOptions}: C{--trace-file} names a file that can be written
+    and that no other program is writing (opened for appending and
+    unlocked at once, so nothing is lost if the program stops here).
+
+    @raise usage.UsageError: if it cannot.
+    """
+    path = options["trace-file"]
+    if path is None:
+        return
+    from twisted.python import usage
+
+    try:
+        with open(path, "a", encoding="utf-8") as file:
+            locked = not lockFile(file)
+    except OSError as e:
+        raise usage.UsageError(
+            _("--trace-file: cannot write {path}: {why}").format(
+                path=quoted(path), why=e.strerror or e
+            )
+        ) from None
+    if locked:
+        raise usage.UsageError(_(IN_USE).format(path=quoted(path)))
 
 
 def makeTracer(
@@ -150,16 +218,19 @@ def makeTracer(
 ) -> Tracer:
     """
     The tracer of C{--trace} (lines through C{show}, if given) and
-    C{--trace-file} (a L{TraceFile} at C{path}, if given, overwritten; the
-    connections still open are written when the reactor has shut down).
+    C{--trace-file} (a L{TraceFile} at C{path}, if given, overwritten and
+    locked while this program runs (L{openTraceFile}); the connections
+    still open are written when the reactor has shut down).
+
+    @raise usage.UsageError: if the file cannot be used after all (another
+        program took it since L{checkTraceFile}).
     """
     sinks: list[TraceSink] = []
     if show is not None:
         sinks.append(LiveTrace(Ladder(role, colour), show))
     if path is not None:
         # Closed by TraceFile.finish, after the reactor has shut down.
-        traceFile = TraceFile(role, open(path, "w", encoding="utf-8"))  # noqa: SIM115
-        sinks.append(traceFile)
+        sinks.append(TraceFile(role, openTraceFile(path)))
     tracer = Tracer(role, reactor, sinks)
     if path is not None:
         reactor.addSystemEventTrigger("after", "shutdown", tracer.finish)
