@@ -18,22 +18,16 @@ import sys
 
 import twisted
 from twisted.internet.endpoints import serverFromString
-from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
 from twisted.python import usage
-from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_i18n import portuguese
-from tests.test_trace import Traced
 from twisted_names import __version__, i18n
 from twisted_names.logwords import translated
 from twisted_names.options import checkEndpoint
 from twisted_names.oserrors import describe
-from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTimedOut
 from twisted_names.tap import Options
-from twisted_names.traceevents import Closed, CloseHow, Role
-from twisted_names.traceview import closedText
-from twisted_names.tracing import checkTraceFile, lossText
+from twisted_names.tracefile import checkTraceFile
 
 
 class LanguageCase(SynchronousTestCase):
@@ -44,61 +38,6 @@ class LanguageCase(SynchronousTestCase):
     def inEnglish(self) -> None:
         i18n.use(gettext.NullTranslations())
         self.addCleanup(i18n.use, None)
-
-
-class NoReplyTests(LanguageCase):
-    def test_forPerson(self) -> None:
-        """Said to a person in the chosen language; C{str()} (the log's) stays English."""
-        self.inPortuguese()
-        self.assertEqual(ReplyTimedOut(20).forPerson(), "nenhuma resposta em 20 s")
-        self.assertEqual(OperatorGone().forPerson(), "a entrada do operador está fechada")
-        self.assertEqual(Dismissed().forPerson(), "o operador fechou a conexão sem responder")
-        self.assertEqual(str(ReplyTimedOut(20)), "no reply within 20 s")
-
-    def test_traceOfTimeout(self) -> None:
-        """The trace's line for a client that waited the whole reply timeout."""
-        self.inPortuguese()
-        t = Traced(Role.SERVER)
-        protocol, _ = t.serve(ReplyQueue(t.clock, 20))
-        protocol.dataReceived(b"Ana\n")
-        t.clock.advance(20)
-        self.assertIn("#1   20000.0 ms     sem resposta: nenhuma resposta em 20 s", t.lines)
-
-    def test_traceOfTimeoutInEnglish(self) -> None:
-        self.inEnglish()
-        t = Traced(Role.SERVER)
-        protocol, _ = t.serve(ReplyQueue(t.clock, 20))
-        protocol.dataReceived(b"Ana\n")
-        t.clock.advance(20)
-        self.assertIn("#1   20000.0 ms     no reply: no reply within 20 s", t.lines)
-
-
-class LossTests(LanguageCase):
-    def test_usualLosses(self) -> None:
-        """Twisted's English sentences for the usual ends add nothing: not shown."""
-        for error in (ConnectionAborted(), ConnectionDone(), ConnectionLost()):
-            self.assertEqual(lossText(Failure(error)), "")
-        self.assertEqual(lossText(Failure(ValueError("tlsv1 alert"))), "tlsv1 alert")
-
-    def test_abortedByUs(self) -> None:
-        """Our own reset: no English in parentheses after the translated sentence."""
-        self.inPortuguese()
-        event = Closed(1, 0.0, CloseHow.RESET, False, False, "")
-        self.assertEqual(
-            closedText(Role.SERVER, event), "conexão fechada: o servidor a abortou (RST)"
-        )
-
-    def test_lostByPeer(self) -> None:
-        self.inPortuguese()
-        event = Closed(1, 0.0, None, False, False, "")
-        self.assertEqual(
-            closedText(Role.CLIENT, event),
-            "conexão perdida: abortada (RST) ou rompida pelo outro lado",
-        )
-        self.inEnglish()
-        self.assertEqual(
-            closedText(Role.CLIENT, event), "connection lost: reset or broken by the other side"
-        )
 
 
 class SystemReasonTests(LanguageCase):

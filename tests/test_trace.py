@@ -12,31 +12,41 @@ import gettext
 import io
 import os
 import re
+import time
+from collections.abc import Callable
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
-from twisted.internet.error import ConnectionDone, ConnectionLost
-from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.internet.defer import Deferred
+from twisted.internet.error import ConnectionAborted, ConnectionDone, ConnectionLost
+from twisted.internet.interfaces import (
+    IHalfCloseableProtocol,
+    IProtocol,
+    IProtocolFactory,
+    IStreamClientEndpoint,
+)
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
+from zope.interface import implementer
 
-from twisted_names import i18n
+from tests.test_i18n import portuguese
+from twisted_names import i18n, traceview
 from twisted_names.client import NameClientProtocol
 from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
-from twisted_names.traceevents import Chunk, Role
+from twisted_names.traceevents import Chunk, Family, Role
+from twisted_names.tracefile import CANNOT_WRITE, TraceFile
 from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
 from twisted_names.traceview import Ladder, chunkText, useColour
 from twisted_names.tracing import (
-    CANNOT_WRITE,
     LiveTrace,
     TracedReplies,
-    TraceFile,
     Tracer,
+    TracingClientEndpoint,
     TracingFactory,
     TracingProtocol,
 )
@@ -98,13 +108,15 @@ class Traced:
 
 
 def english(testCase: SynchronousTestCase) -> None:
+    """English, and the time of day in UTC (the same wherever the tests run)."""
     i18n.use(gettext.NullTranslations())
     testCase.addCleanup(i18n.use, None)
+    testCase.patch(traceview, "localtime", time.gmtime)
 
 
 EXPECTED_SERVER = """\
 #1       0.0 ms  connection from the client 127.0.0.1:50432 to this server 127.0.0.1:5000 \
-(TCP over IPv4); the operating system did the TCP handshake
+(TCP over IPv4) at 00:00:00.000; the operating system did the TCP handshake
 #1       1.5 ms  client --> server  "An"  2 bytes  41 6e
 #1       1.5 ms     no line ending yet (2 bytes held): waiting for 0.25 s of quiet
 #1       3.0 ms  client --> server  "a"  1 byte  61
@@ -130,7 +142,7 @@ sequenceDiagram
     participant C as client 127.0.0.1#58;50432
     participant S as server 127.0.0.1#58;5000
     Note over C,S: 0.0 ms: connection from the client 127.0.0.1:50432 to this<br>server \
-127.0.0.1:5000 (TCP over IPv4)#59; the operating system<br>did the TCP handshake
+127.0.0.1:5000 (TCP over IPv4) at 00:00:00.000#59; the<br>operating system did the TCP handshake
     C->>S: 1.5 ms: #quot;An#quot; (2 bytes)
     Note over S: 1.5 ms: no line ending yet (2 bytes held): waiting for<br>0.25 s of quiet
     C->>S: 3.0 ms: #quot;a#quot; (1 byte)
@@ -141,8 +153,8 @@ message: #quot;Ana#quot;
     Note over S: 2753.0 ms: the operator typed the reply #quot;Bob#quot; after 2.5 s
     S->>C: 2753.0 ms: #quot;Bob#quot; (3 bytes)
     S-)C: 2753.0 ms: FIN
-    Note over S: the server closes the connection: a FIN follows the bytes<br>\
-still queued#59; the client will read the end of the stream
+    Note over S: 2753.0 ms: the server closes the connection: a FIN follows<br>\
+the bytes still queued#59; the client will read the end of the<br>stream
     Note over C,S: 2754.5 ms: connection closed: the server closed it first
 ```
 
@@ -200,7 +212,7 @@ class KnownExchangeTests(SynchronousTestCase):
                 '#1       0.0 ms  client <-- server  "Bob\\r\\n"  5 bytes  42 6f 62 0d 0a',
                 "#1       0.0 ms     the server closes the connection: a FIN follows the bytes"
                 " still queued; the client will read the end of the stream",
-                "#1       0.0 ms     the client finished sending (FIN, a half-close): the server"
+                "#1       0.0 ms     the client finished sending (FIN): the server"
                 " read the end of the stream",
                 "#1       0.0 ms     connection closed: the server closed it first",
             ],
@@ -223,7 +235,8 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertEqual(
             t.text(),
             "#1       0.0 ms  connection from this client 127.0.0.1:50432 to the server"
-            " 127.0.0.1:5000 (TCP over IPv4); the operating system did the TCP handshake\n"
+            " 127.0.0.1:5000 (TCP over IPv4) at 00:00:00.000; the operating system did the TCP"
+            " handshake\n"
             '#1       0.0 ms  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a\n'
             '#1       2.0 ms  client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a\n'
             '#1       2.0 ms     line complete (LF): "Bob"\n'
@@ -234,6 +247,29 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertIn("    C->>S: 0.0 ms: #quot;Ana\\n#quot; (4 bytes)\n", t.file.getvalue())
         self.assertIn("    C-)S: 2.0 ms: FIN\n", t.file.getvalue())
 
+    def test_serverClosesFirst(self) -> None:
+        """
+        A client whose clean-up closes the connection from inside
+        C{connectionLost} (C{exchangeNames}' C{finally}, run by the failed
+        answer): the server closed first, and the client sent no FIN.
+        """
+        t = Traced(Role.CLIENT)
+        client = NameClientProtocol(t.clock)
+        protocol = TracingFactory(_Once(client), t.tracer).buildProtocol(SERVER)
+        protocol.makeConnection(StringTransport(hostAddress=CLIENT, peerAddress=SERVER))
+        answer = client.ask("Ana")
+        answer.addErrback(lambda _: client.transport.loseConnection())
+        t.clock.advance(1)
+        protocol.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(
+            t.lines[-1][17:],
+            "   connection closed: the server closed it first; the client read"
+            " the end of the stream",
+        )
+        self.assertNotIn("the client closes", t.text())
+        self.assertNotIn("C-)S", t.file.getvalue())
+        self.assertIn("    S-)C: 1000.0 ms: FIN\n", t.file.getvalue())
+
     def test_resetByPeer(self) -> None:
         """A client that resets the connection while it waits for the operator."""
         t = Traced(Role.SERVER)
@@ -242,13 +278,31 @@ class KnownExchangeTests(SynchronousTestCase):
         protocol.dataReceived(b"Ana\n")
         protocol.connectionLost(Failure(ConnectionLost("Connection reset by peer")))
         self.assertEqual(
-            [line[17:] for line in t.lines[-2:]],
+            [line[17:] for line in t.lines[-3:]],
             [
                 "   no reply: the connection ended while it waited",
                 "   connection lost: reset or broken by the other side",
+                '   what the system said: "Connection reset by peer"',
             ],
         )
         self.assertIn("    C-xS: 0.0 ms: RST\n", t.file.getvalue())
+
+    def test_unterminatedThenReset(self) -> None:
+        """
+        Bytes with no line ending, then a reset: the message is taken
+        because the connection was lost, not because the other side
+        finished sending.
+        """
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.dataReceived(b"Ana")
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertIn(
+            "   no line ending, and the connection was lost (reset or broken): taken as the"
+            ' whole message: "Ana"',
+            [line[17:] for line in t.lines],
+        )
+        self.assertNotIn("finished sending", t.text())
 
     def test_halfCloseWhileWaiting(self) -> None:
         """
@@ -288,7 +342,7 @@ class KnownExchangeTests(SynchronousTestCase):
         self.assertIn("client [::1]:50000 to this server [::1]:5000 (TCP over IPv6)", t.lines[0])
         self.assertIn(
             "#2       0.0 ms  connection from the client unix to this server unix:/tmp/n.sock"
-            " (a UNIX socket); the operating system connected the two ends",
+            " (a UNIX socket) at 00:00:00.000; the operating system connected the two ends",
             t.lines,
         )
 
@@ -317,6 +371,235 @@ class KnownExchangeTests(SynchronousTestCase):
         replies = [line for line in t.lines if "typed the reply" in line]
         self.assertEqual(len(replies), 2)
         self.assertTrue(all(line.startswith("#1 ") for line in replies))
+
+
+class NoReplyTests(SynchronousTestCase):
+    """Why a client gets no reply, in the chosen language."""
+
+    def lastWords(self, make: Callable[[Traced, ReplyQueue], object]) -> str:
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 2.5)
+        protocol, _ = t.serve(queue)
+        protocol.dataReceived(b"Ana\n")
+        make(t, queue)
+        return next(line[17:] for line in t.lines if "no reply" in line or "sem resposta" in line)
+
+    def test_english(self) -> None:
+        english(self)
+        self.assertEqual(
+            self.lastWords(lambda t, q: t.clock.advance(2.5)),
+            "   no reply: the operator did not reply within 2.5 s",
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.close()), "   no reply: the operator's input is closed"
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.dismiss()),
+            "   no reply: the operator closed this client without a reply",
+        )
+
+    def test_portuguese(self) -> None:
+        """No English words inside the Portuguese line; the number as pt_BR writes it."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        self.assertEqual(
+            self.lastWords(lambda t, q: t.clock.advance(2.5)),
+            "   sem resposta: o operador não respondeu em 2,5 s",
+        )
+        self.assertEqual(
+            self.lastWords(lambda t, q: q.close()),
+            "   sem resposta: a entrada do operador está fechada",
+        )
+
+
+class AskedByItsConnectionTests(SynchronousTestCase):
+    """Each wait and reply is told on the connection whose protocol asked."""
+
+    def setUp(self) -> None:
+        english(self)
+
+    def test_interleavedChat(self) -> None:
+        """
+        A sends two lines at once in chat mode, then B one; the operator
+        answers 1, X, 2: A's second question is asked from inside its
+        first reply, after B's message was framed.
+        """
+        t = Traced(Role.SERVER)
+        queue = ReplyQueue(t.clock, 300)
+        a, _ = t.serve(queue, chat=True, peer=IPv4Address("TCP", "127.0.0.1", 50001))
+        b, _ = t.serve(queue, chat=True, peer=IPv4Address("TCP", "127.0.0.1", 50002))
+        a.dataReceived(b"one\ntwo\n")
+        b.dataReceived(b"x\n")
+        for reply in ("1", "X", "2"):
+            queue.answer(reply)
+        said = [
+            (line.split()[0], line[17:].strip())
+            for line in t.lines
+            if "waiting for the operator" in line or "typed the reply" in line
+        ]
+        self.assertEqual(
+            said,
+            [
+                ("#1", "waiting for the operator to type a reply"),
+                ("#2", "waiting for the operator to type a reply"),
+                ("#1", 'the operator typed the reply "1" after 0.0 s'),
+                ("#1", "waiting for the operator to type a reply"),
+                ("#2", 'the operator typed the reply "X" after 0.0 s'),
+                ("#1", 'the operator typed the reply "2" after 0.0 s'),
+            ],
+        )
+
+
+@implementer(IStreamClientEndpoint)
+class _Pending:
+    """A client endpoint whose connection is made when the test says."""
+
+    def connect(self, factory: IProtocolFactory) -> Deferred[IProtocol]:
+        self.factory = factory
+        self.connected: Deferred[IProtocol] = Deferred()
+        return self.connected
+
+
+class ConnectedTests(SynchronousTestCase):
+    """When a connection was made, over what, and how long connecting took."""
+
+    def clientConnects(self, wallClock: float, took: float) -> Traced:
+        t = Traced(Role.CLIENT)
+        t.clock.advance(wallClock)
+        endpoint = _Pending()
+        connecting = TracingClientEndpoint(endpoint, t.tracer).connect(
+            _Once(NameClientProtocol(t.clock))
+        )
+        t.clock.advance(took)
+        protocol = endpoint.factory.buildProtocol(SERVER)
+        assert protocol is not None
+        protocol.makeConnection(StringTransport(hostAddress=CLIENT, peerAddress=SERVER))
+        endpoint.connected.callback(protocol)
+        self.assertIsInstance(self.successResultOf(connecting), NameClientProtocol)
+        return t
+
+    def test_whenAndHowLong(self) -> None:
+        """The time of day, to the millisecond, and connect()'s duration."""
+        english(self)
+        t = self.clientConnects(3600 * 13 + 62.5, 0.0031)
+        self.assertEqual(
+            [line[17:] for line in t.lines],
+            [
+                "connection from this client 127.0.0.1:50432 to the server 127.0.0.1:5000"
+                " (TCP over IPv4) at 13:01:02.503; the operating system did the TCP handshake",
+                "connecting took 3.1 ms (from the endpoint's connect() to the connection)",
+            ],
+        )
+
+    def test_portuguese(self) -> None:
+        """Numbers with a decimal comma, in the column, aligned; whole sentences."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        self.patch(traceview, "localtime", time.gmtime)
+        t = self.clientConnects(0, 1.4864)
+        self.assertEqual(t.lines[1][:17], "#1       0,0 ms  ")
+        self.assertIn("1486,4 ms", t.lines[1])
+        self.assertNotIn("connect", t.lines[0].replace("conex", ""))
+        t.clock.advance(1.5)
+        t.tracer.emit(Chunk.of(1, 1.5, False, b"x"))
+        self.assertTrue(t.lines[-1].startswith("#1    1500,0 ms  "), t.lines[-1])
+
+    def test_tlsCarrier(self) -> None:
+        """TLS over each carrier is one phrase of its own."""
+        english(self)
+        self.assertEqual(traceview.familyText(Family.IPV6, True), "TLS over TCP over IPv6")
+        self.assertEqual(traceview.familyText(Family.UNIX, True), "TLS over a UNIX socket")
+
+
+class EndingTests(SynchronousTestCase):
+    """How a connection ended, in our words; Twisted's only when they add something."""
+
+    def setUp(self) -> None:
+        english(self)
+
+    def closed(self, reason: BaseException, close: str | None = None) -> list[str]:
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        if close is not None:
+            getattr(protocol, close)()  # As the protocol calls its transport.
+        protocol.connectionLost(Failure(reason))
+        said = [line[17:] for line in t.lines]
+        return said[max(i for i, line in enumerate(said) if line.startswith("   connection")) :]
+
+    def test_closeTwice(self) -> None:
+        """Closing twice is said once (the second call closes nothing more)."""
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.loseConnection()
+        protocol.loseConnection()
+        self.assertEqual(sum("the server closes" in line for line in t.lines), 1, t.lines)
+        self.assertEqual(len(t.lines), 2, t.lines)
+
+    def test_closeThenAbort(self) -> None:
+        """A close then an abort: the reset is said too (it drops what is queued)."""
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(ReplyQueue(t.clock, 300))
+        protocol.loseConnection()
+        protocol.abortConnection()
+        protocol.abortConnection()
+        protocol.loseConnection()
+        self.assertEqual(
+            [line[17:] for line in t.lines[1:]],
+            [
+                "   the server closes the connection: a FIN follows the bytes still queued;"
+                " the client will read the end of the stream",
+                "   the server resets the connection (RST), dropping what is queued;"
+                " the client will see the connection reset",
+            ],
+        )
+
+    def test_lost(self) -> None:
+        self.assertEqual(
+            self.closed(ConnectionLost()),
+            ["   connection lost: reset or broken by the other side"],
+        )
+
+    def test_lostAfterOurClose(self) -> None:
+        self.assertEqual(
+            self.closed(ConnectionLost(), "loseConnection")[-1],
+            "   connection lost after the server began to close it: reset or broken by the client",
+        )
+
+    def test_aborted(self) -> None:
+        """Our own reset: said once, with nothing of Twisted's."""
+        self.assertEqual(
+            self.closed(ConnectionAborted(), "abortConnection")[-1],
+            "   connection closed: the server reset it",
+        )
+
+    def test_tls(self) -> None:
+        from OpenSSL.SSL import Error
+
+        lines = self.closed(Error([("SSL routines", "", "certificate verify failed")]))
+        self.assertEqual(lines[0], "   connection lost: the TLS session failed")
+        self.assertIn("certificate verify failed", lines[1])
+        self.assertTrue(lines[1].startswith("   what the system said: "))
+
+    def test_other(self) -> None:
+        lines = self.closed(ValueError("odd\x1b[2J"))
+        self.assertEqual(
+            lines,
+            [
+                "   connection lost, for another reason",
+                '   what the system said: "ValueError: odd\\x1b[2J"',
+            ],
+        )
+
+
+class FactoryTests(SynchronousTestCase):
+    def test_logPrefix(self) -> None:
+        """
+        The log says the server's factory, as without the trace: the
+        console's translation of "... starting on {port}" matches it.
+        """
+        factory = NameServerFactory(FixedReply("Bob"), Clock(), ServerSettings())
+        tracer = Tracer(Role.SERVER, Clock(), [])
+        self.assertEqual(TracingFactory(factory, tracer).logPrefix(), "NameServerFactory")
 
 
 class _Once(Factory):
@@ -501,6 +784,15 @@ class TraceFileTests(SynchronousTestCase):
         )
         self.assertIn("connection closed", text)
 
+    def test_sizeInBytes(self) -> None:
+        """The file's size is counted in bytes of UTF-8, as the docs say (4 MB)."""
+        i18n.use(portuguese())
+        self.addCleanup(i18n.use, None)
+        t = Traced(Role.SERVER)
+        self.exchange(t, 2)
+        self.assertEqual(t.traceFile.size, len(t.file.getvalue().encode("utf-8")))
+        self.assertGreater(t.traceFile.size, len(t.file.getvalue()))
+
     def test_sizeBounded(self) -> None:
         t = Traced(Role.SERVER, maxSize=3000)
         self.exchange(t, 10)
@@ -525,6 +817,44 @@ class LadderTests(SynchronousTestCase):
 
     def test_invalidUtf8AsHexEscapes(self) -> None:
         self.assertEqual(chunkText(b"\xff\n", 2), '"\\xff\\n"  2 bytes  ff 0a')
+
+    def test_writeSequence(self) -> None:
+        """A writeSequence is one chunk: its whole length, its first bytes."""
+        t = Traced(Role.SERVER)
+        protocol, transport = t.serve(ReplyQueue(t.clock, 300))
+        protocol.writeSequence(iter([b"a" * 40, b"b" * 40, b"c" * 1000]))
+        self.assertEqual(transport.value(), b"a" * 40 + b"b" * 40 + b"c" * 1000)
+        self.assertIn(
+            '"' + "a" * 40 + "b" * 8 + '"…  1080 bytes  ' + "61 " * 16 + "…", t.lines[-1]
+        )
+        chunk = Chunk.ofSequence(1, 0.0, True, [b"ab", b"", b"c" * 100])
+        self.assertEqual((chunk.data, chunk.size), (b"ab" + b"c" * 62, 102))
+
+    def test_cutAtCharacterBoundary(self) -> None:
+        """
+        A character cut in two by the preview is left out, not shown as
+        bytes that are not UTF-8; one really cut short by the peer is.
+        """
+        data = b"a" * 47 + "é".encode() + b"b" * 10
+        self.assertTrue(chunkText(data, len(data)).startswith('"' + "a" * 47 + '"…  59 bytes'))
+        arrow = Diagram(Role.SERVER, 1)
+        arrow.add(Chunk.of(1, 0.0, False, b"a" * 39 + "é".encode()))
+        self.assertIn("#quot;" + "a" * 39 + "#quot;…<br>(41 bytes)", arrow.lines()[-1])
+        self.assertEqual(chunkText(b"a\xc3", 2), '"a\\xc3"  2 bytes  61 c3')
+
+    def test_messageNotesCut(self) -> None:
+        """
+        A long message's note is cut like a chunk (whatever --max-length);
+        the diagram keeps only what it draws.
+        """
+        english(self)
+        t = Traced(Role.SERVER)
+        protocol, _ = t.serve(FixedReply("Bob"), maxLength=100_000)
+        protocol.dataReceived("é".encode() * 30_000 + b"\n")
+        line = next(line for line in t.lines if "line complete" in line)
+        self.assertEqual(line[17:], '   line complete (LF): "' + "é" * 24 + '"…')
+        diagram = t.traceFile.diagrams[1]
+        self.assertLess(sum(len(statement) for statement in diagram.statements), 2000)
 
     def test_colourByConnection(self) -> None:
         ladder = Ladder(Role.SERVER, colour=True)

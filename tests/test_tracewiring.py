@@ -27,6 +27,7 @@ from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory
 from twisted_names.tap import Options, makeService
 from twisted_names.traceevents import Role
+from twisted_names.tracefile import makeTracer
 from twisted_names.traceview import Ladder
 from twisted_names.tracing import (
     LiveTrace,
@@ -90,6 +91,33 @@ class ServerWiringTests(SynchronousTestCase):
         self.assertIn("--trace-file: cannot write", str(e.exception))
 
 
+class TraceFileLockTests(SynchronousTestCase):
+    """Two programs given the same --trace-file: the second is refused."""
+
+    def test_inUse(self) -> None:
+        path = self.mktemp()
+        given, _ = listened("--name", "Bob", "--trace-file", path)
+        self.addCleanup(given.tracer.finish)
+        with self.assertRaises(usage.UsageError) as e:
+            parsed("--trace-file", path)
+        self.assertIn("is being written by another program", str(e.exception))
+        with self.assertRaises(usage.UsageError):
+            makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.readline(), "# names-server trace\n")
+
+    def test_freedWhenClosed(self) -> None:
+        """Once the first program has finished, the file can be used again (and is emptied)."""
+        path = self.mktemp()
+        first = makeTracer(Role.CLIENT, MemoryReactorClock(), None, False, path)
+        first.finish()
+        parsed("--trace-file", path)
+        second = makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
+        second.finish()
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read().count("# names-"), 1)
+
+
 class ClientWiringTests(CLITestCase):
     def setUp(self) -> None:
         i18n.use(gettext.NullTranslations())
@@ -114,9 +142,10 @@ class ClientWiringTests(CLITestCase):
         self.assertNotIn("\x1b", err)
         lines = err.splitlines()
         self.assertRegex(lines[0], r"^#1 +0\.0 ms  connection from this client 127\.0\.0\.1:")
-        self.assertRegex(lines[1], r'^#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes  ')
+        self.assertRegex(lines[1], r"^#1 +0\.0 ms  connecting took \d+\.\d ms ")
+        self.assertRegex(lines[2], r'^#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes  ')
         self.assertIn('client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a', err)
-        self.assertRegex(lines[-1], r"connection closed: the (client|server) closed it first")
+        self.assertRegex(lines[-1], r"connection closed: the client closed it first")
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self.assertEqual(checkStructure(self, text), 1)
@@ -133,6 +162,8 @@ class ClientWiringTests(CLITestCase):
         status, _, err = await self.runClient("-p", str(port), "-n", "Ana", "--trace")
         self.assertEqual(status, 0)
         self.assertTrue(re.search("conexão deste cliente 127.0.0.1:\\d+ para o servidor", err))
+        self.assertRegex(err, r"a conexão levou \d+,\d ms para se estabelecer")
+        self.assertRegex(err, r" às \d\d:\d\d:\d\d\.\d\d\d; ")
         self.assertIn("cliente <-- servidor", err)
 
 
@@ -162,13 +193,16 @@ class TracedTransportTests(test_transports.TransportTests):
         endpoint = TracingClientEndpoint(clientEndpoint(reactor, description), tracer)
         answer = await exchangeNames(endpoint, "Ana", reactor, timeout=10, where=description)
         await tracer.whenIdle(10)
-        self.assertIn('  client --> server  "Ana\\n"  4 bytes  41 6e 61 0a', self.clientLines[-5])
+        sent = [line for line in self.clientLines if "  client --> server  " in line]
+        self.assertEqual(len(sent), 1, self.clientLines)
+        self.assertIn('"Ana\\n"  4 bytes  41 6e 61 0a', sent[0])
         return answer
 
     async def test_tlsVerified(self) -> None:
         await super().test_tlsVerified()
         self.assertIn("(TLS over TCP over IPv4)", self.clientLines[0])
-        self.assertIn("TLS: the bytes shown are the application's", self.clientLines[1])
+        self.assertRegex(self.clientLines[1], r"^#1 +0\.0 ms  connecting took \d+\.\d ms ")
+        self.assertIn("TLS: the bytes shown are the application's", self.clientLines[2])
         self.assertIn("(TLS over TCP over IPv4)", self.lines[0])
 
     async def test_unixSocket(self) -> None:

@@ -50,8 +50,9 @@ from twisted_names.terminal import (
     closeTerminal,
 )
 from twisted_names.traceevents import Role
+from twisted_names.tracefile import checkTraceFile, makeTracer
 from twisted_names.traceview import useColour
-from twisted_names.tracing import Tracer, TracingClientEndpoint, checkTraceFile, makeTracer
+from twisted_names.tracing import Tracer, TracingClientEndpoint
 from twisted_names.trust import endpointKind
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITCPTransport
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.basic import LineReceiver
@@ -51,6 +52,9 @@ class Decision(Enum):
     QUIET = "quiet"
     #: The peer finished sending with no line ending: the bytes are a message.
     PEER_FINISHED = "peer finished"
+    #: The connection was lost (reset, broken) with no line ending: the bytes
+    #: are a message.
+    CONNECTION_LOST = "connection lost"
     #: More than C{maxLength} bytes with no line ending: no more messages.
     TOO_LONG = "too long"
     #: Bytes dropped unread: messages are no longer taken (L{stopMessages}).
@@ -177,8 +181,8 @@ class MessageReceiver(LineReceiver):
 
         Called when the peer went quiet or finished sending.
 
-        @param why: L{Decision.QUIET} or L{Decision.PEER_FINISHED}, for the
-            L{framingObserver}.
+        @param why: L{Decision.QUIET}, L{Decision.PEER_FINISHED} or
+            L{Decision.CONNECTION_LOST}, for the L{framingObserver}.
         """
         self._cancelQuiet()
         pending = self.clearLineBuffer()
@@ -191,7 +195,8 @@ class MessageReceiver(LineReceiver):
             self._deliver(rest[:-1] if rest.endswith(b"\r") else rest, UNTERMINATED, why)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.flushUnterminated()
+        clean = reason.check(ConnectionDone) is not None
+        self.flushUnterminated(Decision.PEER_FINISHED if clean else Decision.CONNECTION_LOST)
 
     def _armQuiet(self) -> None:
         """

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from twisted.internet.defer import Deferred, fail, succeed
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
-from twisted_names.i18n import N_, _
+from twisted_names.i18n import N_
 
 
 class NoReply(Exception):
@@ -36,13 +36,6 @@ class NoReply(Exception):
         """The fields of L{logFormat} besides C{peer}."""
         return {"why": str(self)}
 
-    def forPerson(self) -> str:
-        """
-        Why, in the chosen language, for a person (the trace); C{str()}
-        stays English, for the log.
-        """
-        return str(self)
-
 
 class OperatorGone(NoReply):
     """The operator's input is closed and no typed-ahead line is left."""
@@ -54,9 +47,6 @@ class OperatorGone(NoReply):
 
     def __str__(self) -> str:
         return "the operator's input is closed"
-
-    def forPerson(self) -> str:
-        return _("the operator's input is closed")
 
 
 class ReplyTimedOut(NoReply):
@@ -74,9 +64,6 @@ class ReplyTimedOut(NoReply):
     def __str__(self) -> str:
         return f"no reply within {self.timeout:g} s"
 
-    def forPerson(self) -> str:
-        return _("no reply within {timeout:g} s").format(timeout=self.timeout)
-
 
 class Dismissed(NoReply):
     """The operator closed the client without a reply (see L{ReplyQueue.dismiss})."""
@@ -88,9 +75,6 @@ class Dismissed(NoReply):
 
     def __str__(self) -> str:
         return "closed by the operator without a reply"
-
-    def forPerson(self) -> str:
-        return _("closed by the operator without a reply")
 
 
 class ReplySource(Protocol):

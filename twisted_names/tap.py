@@ -51,8 +51,9 @@ from twisted_names.service import (
 )
 from twisted_names.terminal import Terminal
 from twisted_names.traceevents import Role
+from twisted_names.tracefile import checkTraceFile, makeTracer
 from twisted_names.traceview import useColour
-from twisted_names.tracing import TracedReplies, TracingServerEndpoint, checkTraceFile, makeTracer
+from twisted_names.tracing import TracedReplies, TracingServerEndpoint
 
 __all__ = ["CannotListen", "Options", "makeService"]
 

@@ -11,6 +11,7 @@ in seconds since that connection began.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -67,6 +68,9 @@ class Connected:
     @ivar local: this program's end, escaped for display.
     @ivar remote: the other end, escaped for display.
     @ivar tls: whether the bytes traced are inside TLS (encrypted on the wire).
+    @ivar wallClock: when, in seconds since the epoch (the reactor's clock).
+    @ivar connectTook: on a client, seconds from the endpoint's C{connect}
+        call to the connection (C{None}: not known).
     """
 
     connection: int
@@ -75,6 +79,8 @@ class Connected:
     remote: str
     family: Family
     tls: bool
+    wallClock: float = 0.0
+    connectTook: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,22 @@ class Chunk:
     def of(cls, connection: int, at: float, outgoing: bool, data: bytes) -> Chunk:
         """The event for C{data}, keeping at most L{KEPT_BYTES} of it."""
         return cls(connection, at, outgoing, data[:KEPT_BYTES], len(data))
+
+    @classmethod
+    def ofSequence(
+        cls, connection: int, at: float, outgoing: bool, sequence: Iterable[bytes]
+    ) -> Chunk:
+        """
+        The event for the bytes of C{sequence} (a C{writeSequence}), taking
+        at most L{KEPT_BYTES} from it: not a copy of all of them.
+        """
+        kept = bytearray()
+        size = 0
+        for data in sequence:
+            size += len(data)
+            if len(kept) < KEPT_BYTES:
+                kept += data[: KEPT_BYTES - len(kept)]
+        return cls(connection, at, outgoing, bytes(kept), size)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,13 +152,38 @@ class Replied:
     waited: float
 
 
+class Unanswered(Enum):
+    """Why the server will send a client no reply."""
+
+    #: The client half-closed while it waited: the server counts it as gone.
+    CLIENT_FINISHED = "client finished"
+    #: The connection ended while the client waited.
+    CONNECTION_ENDED = "connection ended"
+    #: The operator's input is closed (L{replies.OperatorGone}).
+    OPERATOR_GONE = "operator gone"
+    #: Nobody replied within the reply timeout (L{replies.ReplyTimedOut}).
+    TIMED_OUT = "timed out"
+    #: The operator closed the client without a reply (L{replies.Dismissed}).
+    DISMISSED = "dismissed"
+    #: Anything else: the reply source failed (L{NotReplied.detail} says how).
+    OTHER = "other"
+
+
 @dataclass(frozen=True, slots=True)
 class NotReplied:
-    """The server will send this client no reply; C{why}, for a person (raw)."""
+    """
+    The server will send this client no reply.
+
+    @ivar timeout: the reply timeout, for L{Unanswered.TIMED_OUT}.
+    @ivar detail: for L{Unanswered.OTHER}, the failure's own words (raw,
+        in whatever language it speaks).
+    """
 
     connection: int
     at: float
-    why: str
+    why: Unanswered
+    timeout: float = 0
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,10 +197,29 @@ class Closing:
 
 @dataclass(frozen=True, slots=True)
 class PeerFinished:
-    """The other side closed its sending side (a FIN read: half-close)."""
+    """
+    The other side finished sending: a FIN was read.  It may have closed
+    only its sending side (a half-close) or the whole connection: TCP does
+    not say which.
+    """
 
     connection: int
     at: float
+
+
+class Ending(Enum):
+    """How a connection ended, as Twisted told its protocol."""
+
+    #: C{ConnectionDone}: cleanly (FINs both ways).
+    DONE = "done"
+    #: C{ConnectionLost}: reset by the other side, or broken.
+    LOST = "lost"
+    #: C{ConnectionAborted}: dropped at once on this side.
+    ABORTED = "aborted"
+    #: The TLS layer failed (an C{OpenSSL.SSL.Error}).
+    TLS = "tls"
+    #: Anything else.
+    OTHER = "other"
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,18 +229,22 @@ class Closed:
 
     @ivar closedBy: how this program closed it first (C{None}: it did not).
     @ivar peerFinished: whether the other side's FIN was read before.
-    @ivar clean: whether it ended cleanly (C{ConnectionDone}), not by a
-        reset or a broken connection (C{ConnectionLost}).
-    @ivar reason: Twisted's words for how it ended, raw; empty when they
-        would add nothing to the trace's own (L{twisted_names.tracing.lossText}).
+    @ivar ending: how it ended.
+    @ivar detail: what Twisted or the system said beyond L{ending} (raw, in
+        English), or C{""} when it said nothing more.
     """
 
     connection: int
     at: float
     closedBy: CloseHow | None
     peerFinished: bool
-    clean: bool
-    reason: str
+    ending: Ending
+    detail: str = ""
+
+    @property
+    def clean(self) -> bool:
+        """Whether it ended cleanly, not by a reset or a broken connection."""
+        return self.ending is Ending.DONE
 
 
 TraceEvent = (

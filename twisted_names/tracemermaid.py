@@ -30,7 +30,6 @@ from __future__ import annotations
 import re
 import textwrap
 
-from twisted_names.display import quoted
 from twisted_names.i18n import _, ngettext
 from twisted_names.traceevents import (
     Chunk,
@@ -42,7 +41,7 @@ from twisted_names.traceevents import (
     Role,
     TraceEvent,
 )
-from twisted_names.traceview import eventText
+from twisted_names.traceview import eventText, milliseconds, preview
 
 #: The most events one diagram shows; later ones are counted, not drawn.
 MAX_ARROWS = 200
@@ -106,21 +105,37 @@ def mermaidText(text: str) -> str:
 
 class Diagram:
     """
-    The events of one connection, kept for its diagram: at most
-    L{MAX_ARROWS}, the rest counted.
+    One connection's diagram, kept as it will be drawn: the statements of
+    at most L{MAX_ARROWS} events (each bounded: a message or a chunk is
+    cut as an arrow is), the rest counted; the end always.
     """
 
     def __init__(self, role: Role, connection: int, maxArrows: int = MAX_ARROWS) -> None:
         self.role = role
         self.connection = connection
         self.maxArrows = maxArrows
-        self.events: list[TraceEvent] = []
+        #: Who is at each end: the client's and the server's addresses.
+        self.ends: tuple[str, str] | None = None
+        self.statements: list[str] = []
+        self.drawn = 0
+        #: The L{Closed} event's statements, once it came.
+        self.end: list[str] = []
         self.left = 0
 
     def add(self, event: TraceEvent) -> None:
-        """Keep C{event}, if there is room; count it otherwise."""
-        if len(self.events) < self.maxArrows or isinstance(event, Closed):
-            self.events.append(event)
+        """Draw C{event}, if there is room; count it otherwise."""
+        us, them = ("S", "C") if self.role is Role.SERVER else ("C", "S")
+        if isinstance(event, Connected) and self.ends is None:
+            self.ends = (
+                (event.remote, event.local)
+                if self.role is Role.SERVER
+                else (event.local, event.remote)
+            )
+        if isinstance(event, Closed):
+            self.end = self._statements(event, us, them)
+        elif self.drawn < self.maxArrows:
+            self.statements.extend(self._statements(event, us, them))
+            self.drawn += 1
         else:
             self.left += 1
 
@@ -132,27 +147,19 @@ class Diagram:
 
     def lines(self) -> list[str]:
         """The diagram's statements, after C{sequenceDiagram}."""
-        us, them = ("S", "C") if self.role is Role.SERVER else ("C", "S")
         client, server = _("client"), _("server")
         lines: list[str] = []
-        connected = next((e for e in self.events if isinstance(e, Connected)), None)
-        if connected is not None:
-            clientAt, serverAt = (
-                (connected.remote, connected.local)
-                if self.role is Role.SERVER
-                else (connected.local, connected.remote)
-            )
+        if self.ends is not None:
+            clientAt, serverAt = self.ends
             lines.append(f"participant C as {client} {mermaidSafe(clientAt, alias=True)}")
             lines.append(f"participant S as {server} {mermaidSafe(serverAt, alias=True)}")
         else:
             lines.append(f"participant C as {client}")
             lines.append(f"participant S as {server}")
-        for i, event in enumerate(self.events):
-            if isinstance(event, Closed) and self.left:
-                lines.append(f"Note over C,S: {self._leftText()}")
-            lines.extend(self._statements(event, us, them))
-            if i == len(self.events) - 1 and not isinstance(event, Closed) and self.left:
-                lines.append(f"Note over C,S: {self._leftText()}")
+        lines.extend(self.statements)
+        if self.left:
+            lines.append(f"Note over C,S: {self._leftText()}")
+        lines.extend(self.end)
         return lines
 
     def _leftText(self) -> str:
@@ -165,37 +172,40 @@ class Diagram:
         )
 
     def _statements(self, event: TraceEvent, us: str, them: str) -> list[str]:
-        when = f"{event.at * 1000:.1f} ms: "
+        when = f"{milliseconds(event.at)} ms: "
         if isinstance(event, Chunk):
             sender, receiver = (us, them) if event.outgoing else (them, us)
-            text = quoted(event.data[:ARROW_BYTES].decode("utf-8", "surrogateescape"))
-            if event.size > ARROW_BYTES:
-                text += "…"
+            text = preview(event.data, event.size, ARROW_BYTES)
             count = ngettext("{count} byte", "{count} bytes", event.size).format(count=event.size)
             return [f"{sender}->>{receiver}: {mermaidText(f'{when}{text} ({count})')}"]
         if isinstance(event, Closing):
             mark = "-x" if event.how is CloseHow.RESET else "-)"
             signal = "RST" if event.how is CloseHow.RESET else "FIN"
-            words = eventText(self.role, event)[0].strip()
             return [
                 f"{us}{mark}{them}: {when}{signal}",
-                f"Note over {us}: {mermaidText(words)}",
+                f"Note over {us}: {self._note(when, event)}",
             ]
         if isinstance(event, PeerFinished):
-            words = eventText(self.role, event)[0].strip()
-            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {mermaidText(words)}"]
+            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {self._note(when, event)}"]
         if isinstance(event, Closed):
-            words = " ".join(line.strip() for line in eventText(self.role, event))
             statements = []
             if event.closedBy is None and not event.peerFinished:
                 signal = "FIN" if event.clean else "RST"
                 mark = "-)" if event.clean else "-x"
                 statements.append(f"{them}{mark}{us}: {when}{signal}")
-            statements.append(f"Note over C,S: {mermaidText(when + words)}")
+            statements.append(f"Note over C,S: {self._note(when, event)}")
             return statements
         where = "C,S" if isinstance(event, Connected) else us
-        words = " ".join(line.strip() for line in eventText(self.role, event))
-        return [f"Note over {where}: {mermaidText(when + words)}"]
+        return [f"Note over {where}: {self._note(when, event)}"]
+
+    def _note(self, when: str, event: TraceEvent) -> str:
+        """
+        What C{event} says, after its time: each of its lines (a whole
+        sentence each) starts a line of the note.
+        """
+        lines = [line.strip() for line in eventText(self.role, event)]
+        lines[0] = when + lines[0]
+        return "<br>".join(mermaidText(line) for line in lines)
 
 
 def fileHeading(role: Role) -> str:

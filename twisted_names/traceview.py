@@ -16,11 +16,15 @@ interleaved connections can be told apart.  Pure: no I/O, no reactor.
 
 from __future__ import annotations
 
+import codecs
+import math
+import time
 from collections.abc import Mapping
+from time import localtime
 
 from twisted_names.display import quoted
 from twisted_names.framing import Decision
-from twisted_names.i18n import N_, _, ngettext
+from twisted_names.i18n import N_, _, decimal, ngettext
 from twisted_names.traceevents import (
     Asked,
     Chunk,
@@ -28,6 +32,7 @@ from twisted_names.traceevents import (
     CloseHow,
     Closing,
     Connected,
+    Ending,
     Family,
     Framed,
     NotReplied,
@@ -36,6 +41,7 @@ from twisted_names.traceevents import (
     ReplyHow,
     Role,
     TraceEvent,
+    Unanswered,
 )
 from twisted_names.wire import CRLF
 
@@ -61,9 +67,7 @@ def chunkText(data: bytes, size: int) -> str:
     are not UTF-8 as C{\\xNN}), as hex and their count; the text and the hex
     cut with C{…} past L{TEXT_BYTES} and L{HEX_BYTES}.
     """
-    text = quoted(data[:TEXT_BYTES].decode("utf-8", "surrogateescape"))
-    if size > TEXT_BYTES:
-        text += "…"
+    text = preview(data, size, TEXT_BYTES)
     hexed = data[:HEX_BYTES].hex(" ")
     if size > HEX_BYTES:
         hexed += " …"
@@ -71,15 +75,57 @@ def chunkText(data: bytes, size: int) -> str:
     return f"{text}  {count}  {hexed}"
 
 
+#: What carries a connection, each combination a whole phrase.
+_CARRIERS = {
+    (Family.IPV4, False): N_("TCP over IPv4"),
+    (Family.IPV6, False): N_("TCP over IPv6"),
+    (Family.UNIX, False): N_("a UNIX socket"),
+    (Family.OTHER, False): N_("a stream connection"),
+    (Family.IPV4, True): N_("TLS over TCP over IPv4"),
+    (Family.IPV6, True): N_("TLS over TCP over IPv6"),
+    (Family.UNIX, True): N_("TLS over a UNIX socket"),
+    (Family.OTHER, True): N_("TLS over a stream connection"),
+}
+
+
+def preview(data: bytes, size: int, limit: int) -> str:
+    """
+    The first C{limit} bytes of C{data} (C{size} bytes sent), escaped, with
+    C{…} if it was cut.  Cut at a character's boundary: a character cut in
+    two is left out, not shown as C{\\xNN} as if it were not UTF-8 (bytes
+    that are not UTF-8 are).
+    """
+    cut = size > limit or len(data) < size
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogateescape")
+    text = quoted(decoder.decode(data[:limit], final=not cut))
+    return text + "…" if cut else text
+
+
+def shortText(text: str) -> str:
+    """
+    C{text} (a message, a reply) escaped, cut like a chunk's text (to
+    L{TEXT_BYTES} bytes of UTF-8, at a character's boundary), with C{…} if
+    it was: a note is no longer than an arrow, whatever C{--max-length}.
+    """
+    data = text.encode("utf-8", "surrogatepass")
+    return preview(data, len(data), TEXT_BYTES)
+
+
 def familyText(family: Family, tls: bool) -> str:
     """What carries the connection, in words."""
-    words = {
-        Family.IPV4: _("TCP over IPv4"),
-        Family.IPV6: _("TCP over IPv6"),
-        Family.UNIX: _("a UNIX socket"),
-        Family.OTHER: _("a stream connection"),
-    }[family]
-    return _("TLS over {carrier}").format(carrier=words) if tls else words
+    return _(_CARRIERS[family, tls])
+
+
+def clockTime(wallClock: float) -> str:
+    """C{14:03:07.250}: the local time of day, to the millisecond."""
+    whole = math.floor(wallClock)
+    millis = min(999, round((wallClock - whole) * 1000))
+    return time.strftime("%H:%M:%S", localtime(whole)) + f".{millis:03d}"
+
+
+def milliseconds(seconds: float) -> str:
+    """C{seconds} in milliseconds, one decimal, as the chosen language writes it."""
+    return decimal(seconds * 1000, 1)
 
 
 #: What this side's closing means, by role and how.
@@ -109,12 +155,8 @@ _CLOSING = {
 }
 
 _PEER_FINISHED = {
-    Role.SERVER: N_(
-        "the client finished sending (FIN, a half-close): the server read the end of the stream"
-    ),
-    Role.CLIENT: N_(
-        "the server finished sending (FIN, a half-close): the client read the end of the stream"
-    ),
+    Role.SERVER: N_("the client finished sending (FIN): the server read the end of the stream"),
+    Role.CLIENT: N_("the server finished sending (FIN): the client read the end of the stream"),
 }
 
 _CLOSED_BY_US = {
@@ -138,28 +180,57 @@ _CLOSED_BY_PEER = {
         "connection closed: the server closed it first; the client read the end of the stream"
     ),
     (Role.SERVER, True): N_(
-        "connection closed: the client finished sending first (half-close), then the server closed"
+        "connection closed: the client finished sending first (FIN), then the server closed"
     ),
     (Role.CLIENT, True): N_(
-        "connection closed: the server finished sending first (half-close), then the client closed"
+        "connection closed: the server finished sending first (FIN), then the client closed"
+    ),
+}
+
+
+#: Who connected to whom, when, and what the system did: by role, and
+#: whether it did a TCP handshake.
+_CONNECTED = {
+    (Role.SERVER, True): N_(
+        "connection from the client {client} to this server {server} ({carrier}) at {time};"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.SERVER, False): N_(
+        "connection from the client {client} to this server {server} ({carrier}) at {time};"
+        " the operating system connected the two ends"
+    ),
+    (Role.CLIENT, True): N_(
+        "connection from this client {client} to the server {server} ({carrier}) at {time};"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.CLIENT, False): N_(
+        "connection from this client {client} to the server {server} ({carrier}) at {time};"
+        " the operating system connected the two ends"
     ),
 }
 
 
 def connectedText(role: Role, event: Connected) -> list[str]:
-    """Who connected to whom, over what; and for TLS, what the bytes shown are."""
-    carrier = familyText(event.family, event.tls)
-    if event.family is Family.UNIX:
-        handshake = _("the operating system connected the two ends")
-    else:
-        handshake = _("the operating system did the TCP handshake")
-    if role is Role.SERVER:
-        line = _("connection from the client {client} to this server {server} ({carrier})")
-        line = line.format(client=event.remote, server=event.local, carrier=carrier)
-    else:
-        line = _("connection from this client {client} to the server {server} ({carrier})")
-        line = line.format(client=event.local, server=event.remote, carrier=carrier)
-    lines = [f"{line}; {handshake}"]
+    """
+    Who connected to whom, over what and when; on a client, how long
+    connecting took; for TLS, what the bytes shown are.
+    """
+    client, server = (
+        (event.remote, event.local) if role is Role.SERVER else (event.local, event.remote)
+    )
+    line = _(_CONNECTED[role, event.family is not Family.UNIX]).format(
+        client=client,
+        server=server,
+        carrier=familyText(event.family, event.tls),
+        time=clockTime(event.wallClock),
+    )
+    lines = [line]
+    if event.connectTook is not None:
+        lines.append(
+            _("connecting took {ms} ms (from the endpoint's connect() to the connection)").format(
+                ms=milliseconds(event.connectTook)
+            )
+        )
     if event.tls:
         lines.append(
             _("TLS: the bytes shown are the application's; on the wire they are encrypted")
@@ -171,25 +242,30 @@ def framedText(event: Framed) -> str:
     """What the framing decided, and why."""
     note = event.note
     decision = note.decision
-    text = quoted(note.message.text) if note.message is not None else ""
+    text = shortText(note.message.text) if note.message is not None else ""
     if decision is Decision.LINE:
         if note.ending == CRLF:
             return _("line complete (CRLF): {text}").format(text=text)
         return _("line complete (LF): {text}").format(text=text)
     if decision is Decision.WAITING_FOR_QUIET:
         return ngettext(
-            "no line ending yet ({count} byte held): waiting for {seconds:g} s of quiet",
-            "no line ending yet ({count} bytes held): waiting for {seconds:g} s of quiet",
+            "no line ending yet ({count} byte held): waiting for {seconds} s of quiet",
+            "no line ending yet ({count} bytes held): waiting for {seconds} s of quiet",
             note.size,
-        ).format(count=note.size, seconds=note.limit)
+        ).format(count=note.size, seconds=seconds(note.limit))
     if decision is Decision.QUIET:
         return _(
-            "no line ending: quiet for {seconds:g} s, taken as the whole message: {text}"
-        ).format(seconds=note.limit, text=text)
+            "no line ending: quiet for {seconds} s, taken as the whole message: {text}"
+        ).format(seconds=seconds(note.limit), text=text)
     if decision is Decision.PEER_FINISHED:
         return _(
             "no line ending, and the other side finished sending: taken as the whole"
             " message: {text}"
+        ).format(text=text)
+    if decision is Decision.CONNECTION_LOST:
+        return _(
+            "no line ending, and the connection was lost (reset or broken): taken as the"
+            " whole message: {text}"
         ).format(text=text)
     if decision is Decision.TOO_LONG:
         return _("line too long ({size} bytes, the limit is {limit:g}): closing").format(
@@ -204,31 +280,102 @@ def framedText(event: Framed) -> str:
 
 def repliedText(event: Replied) -> str:
     """Where the server's reply came from, and after how long."""
-    reply = quoted(event.reply)
+    reply = shortText(event.reply)
     if event.how is ReplyHow.FIXED:
         return _("reply {reply}: the server's --name, at once").format(reply=reply)
     if event.how is ReplyHow.TYPED_AHEAD:
         return _("reply {reply}: typed ahead by the operator, at once").format(reply=reply)
-    return _("the operator typed the reply {reply} after {seconds:.1f} s").format(
-        reply=reply, seconds=event.waited
+    return _("the operator typed the reply {reply} after {seconds} s").format(
+        reply=reply, seconds=decimal(event.waited, 1)
     )
 
 
-def closedText(role: Role, event: Closed) -> str:
-    """How the connection ended: who closed first, and how."""
-    if event.closedBy is not None:
-        text = _(_CLOSED_BY_US[role, event.closedBy])
-    elif event.clean:
-        text = _(_CLOSED_BY_PEER[role, event.peerFinished])
-    elif not event.reason:
-        return _("connection lost: reset or broken by the other side")
-    else:
-        return _("connection lost: reset or broken by the other side ({reason})").format(
-            reason=quoted(event.reason)
+#: Why the server sends no reply, by kind (L{Unanswered.TIMED_OUT} and
+#: L{Unanswered.OTHER} have words of their own, with a value).
+_UNANSWERED = {
+    Unanswered.CLIENT_FINISHED: N_(
+        "no reply: the client finished sending (FIN) while it waited; the server counts it as gone"
+    ),
+    Unanswered.CONNECTION_ENDED: N_("no reply: the connection ended while it waited"),
+    Unanswered.OPERATOR_GONE: N_("no reply: the operator's input is closed"),
+    Unanswered.DISMISSED: N_("no reply: the operator closed this client without a reply"),
+}
+
+
+def notRepliedText(event: NotReplied) -> str:
+    """Why the server will send no reply."""
+    if event.why is Unanswered.TIMED_OUT:
+        return _("no reply: the operator did not reply within {seconds} s").format(
+            seconds=seconds(event.timeout)
         )
-    if not event.clean and event.reason:
-        text += " " + _("(it ended with: {reason})").format(reason=quoted(event.reason))
-    return text
+    if event.why is Unanswered.OTHER:
+        return _("no reply: the reply source failed ({detail})").format(
+            detail=quoted(event.detail)
+        )
+    return _(_UNANSWERED[event.why])
+
+
+def seconds(value: float) -> str:
+    """
+    A number of seconds given by a setting (C{0.25}, C{300}), with as many
+    decimals as it has, written as the chosen language writes numbers.
+    """
+    text = f"{value:g}"
+    if "e" in text:
+        return text
+    _whole, point, decimals = text.partition(".")
+    return decimal(value, len(decimals) if point else 0)
+
+
+#: A connection that did not end cleanly: by who had begun to close it
+#: (C{None}: nobody, on this side) and how it ended.
+_LOST = {
+    (None, Ending.LOST): N_("connection lost: reset or broken by the other side"),
+    (None, Ending.ABORTED): N_("connection aborted: dropped at once, with no FIN"),
+    (None, Ending.TLS): N_("connection lost: the TLS session failed"),
+    (None, Ending.OTHER): N_("connection lost, for another reason"),
+    (Role.SERVER, Ending.LOST): N_(
+        "connection lost after the server began to close it: reset or broken by the client"
+    ),
+    (Role.CLIENT, Ending.LOST): N_(
+        "connection lost after the client began to close it: reset or broken by the server"
+    ),
+    (Role.SERVER, Ending.ABORTED): N_(
+        "connection aborted after the server began to close it: dropped at once"
+    ),
+    (Role.CLIENT, Ending.ABORTED): N_(
+        "connection aborted after the client began to close it: dropped at once"
+    ),
+    (Role.SERVER, Ending.TLS): N_(
+        "connection lost after the server began to close it: the TLS session failed"
+    ),
+    (Role.CLIENT, Ending.TLS): N_(
+        "connection lost after the client began to close it: the TLS session failed"
+    ),
+    (Role.SERVER, Ending.OTHER): N_(
+        "connection lost after the server began to close it, for another reason"
+    ),
+    (Role.CLIENT, Ending.OTHER): N_(
+        "connection lost after the client began to close it, for another reason"
+    ),
+}
+
+
+def closedText(role: Role, event: Closed) -> list[str]:
+    """
+    How the connection ended: who closed first, and how; then, if Twisted
+    or the system said more than that, its words (escaped), on a line of
+    their own.
+    """
+    if event.closedBy is CloseHow.RESET or (event.closedBy is not None and event.clean):
+        lines = [_(_CLOSED_BY_US[role, event.closedBy])]
+    elif event.clean:
+        lines = [_(_CLOSED_BY_PEER[role, event.peerFinished])]
+    else:
+        lines = [_(_LOST[None if event.closedBy is None else role, event.ending])]
+    if event.detail and not event.clean:
+        lines.append(_("what the system said: {reason}").format(reason=quoted(event.detail)))
+    return lines
 
 
 def eventText(role: Role, event: TraceEvent) -> list[str]:
@@ -250,13 +397,13 @@ def eventText(role: Role, event: TraceEvent) -> list[str]:
     elif isinstance(event, Replied):
         words = repliedText(event)
     elif isinstance(event, NotReplied):
-        words = _("no reply: {why}").format(why=quoted(event.why)[1:-1])
+        words = notRepliedText(event)
     elif isinstance(event, Closing):
         words = _(_CLOSING[role, event.how])
     elif isinstance(event, PeerFinished):
         words = _(_PEER_FINISHED[role])
     else:
-        words = closedText(role, event)
+        return [f"   {words}" for words in closedText(role, event)]
     return [f"   {words}"]
 
 
@@ -272,7 +419,7 @@ class Ladder:
 
     def lines(self, event: TraceEvent) -> list[str]:
         """The lines of text for C{event}."""
-        prefix = f"#{event.connection} {event.at * 1000:9.1f} ms  "
+        prefix = f"#{event.connection} {milliseconds(event.at):>9} ms  "
         lines = [prefix + text for text in eventText(self.role, event)]
         if self.colour:
             code = PALETTE[(event.connection - 1) % len(PALETTE)]

@@ -19,15 +19,16 @@ TLS endpoint the wrapper sees the application's bytes (the trace says so).
 
 L{Tracer} numbers the connections, stamps each event with the time since
 its connection began, and hands it to its sinks: L{LiveTrace} (the ladder,
-through a function that shows a line) and L{TraceFile} (a Mermaid diagram
-per connection, written as each connection ends).
+through a function that shows a line) and
+L{twisted_names.tracefile.TraceFile} (a Mermaid diagram per connection,
+written as each connection ends); L{twisted_names.tracefile.makeTracer}
+makes the tracer the options ask for.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
-from typing import IO, Any, Protocol
+from typing import Any, Protocol
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import CancelledError, Deferred, succeed
@@ -46,16 +47,13 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import connectionDone
-from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
 from zope.interface import directlyProvides, implementer, providedBy
 
-from twisted_names.display import describeAddress, quoted
+from twisted_names.display import describeAddress
 from twisted_names.framing import FramingNote, MessageReceiver
-from twisted_names.i18n import N_, _
-from twisted_names.oserrors import describe
-from twisted_names.replies import FixedReply, NoReply, ReplySource
+from twisted_names.replies import Dismissed, FixedReply, OperatorGone, ReplySource, ReplyTimedOut
 from twisted_names.traceevents import (
     Asked,
     Chunk,
@@ -63,6 +61,7 @@ from twisted_names.traceevents import (
     CloseHow,
     Closing,
     Connected,
+    Ending,
     Family,
     Framed,
     NotReplied,
@@ -71,20 +70,9 @@ from twisted_names.traceevents import (
     ReplyHow,
     Role,
     TraceEvent,
+    Unanswered,
 )
-from twisted_names.tracemermaid import Diagram, fileHeading, skippedNote, truncatedNote
 from twisted_names.traceview import Ladder
-
-log = Logger(namespace="names")
-
-#: Said once when the trace file cannot be written any more.
-CANNOT_WRITE = N_("--trace-file: cannot write {path} ({why}); no more connections are written")
-
-#: The largest trace file, in characters; later connections are not written.
-MAX_FILE_SIZE = 4 * 1024 * 1024
-#: The most connections whose diagrams are kept while they are open; more
-#: are traced live but not drawn in the file.
-MAX_OPEN_DIAGRAMS = 1000
 
 
 class TraceSink(Protocol):
@@ -105,8 +93,8 @@ class Tracer:
     Numbers connections, stamps their events and tells the sinks.
 
     @ivar current: the connection that last had a message delivered or a
-        reply: the one whose reply source call comes next (see
-        L{TracedReplies}).
+        reply: only to tell apart connections whose peers read the same
+        (see L{asker}).
     """
 
     def __init__(self, role: Role, clock: IReactorTime, sinks: list[TraceSink]) -> None:
@@ -117,6 +105,8 @@ class Tracer:
         self.current: TracingProtocol | None = None
         #: Connections made and not yet gone.
         self.open = 0
+        #: The open connections, by their peer as the protocol describes it.
+        self._byPeer: dict[str, list[TracingProtocol]] = {}
         self._idle: list[Deferred[None]] = []
 
     def number(self) -> int:
@@ -124,14 +114,49 @@ class Tracer:
         self.count += 1
         return self.count
 
+    def opened(self, wrapper: TracingProtocol) -> None:
+        """C{wrapper}'s connection is made: it counts as open until L{ended}."""
+        self.open += 1
+        self._byPeer.setdefault(wrapper.peer, []).append(wrapper)
+
+    def asker(self, peer: str) -> TracingProtocol | None:
+        """
+        The open connection whose protocol asks for a reply for C{peer}
+        (the address it passes to L{ReplySource.ask}, described as the
+        wrapper described it).  Several with the same description (UNIX
+        sockets' clients have no address): the one that last had a message
+        or a reply (L{current}), if it is one of them.
+        """
+        candidates = self._byPeer.get(peer, ())
+        if len(candidates) == 1:
+            return candidates[0]
+        current = self.current
+        return current if current is not None and current in candidates else None
+
     def emit(self, event: TraceEvent) -> None:
+        """
+        Hand C{event} to every sink, in order (the live ladder before the
+        file: the sinks are told in the order the program gave them).
+        """
         for sink in self.sinks:
             sink.event(event)
 
-    def ended(self, connection: int) -> None:
+    def ended(self, wrapper: TracingProtocol) -> None:
+        """
+        C{wrapper}'s connection is gone (its L{Closed} emitted): the sinks
+        may finish its diagram, and whoever waits for no connection to be
+        open (L{whenIdle}) is told when it was the last.
+        """
         self.open -= 1
+        same = self._byPeer.get(wrapper.peer, [])
+        if wrapper in same:
+            same.remove(wrapper)
+            if not same:
+                del self._byPeer[wrapper.peer]
+        if self.current is wrapper:
+            self.current = None
         for sink in self.sinks:
-            sink.ended(connection)
+            sink.ended(wrapper.connection)
         if not self.open:
             idle, self._idle = self._idle, []
             for d in idle:
@@ -188,23 +213,32 @@ class TracingProtocol(ProtocolWrapper):
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
+        #: The peer, described as protocols describe it (L{describeAddress}).
+        self.peer = ""
+        #: C{connectionLost} has begun: closing calls made now (a protocol's
+        #: clean-up, run from its own C{connectionLost}) close nothing.
+        self.lost = False
 
     def _at(self) -> float:
         return self.tracer.clock.seconds() - self.started
 
     def makeConnection(self, transport: Any) -> None:
         self.started = self.tracer.clock.seconds()
-        self.tracer.open += 1
+        connecting = self.factory.connecting
         wrapped = self.wrappedProtocol
         host, peer = transport.getHost(), transport.getPeer()
+        self.peer = describeAddress(peer)
+        self.tracer.opened(self)
         self.tracer.emit(
             Connected(
                 self.connection,
                 0.0,
                 describeAddress(host),
-                describeAddress(peer),
+                self.peer,
                 family(host),
                 ISSLTransport.providedBy(transport),
+                self.started,
+                None if connecting is None else self.started - connecting,
             )
         )
         if isinstance(wrapped, MessageReceiver):
@@ -237,10 +271,13 @@ class TracingProtocol(ProtocolWrapper):
         self.transport.write(data)
 
     def writeSequence(self, data: Any) -> None:
-        self.tracer.emit(Chunk.of(self.connection, self._at(), True, b"".join(data)))
+        data = list(data)  # Read twice: for the trace, and by the transport.
+        self.tracer.emit(Chunk.ofSequence(self.connection, self._at(), True, data))
         self.transport.writeSequence(data)
 
     def _closing(self, how: CloseHow) -> None:
+        if self.lost:
+            return  # Already gone: not this program's doing.
         if self.closedBy is None or (how is CloseHow.RESET and self.closedBy is not how):
             self.closedBy = how
             self.tracer.emit(Closing(self.connection, self._at(), how))
@@ -274,6 +311,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         tracer, connection = self.tracer, self.connection
+        self.lost = True
         try:
             # What the framing decides now (bytes sent just before the
             # close) comes before the end.
@@ -285,25 +323,29 @@ class TracingProtocol(ProtocolWrapper):
                     self._at(),
                     self.closedBy,
                     self.peerFinished,
-                    reason.check(ConnectionDone) is not None,
-                    lossText(reason),
+                    *ending(reason),
                 )
             )
-            if tracer.current is self:
-                tracer.current = None
-            tracer.ended(connection)
+            tracer.ended(self)
 
 
-def lossText(reason: Failure) -> str:
+def ending(reason: Failure) -> tuple[Ending, str]:
     """
-    How a connection ended, beyond what the trace already says: nothing for
-    Twisted's usual ways (a clean close, a loss, our own abort; its words
-    for them are English sentences that say no more than the trace's own),
-    else Twisted's words (a TLS error, say).
+    How a connection ended, and what C{reason} says beyond that (C{""}:
+    nothing; a C{ConnectionLost} made with no words of its own says only
+    what L{Ending.LOST} says).
     """
-    if reason.check(ConnectionAborted, ConnectionDone, ConnectionLost):
-        return ""
-    return reason.getErrorMessage()
+    value = reason.value
+    if isinstance(value, ConnectionDone):
+        return Ending.DONE, ""
+    words = " ".join(str(arg) for arg in getattr(value, "args", ()))
+    if isinstance(value, ConnectionAborted):
+        return Ending.ABORTED, words
+    if isinstance(value, ConnectionLost):
+        return Ending.LOST, words
+    if type(value).__module__.startswith("OpenSSL"):
+        return Ending.TLS, reason.getErrorMessage()
+    return Ending.OTHER, f"{type(value).__name__}: {reason.getErrorMessage()}"
 
 
 class TracingFactory(WrappingFactory[TracingProtocol]):
@@ -315,6 +357,18 @@ class TracingFactory(WrappingFactory[TracingProtocol]):
     def __init__(self, wrappedFactory: IProtocolFactory, tracer: Tracer) -> None:
         super().__init__(wrappedFactory)
         self.tracer = tracer
+        #: On a client, when the endpoint was asked to connect (the
+        #: reactor's clock), to say how long connecting took.
+        self.connecting: float | None = None
+
+    def logPrefix(self) -> str:
+        """
+        The wrapped factory's: the log reads the same with and without the
+        trace (the console's translations match C{"NameServerFactory
+        starting on ..."}, not C{WrappingFactory}'s C{"... (TracingFactory)"}).
+        """
+        prefix = getattr(self.wrappedFactory, "logPrefix", None)
+        return str(prefix()) if prefix is not None else type(self.wrappedFactory).__name__
 
 
 @implementer(IStreamServerEndpoint)
@@ -341,18 +395,36 @@ class TracingClientEndpoint:
         self.tracer = tracer
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
-        connecting: Deferred[Any] = self.endpoint.connect(
-            TracingFactory(protocolFactory, self.tracer)
-        )
+        factory = TracingFactory(protocolFactory, self.tracer)
+        factory.connecting = self.tracer.clock.seconds()
+        connecting: Deferred[Any] = self.endpoint.connect(factory)
         return connecting.addCallback(lambda wrapper: wrapper.wrappedProtocol)
+
+
+def unanswered(wrapper: TracingProtocol, at: float, failure: Failure) -> NotReplied:
+    """Why C{wrapper}'s client gets no reply, from how its question failed."""
+    connection = wrapper.connection
+    if failure.check(CancelledError):
+        # The server's choice (NameServerProtocol.readConnectionLost) when
+        # the client half-closed, not the connection's end: said apart.
+        if wrapper.peerFinished:
+            return NotReplied(connection, at, Unanswered.CLIENT_FINISHED)
+        return NotReplied(connection, at, Unanswered.CONNECTION_ENDED)
+    value = failure.value
+    if isinstance(value, ReplyTimedOut):
+        return NotReplied(connection, at, Unanswered.TIMED_OUT, timeout=value.timeout)
+    if isinstance(value, OperatorGone):
+        return NotReplied(connection, at, Unanswered.OPERATOR_GONE)
+    if isinstance(value, Dismissed):
+        return NotReplied(connection, at, Unanswered.DISMISSED)
+    return NotReplied(connection, at, Unanswered.OTHER, detail=failure.getErrorMessage())
 
 
 class TracedReplies:
     """
     The server's reply source, watched: the wait for the operator and the
-    reply, for the connection that asked (L{Tracer.current}: a question is
-    asked right after a message is delivered, or right after the previous
-    reply, in chat mode).
+    reply, for the connection that asked: the one whose peer the server's
+    protocol names when it asks (L{Tracer.asker}).
     """
 
     def __init__(self, source: ReplySource, tracer: Tracer) -> None:
@@ -362,7 +434,8 @@ class TracedReplies:
     def ask(self, name: str, peer: str) -> Deferred[str]:
         asking = self.source.ask(name, peer)
         tracer = self.tracer
-        wrapper, tracer.current = tracer.current, None
+        wrapper = tracer.asker(peer)
+        tracer.current = None
         if wrapper is None:
             return asking
         pending = [True]
@@ -373,20 +446,7 @@ class TracedReplies:
             waited = tracer.clock.seconds() - asked
             at = wrapper._at()
             if isinstance(result, Failure):
-                if result.check(CancelledError) and wrapper.peerFinished:
-                    # The server's choice (NameServerProtocol.readConnectionLost),
-                    # not the connection's end: say what happened.
-                    why = _(
-                        "the client finished sending (FIN) while it waited;"
-                        " the server counts it as gone"
-                    )
-                elif result.check(CancelledError):
-                    why = _("the connection ended while it waited")
-                elif isinstance(result.value, NoReply):
-                    why = result.value.forPerson()
-                else:
-                    why = result.getErrorMessage()
-                tracer.emit(NotReplied(wrapper.connection, at, why))
+                tracer.emit(unanswered(wrapper, at, result))
                 return result
             if not pending:
                 how = ReplyHow.TYPED
@@ -422,138 +482,3 @@ class LiveTrace:
 
     def finish(self) -> None:
         pass
-
-
-class TraceFile:
-    """
-    A Markdown file of Mermaid diagrams, one per connection, each written
-    (and flushed) when its connection ends, so that a crash loses only the
-    connections still open.  Bounded: at most L{MAX_OPEN_DIAGRAMS} diagrams
-    held at once (the connections beyond are counted, and the count written
-    at the end), each bounded by L{Diagram}, and L{MAX_FILE_SIZE}
-    characters in all, after which one line says the file is full.
-    """
-
-    def __init__(
-        self,
-        role: Role,
-        file: IO[str],
-        maxSize: int = MAX_FILE_SIZE,
-        maxArrows: int | None = None,
-        maxOpen: int = MAX_OPEN_DIAGRAMS,
-    ) -> None:
-        self.role = role
-        self.maxOpen = maxOpen
-        #: Connections not drawn: more than C{maxOpen} were open at once.
-        self.skipped = 0
-        self.file = file
-        self.maxSize = maxSize
-        self.maxArrows = maxArrows
-        self.diagrams: dict[int, Diagram] = {}
-        self.written = 0
-        self.size = 0
-        self.full = False
-        self._write(fileHeading(role))
-
-    def _write(self, text: str) -> None:
-        try:
-            self.file.write(text)
-            self.file.flush()
-        except (OSError, ValueError) as e:
-            # A full disk, a closed file: stop writing, and say so once (the
-            # operator would otherwise find a file that just stops).
-            if not self.full:
-                log.warn(
-                    CANNOT_WRITE,
-                    path=quoted(str(getattr(self.file, "name", "?"))),
-                    why=getattr(e, "strerror", None) or str(e),
-                )
-            self.full = True
-        self.size += len(text)
-
-    def event(self, event: TraceEvent) -> None:
-        if self.full:
-            return
-        diagram = self.diagrams.get(event.connection)
-        if diagram is None:
-            if not isinstance(event, Connected):
-                return
-            if len(self.diagrams) >= self.maxOpen:
-                self.skipped += 1
-                return
-            diagram = self.diagrams[event.connection] = (
-                Diagram(self.role, event.connection)
-                if self.maxArrows is None
-                else Diagram(self.role, event.connection, self.maxArrows)
-            )
-        diagram.add(event)
-
-    def ended(self, connection: int) -> None:
-        diagram = self.diagrams.pop(connection, None)
-        if diagram is None or self.full:
-            return
-        text = diagram.markdown()
-        if self.size + len(text) > self.maxSize:
-            self.full = True
-            self.diagrams.clear()
-            self._write(truncatedNote(self.written))
-            return
-        self._write(text)
-        self.written += 1
-
-    def finish(self) -> None:
-        """Write the connections still open, then close the file."""
-        for connection in sorted(self.diagrams):
-            self.ended(connection)
-        if self.skipped and not self.full:
-            self._write(skippedNote(self.skipped, self.maxOpen))
-        with contextlib.suppress(OSError):
-            self.file.close()
-
-
-def checkTraceFile(options: Any) -> None:
-    """
-    For C{postOptions}: C{--trace-file} names a file that can be written
-    (opened for appending, so nothing is lost if the program stops here).
-
-    @raise usage.UsageError: if it cannot.
-    """
-    from twisted.python import usage
-
-    path = options["trace-file"]
-    if path is None:
-        return
-    try:
-        with open(path, "a", encoding="utf-8"):
-            pass
-    except OSError as e:
-        raise usage.UsageError(
-            _("--trace-file: cannot write {path}: {why}").format(
-                path=quoted(path), why=describe(e)
-            )
-        ) from None
-
-
-def makeTracer(
-    role: Role,
-    reactor: Any,
-    show: Callable[[str], object] | None,
-    colour: bool,
-    path: str | None,
-) -> Tracer:
-    """
-    The tracer of C{--trace} (lines through C{show}, if given) and
-    C{--trace-file} (a L{TraceFile} at C{path}, if given, overwritten; the
-    connections still open are written when the reactor has shut down).
-    """
-    sinks: list[TraceSink] = []
-    if show is not None:
-        sinks.append(LiveTrace(Ladder(role, colour), show))
-    if path is not None:
-        # Closed by TraceFile.finish, after the reactor has shut down.
-        traceFile = TraceFile(role, open(path, "w", encoding="utf-8"))  # noqa: SIM115
-        sinks.append(traceFile)
-    tracer = Tracer(role, reactor, sinks)
-    if path is not None:
-        reactor.addSystemEventTrigger("after", "shutdown", tracer.finish)
-    return tracer
