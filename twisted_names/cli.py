@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 import twisted
 from twisted.internet import task
@@ -49,12 +49,11 @@ from twisted_names.terminal import (
     attachStdio,
     closeTerminal,
 )
-from twisted_names.traceevents import Role
-from twisted_names.tracefile import checkTraceFile, makeTracer
-from twisted_names.traceview import useColour
-from twisted_names.tracing import Tracer, TracingClientEndpoint
 from twisted_names.trust import endpointKind
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
+
+if TYPE_CHECKING:
+    from twisted_names.tracing import Tracer
 
 #: The default --timeout: a little longer than the server's default reply
 #: timeout (300 s), so a waiting client normally hears the server's own close.
@@ -179,7 +178,10 @@ class ClientOptions(TranslatedOptions):
                 )
             )
         checkNameOption(self)
-        checkTraceFile(self)
+        if self["trace-file"] is not None:
+            from twisted_names.tracefile import checkTraceFile
+
+            checkTraceFile(self)
 
 
 class Screen:
@@ -482,6 +484,13 @@ def _traced(
     """
     if not options["trace"] and options["trace-file"] is None:
         return endpoint, None
+    # Imported only when asked: the trace's modules add to every start-up
+    # (docs/performance.md, "The trace").
+    from twisted_names.traceevents import Role
+    from twisted_names.tracefile import makeTracer
+    from twisted_names.traceview import useColour
+    from twisted_names.tracing import TracingClientEndpoint
+
     stderr = streams.stderr
 
     def show(line: str) -> None:

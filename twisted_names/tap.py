@@ -50,10 +50,6 @@ from twisted_names.service import (
     standardFds,
 )
 from twisted_names.terminal import Terminal
-from twisted_names.traceevents import Role
-from twisted_names.tracefile import checkTraceFile, makeTracer
-from twisted_names.traceview import useColour
-from twisted_names.tracing import TracedReplies, TracingServerEndpoint
 
 __all__ = ["CannotListen", "Options", "makeService"]
 
@@ -203,7 +199,10 @@ class Options(TranslatedOptions):
     def postOptions(self) -> None:
         checkPort(self)
         checkNameOption(self)
-        checkTraceFile(self)
+        if self["trace-file"] is not None:
+            from twisted_names.tracefile import checkTraceFile
+
+            checkTraceFile(self)
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
@@ -314,6 +313,13 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
     tracing = options["trace"] or options["trace-file"] is not None
     if tracing:
+        # Imported only when asked: the trace's modules add to every start-up
+        # (docs/performance.md, "The trace").
+        from twisted_names.traceevents import Role
+        from twisted_names.tracefile import makeTracer
+        from twisted_names.traceview import useColour
+        from twisted_names.tracing import TracedReplies, TracingServerEndpoint
+
         # The live trace goes where the console's own lines go.
         show = editor.notice if editor is not None else terminal.show if terminal else None
         tracer = makeTracer(
