@@ -314,6 +314,20 @@ class PromptTests(ClientProcessTestCase):
             b"Your name: \r\nerror: no name: the input ended before a line was read\r\n",
         )
 
+    async def test_refusedSaysNoWaiting(self) -> None:
+        """
+        Nobody listens: the client says so, and not that it waits for an
+        operator first (it said it before connecting).
+        """
+        port = refusingPort(self)
+        client, terminal = self.onTerminal("-p", str(port), "-n", "Ana")
+        self.assertExited(client, await client.ended, 3)
+        self.assertEqual(
+            terminal.read(),
+            f"error: cannot connect to 127.0.0.1:{port}: connection refused"
+            " (is the server running, on that port?)\r\n".encode(),
+        )
+
     async def test_emptyNameAsksAgainThenWaits(self) -> None:
         """
         On a terminal an empty name asks again; once sent, the client says

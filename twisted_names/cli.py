@@ -439,12 +439,16 @@ async def _exchange(
         while not name.strip() and _onTerminal(streams.stdin):
             streams.screen.show(_("A name is needed: an empty line sends nothing."))
             name = readName(streams, max(MAX_INPUT_LINE, options["max-length"] + 2))
-    if _onTerminal(streams.stdout):
-        streams.screen.show(
-            _(
-                "Waiting for {where} to answer (its operator types the answer; Ctrl-C gives up)..."
-            ).format(where=options["where"])
-        )
+
+    def connected() -> None:
+        if _onTerminal(streams.stdout):
+            streams.screen.show(
+                _(
+                    "Waiting for {where} to answer (its operator types the answer;"
+                    " Ctrl-C gives up)..."
+                ).format(where=options["where"])
+            )
+
     endpoint = clientEndpoint(reactor, options["endpoint"])
     endpoint, tracer = _traced(endpoint, reactor, options, streams)
     answer = await interruption.guard(
@@ -456,6 +460,7 @@ async def _exchange(
             maxLength=options["max-length"],
             quietPeriod=options["quiet-period"],
             where=options["where"],
+            onConnected=connected,
         )
     )
     if tracer is not None:

@@ -172,6 +172,7 @@ def exchangeNames(
     maxLength: int = DEFAULT_MAX_LENGTH,
     quietPeriod: float = DEFAULT_QUIET_PERIOD,
     where: str | None = None,
+    onConnected: Callable[[], object] | None = None,
 ) -> Deferred[str]:
     """
     Send C{name} to the server at C{endpoint} and return its name.
@@ -180,6 +181,9 @@ def exchangeNames(
     @param timeout: seconds for the whole exchange, connecting included.
     @param where: the server as people know it, for error messages
         (L{None}: "the server", in the chosen language).
+    @param onConnected: called once connected, the name about to be sent
+        (the command line then says it waits for the operator: not before,
+        when the server may not even be there).
     @return: fires with the server's name, or fails with an L{ExchangeError}
         subclass whose message is written for a person.
     """
@@ -192,6 +196,8 @@ def exchangeNames(
     async def exchange() -> str:
         protocol = NameClientProtocol(clock, maxLength, quietPeriod)
         await connectProtocol(endpoint, protocol)
+        if onConnected is not None:
+            onConnected()
         try:
             return await protocol.ask(checked)
         finally:
