@@ -38,6 +38,7 @@ from tests.processes import (
 )
 from tests.test_faults import ADDRESS
 from tests.test_i18n import portuguese
+from tests.test_operator import FakeView
 from twisted_names import i18n
 from twisted_names.console import OperatorConsole
 from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
@@ -45,17 +46,6 @@ from twisted_names.operator import Entered, Operator
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import Why, logExchange
 from twisted_names.tap import Options
-
-
-class FakeView:
-    def __init__(self) -> None:
-        self.notices: list[str] = []
-
-    def notice(self, text: str) -> None:
-        self.notices.append(text)
-
-    def promptChanged(self) -> None:
-        pass
 
 
 class InPortuguese(SynchronousTestCase):
@@ -75,6 +65,7 @@ class OperatorInPortugueseTests(InPortuguese):
         self.queue = ReplyQueue(self.clock, timeout=300)
         self.view = FakeView()
         self.op = Operator(self.queue, self.view, self.clock, maxLength=20, stop=lambda: None)
+        self.view.operator = self.op
 
     def enter(self, line: str) -> Entered:
         self.op.typingChanged(True)

@@ -11,15 +11,28 @@ from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTime
 
 
 class FakeView:
+    """
+    The screen as the editor keeps it: after each notice or prompt change
+    the prompt is drawn again (L{Operator.promptShown}), so the operator has
+    seen whom it names.
+    """
+
     def __init__(self) -> None:
         self.notices: list[str] = []
         self.redraws = 0
+        self.operator: Operator | None = None
 
     def notice(self, text: str) -> None:
         self.notices.append(text)
+        self._draw()
 
     def promptChanged(self) -> None:
         self.redraws += 1
+        self._draw()
+
+    def _draw(self) -> None:
+        if self.operator is not None:
+            self.operator.promptShown()
 
 
 class OperatorTestCase(SynchronousTestCase):
@@ -38,6 +51,7 @@ class OperatorTestCase(SynchronousTestCase):
             stop=lambda: self.stops.append(None),
             chat=self.chat,
         )
+        self.view.operator = self.op
 
     def said(self) -> list[str]:
         notices, self.view.notices[:] = list(self.view.notices), []

@@ -94,6 +94,13 @@ class OperatorEditor(HistoricRecvLine):
     #: Inside L{drawnOnce}: the input line is drawn when it ends.
     _batched = False
     _stale = False
+    #: In this batch a confirmation was asked: the operator has not seen it,
+    #: so a later Enter in the same batch cannot be the answer.
+    _held = False
+    #: Text arriving after a held Enter starts with a space: the lines join.
+    _joinNext = False
+    #: Ctrl-C was pressed: the server stops; keys after it are not acted on.
+    stopping = False
     #: Called once the terminal's connection is closed (output flushed).
     onClosed: Callable[[], object] | None = None
 
@@ -205,11 +212,11 @@ class OperatorEditor(HistoricRecvLine):
     @contextmanager
     def drawnOnce(self) -> Iterator[None]:
         """Within this, the input line is drawn once, at the end, if it changed."""
-        self._batched, self._stale = True, False
+        self._batched, self._stale, self._held = True, False, False
         try:
             yield
         finally:
-            self._batched = False
+            self._batched = self._held = self._joinNext = False
             if self._stale and getattr(self, "terminal", None) is not None:
                 self.drawInputLine()
 
@@ -218,7 +225,7 @@ class OperatorEditor(HistoricRecvLine):
         if self._batched:
             self._stale = True
             return
-        prompt = self.operator.prompt()
+        prompt = self.operator.promptShown()
         row, column = fitLine(prompt, self.line.text, self.line.before(), self.width)
         out = _ERASE_ROW + row.encode("utf-8") + b"\x1b[K\r"
         if column:
@@ -238,6 +245,8 @@ class OperatorEditor(HistoricRecvLine):
     # Keys.
 
     def keystrokeReceived(self, keyID: Any, modifier: Any) -> None:
+        if self.stopping:
+            return
         if self.ended and keyID not in (CTRL_C, CTRL_L, CTRL_Z):
             return
         handler = self.keyHandlers.get(keyID)
@@ -250,6 +259,10 @@ class OperatorEditor(HistoricRecvLine):
     def characterReceived(self, ch: bytes, moreCharactersComing: bool) -> None:
         """A byte of typed text: inserted once it completes a UTF-8 character."""
         text = self._decoder.decode(ch)
+        if text and self._joinNext:
+            self._joinNext = False
+            if self.line.text and not self.line.text.endswith(" "):
+                text = " " + text
         if text and self.line.insert(text):
             self._edited()
 
@@ -306,10 +319,18 @@ class OperatorEditor(HistoricRecvLine):
 
     def handle_RETURN(self) -> None:
         line = self.line.text
+        if self._held:
+            # A confirmation asked in this batch was not seen yet: this Enter
+            # (pasted, or typed ahead while the server was busy) joins the
+            # lines instead of answering it.
+            self._joinNext = True
+            return
         if self.operator.lineEntered(line) is Entered.DONE:
             self.line.remember(line)
             self.line.clear()
             self.operator.typingChanged(False)
+        elif self._batched:
+            self._held = self._joinNext = True
         self.drawInputLine()
 
     def handle_EOF(self) -> None:
@@ -318,7 +339,8 @@ class OperatorEditor(HistoricRecvLine):
             self._end()
 
     def handle_INTERRUPT(self) -> None:
-        """Ctrl-C: stop."""
+        """Ctrl-C: stop; keys that came with it or after are not acted on."""
+        self.stopping = True
         self.onInterrupt()
 
     def handle_SUSPEND(self) -> None:

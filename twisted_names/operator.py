@@ -114,6 +114,10 @@ class Operator:
         self.target: Waiter | None = None
         # The head the operator was last told of while typing.
         self._warnedOf: Waiter | None = None
+        # The head the prompt named when it was last drawn: what the
+        # operator saw.  Keys that arrive together (a paste) are drawn once,
+        # after the last, so a line begun among them answers this one.
+        self._shown: Waiter | None = None
         queue.observer = self
 
     # How clients are named.
@@ -157,17 +161,25 @@ class Operator:
             )
         return text.format(whom=whom, count=count)
 
+    def promptShown(self) -> str:
+        """L{prompt}, being drawn now: a line begun later answers whom it names."""
+        self._shown = self.queue.head
+        return self.prompt()
+
     def _mustConfirm(self) -> bool:
         return self.typing and self.target is not self.queue.head
 
     # The editor's side.
 
     def typingChanged(self, typing: bool) -> None:
-        """The input line became empty, or not: a line begun now answers the head."""
+        """
+        The input line became empty, or not: a line begun now answers the
+        head the prompt showed (L{promptShown}).
+        """
         if typing == self.typing:
             return
         self.typing = typing
-        self.target = self._warnedOf = self.queue.head if typing else None
+        self.target = self._warnedOf = self._shown if typing else None
 
     def greet(self, where: str) -> None:
         """Say where the server listens and how to use the console."""
