@@ -11,8 +11,12 @@ import os
 import sys
 import textwrap
 
+from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.error import ConnectionLost
+from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest
 
 from tests.certs import makeCertificates
@@ -125,6 +129,35 @@ class InterruptTests(ClientProcessTestCase):
         client.signal("INT")
         self.assertExited(client, await client.ended, 130)
         self.assertEqual((client.out, client.err), ("", ""), client.describe())
+
+    async def test_ctrlCResetsTheConnection(self) -> None:
+        """
+        SIGINT while the operator has not answered: the client aborts its
+        connection, and the server sees a reset, as the client's trace says
+        (the reactor's shutdown used to close it first, with a FIN).
+        """
+        queue = ReplyQueue(reactor)
+        reasons: list[Failure] = []
+        ended: Deferred[None] = Deferred()
+
+        class Watched(ProtocolWrapper):
+            def connectionLost(self, reason: Failure = connectionDone) -> None:
+                reasons.append(reason)
+                super().connectionLost(reason)
+                ended.callback(None)
+
+        factory = WrappingFactory(NameServerFactory(queue, reactor, ServerSettings()))
+        factory.protocol = Watched
+        listening = await TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(factory)
+        self.addCleanup(listening.stopListening)
+        client = self.client("-p", str(listening.getHost().port), "-n", "Ana", "--trace")
+        await until(lambda: len(queue) == 1)
+        client.signal("INT")
+        self.assertExited(client, await client.ended, 130)
+        await ended
+        self.assertEqual(len(reasons), 1)
+        self.assertTrue(reasons[0].check(ConnectionLost), reasons[0])
+        self.assertIn("the client resets the connection (RST)", client.err)
 
 
 class StreamTests(ClientProcessTestCase):

@@ -8,6 +8,8 @@ from __future__ import annotations
 import gettext
 import os
 import re
+import subprocess
+import sys
 from typing import Any
 
 from twisted.internet.endpoints import serverFromString
@@ -17,6 +19,7 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests import test_transports
 from tests.pipes import reactor
+from tests.processes import CHECKOUT
 from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from tests.test_trace import checkStructure
@@ -208,3 +211,28 @@ class TracedTransportTests(test_transports.TransportTests):
     async def test_unixSocket(self) -> None:
         await super().test_unixSocket()
         self.assertIn("(a UNIX socket)", self.clientLines[0])
+
+
+class NotImportedTests(SynchronousTestCase):
+    """
+    Without --trace or --trace-file the trace's modules are not even imported
+    (they are a measurable part of start-up: docs/performance.md).
+    """
+
+    def test_startUpWithoutTrace(self) -> None:
+        code = (
+            "import sys\n"
+            "import twisted_names.tap as tap, twisted_names.cli as cli\n"
+            "tap.Options().parseOptions(['--name', 'x'])\n"
+            "cli.ClientOptions().parseOptions(['-n', 'x'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('twisted_names.trac')))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONPATH": CHECKOUT},
+            check=False,
+        )
+        self.assertEqual((done.returncode, done.stdout, done.stderr), (0, "[]\n", ""))

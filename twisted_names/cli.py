@@ -373,7 +373,12 @@ class _Interruption:
             return None
         self.interrupted = True
         self._work.cancel()
-        return self.finished
+        # Cancelling aborts the connection, which Twisted completes a turn
+        # later; without that turn the reactor's own shutdown closes it first,
+        # with a FIN, while the trace said it sent a reset.
+        settled: Deferred[None] = Deferred()
+        self.finished.addCallback(lambda _: self._reactor.callLater(0, settled.callback, None))
+        return settled
 
 
 async def main(

@@ -196,9 +196,9 @@ def exchangeNames(
     async def exchange() -> str:
         protocol = NameClientProtocol(clock, maxLength, quietPeriod)
         await connectProtocol(endpoint, protocol)
-        if onConnected is not None:
-            onConnected()
         try:
+            if onConnected is not None:
+                onConnected()
             return await protocol.ask(checked)
         finally:
             protocol.transport.loseConnection()

@@ -199,10 +199,6 @@ class Options(TranslatedOptions):
     def postOptions(self) -> None:
         checkPort(self)
         checkNameOption(self)
-        if self["trace-file"] is not None:
-            from twisted_names.tracefile import checkTraceFile
-
-            checkTraceFile(self)
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
@@ -223,6 +219,11 @@ class Options(TranslatedOptions):
                     " write the diagrams with --trace-file FILE)"
                 )
             )
+        if self["trace-file"] is not None:
+            # Last: it creates the file, which a refusal above must not leave.
+            from twisted_names.tracefile import checkTraceFile
+
+            checkTraceFile(self)
 
     def _tcpDescription(self) -> str:
         return ListeningAddress(self["port"], self["interface"], self["backlog"]).description()
