@@ -96,3 +96,12 @@ class PastedLinesTests(EditorCase):
         self.assertEqual(stopped, [None])
         self.assertNoResult(caio)
         self.assertEqual(self.editor.line.text, "")
+
+    def test_tooLongSaidNotDropped(self) -> None:
+        """A paste longer than the line: what did not fit is said, once."""
+        self.protocol.dataReceived(b"x" * 2100)
+        self.assertEqual(self.editor.line.text, "x" * 2048)
+        written = self.transport.value()
+        self.assertEqual(
+            written.count(b"52 characters not typed: the line holds at most 2048."), 1
+        )

@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.lineedit import LineBuffer, clip, displayWidth, fitLine, wrap
+from twisted_names.lineedit import LineBuffer, clip, displayWidth, fitLine, graphemes, wrap
 
 
 def typed(text: str, maxChars: int = 4096) -> LineBuffer:
@@ -174,3 +174,29 @@ class WrapIndentTests(SynchronousTestCase):
         rows = wrap(" " * 30 + "word", 10)
         self.assertTrue(all(displayWidth(r) <= 10 for r in rows))
         self.assertEqual("".join(rows).strip(), "word")
+
+
+class LongLineTests(SynchronousTestCase):
+    @given(
+        st.lists(st.sampled_from(["a", "ç", "e\u0301", "\u0301", "日", " ", "👍🏽"])), st.data()
+    )
+    def test_insertAnywhereSameAsWhole(self, pieces: list[str], data: st.DataObject) -> None:
+        """
+        Inserting piece by piece, cursor moved around, keeps the same
+        graphemes and length as splitting the whole text at once (insert
+        splits only around the cursor).
+        """
+        line = LineBuffer(maxChars=10_000)
+        for piece in pieces:
+            for _ in range(data.draw(st.integers(0, 2))):
+                line.left()
+            line.insert(piece)
+        self.assertEqual(line.length(), len(line.text))
+        self.assertEqual(line._chars, graphemes(line.text))
+
+    def test_room(self) -> None:
+        line = LineBuffer(maxChars=5)
+        line.insert("abc")
+        self.assertEqual(line.room(), 2)
+        self.assertFalse(line.insert("def"))
+        self.assertEqual(line.text, "abc")

@@ -99,6 +99,8 @@ class OperatorEditor(HistoricRecvLine):
     _held = False
     #: Text arriving after a held Enter starts with a space: the lines join.
     _joinNext = False
+    #: Characters of this batch the full line could not take.
+    _refused = 0
     #: Ctrl-C was pressed: the server stops; keys after it are not acted on.
     stopping = False
     #: Called once the terminal's connection is closed (output flushed).
@@ -212,12 +214,21 @@ class OperatorEditor(HistoricRecvLine):
     @contextmanager
     def drawnOnce(self) -> Iterator[None]:
         """Within this, the input line is drawn once, at the end, if it changed."""
-        self._batched, self._stale, self._held = True, False, False
+        self._batched, self._stale, self._held, self._refused = True, False, False, 0
         try:
             yield
         finally:
             self._batched = self._held = self._joinNext = False
-            if self._stale and getattr(self, "terminal", None) is not None:
+            if self._refused and getattr(self, "terminal", None) is not None:
+                refused, self._refused = self._refused, 0
+                self.notice(
+                    ngettext(
+                        "{count} character not typed: the line holds at most {limit}.",
+                        "{count} characters not typed: the line holds at most {limit}.",
+                        refused,
+                    ).format(count=refused, limit=self.line.maxChars)
+                )
+            elif self._stale and getattr(self, "terminal", None) is not None:
                 self.drawInputLine()
 
     def drawInputLine(self) -> None:
@@ -265,6 +276,8 @@ class OperatorEditor(HistoricRecvLine):
                 text = " " + text
         if text and self.line.insert(text):
             self._edited()
+        elif text and self.line.room() < len(text):
+            self._refused += len(text)
 
     def unhandledControlSequence(self, seq: bytes) -> None:
         """Keys this editor does not use (F-keys, Alt-letters) are ignored."""

@@ -83,6 +83,8 @@ class LineBuffer:
         self.maxChars = maxChars
         self.maxHistory = maxHistory
         self._chars: list[str] = []
+        # Characters in the line, counted again after anything but insert().
+        self._length: int | None = 0
         self.cursor = 0
         self.history: list[str] = []
         # Where up/down is in the history; len(history) is the line being typed.
@@ -99,6 +101,7 @@ class LineBuffer:
 
     def _set(self, text: str, cursor: int | None = None) -> None:
         self._chars = graphemes(text)
+        self._length = None
         self.cursor = len(self._chars) if cursor is None else cursor
 
     def insert(self, typed: str) -> bool:
@@ -108,12 +111,29 @@ class LineBuffer:
         @return: whether anything was inserted.
         """
         typed = "".join(c for c in typed if not isUnsafe(c))
-        if not typed or len(self.text) + len(typed) > self.maxChars:
+        size = self.length()
+        if not typed or size + len(typed) > self.maxChars:
             return False
-        before = self.before() + typed
-        after = "".join(self._chars[self.cursor :])
-        self._set(before + after, len(graphemes(before)))
+        # Only the graphemes around the cursor can change (a combining mark
+        # joins the one before it): split those again, not the whole line,
+        # so that a long paste costs in proportion to its length.
+        start = max(self.cursor - 1, 0)
+        head = "".join(self._chars[start : self.cursor]) + typed
+        region = graphemes(head + "".join(self._chars[self.cursor : self.cursor + 1]))
+        self._chars[start : self.cursor + 1] = region
+        self._length = size + len(typed)
+        self.cursor = start + len(graphemes(head))
         return True
+
+    def length(self) -> int:
+        """How many characters (code points) the line holds."""
+        if self._length is None:
+            self._length = sum(map(len, self._chars))
+        return self._length
+
+    def room(self) -> int:
+        """How many more characters the line can take."""
+        return max(self.maxChars - self.length(), 0)
 
     def left(self) -> None:
         self.cursor = max(0, self.cursor - 1)
@@ -130,15 +150,18 @@ class LineBuffer:
     def backspace(self) -> None:
         if self.cursor:
             del self._chars[self.cursor - 1]
+            self._length = None
             self.cursor -= 1
 
     def delete(self) -> None:
         if self.cursor < len(self._chars):
             del self._chars[self.cursor]
+            self._length = None
 
     def killToStart(self) -> None:
         """Ctrl-U: erase what is left of the cursor."""
         del self._chars[: self.cursor]
+        self._length = None
         self.cursor = 0
 
     def killWord(self) -> None:
@@ -149,10 +172,12 @@ class LineBuffer:
         while start and not self._chars[start - 1].isspace():
             start -= 1
         del self._chars[start : self.cursor]
+        self._length = None
         self.cursor = start
 
     def clear(self) -> None:
         self._chars = []
+        self._length = 0
         self.cursor = 0
         self._historyAt = len(self.history)
 
