@@ -28,6 +28,28 @@ def who(waiter: Waiter, short: bool = True) -> str:
     return f"{quoted(name)} ({waiter.peer})"
 
 
+def stoppingText(closed: int) -> str:
+    """
+    What the operator reads when the server stops with C{closed} clients
+    still connected: said once, not each client as if it had left.  The
+    terminal's editor (L{twisted_names.operator}) says the same.
+    """
+    if not closed:
+        return _("Stopping.")
+    return ngettext(
+        "Stopping: closed {count} connection.", "Stopping: closed {count} connections.", closed
+    ).format(count=closed)
+
+
+def departureText(reason: Departure) -> str:
+    """Why a client left the line, with a C{{who}} placeholder for it."""
+    if reason is Departure.TIMED_OUT:
+        return _("{who} waited too long for a reply and was closed.")
+    if reason is Departure.DISMISSED:
+        return _("Closed {who} without a reply.")
+    return _("{who} left before your reply.")
+
+
 class OperatorConsole:
     """
     Turns queue events into lines for the operator, and the operator's lines
@@ -69,16 +91,7 @@ class OperatorConsole:
         instead of telling of each client as if it had left.
         """
         self.queue.observer = SilentObserver()
-        if closed:
-            self.show(
-                ngettext(
-                    "Stopping: closed {count} connection.",
-                    "Stopping: closed {count} connections.",
-                    closed,
-                ).format(count=closed)
-            )
-        else:
-            self.show(_("Stopping."))
+        self.show(stoppingText(closed))
 
     def inputEnded(self) -> None:
         """The operator's input is closed (Ctrl-D, end of a file or pipe)."""
@@ -119,11 +132,7 @@ class OperatorConsole:
         )
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
-        if reason is Departure.TIMED_OUT:
-            text = _("{who} waited too long for a reply and was closed.")
-        else:
-            text = _("{who} left before your reply.")
-        self.show(text.format(who=who(waiter)))
+        self.show(departureText(reason).format(who=who(waiter)))
         self._status(idle=_("Nobody is waiting now; the next line answers the next client."))
 
     def closed(self, dropped: list[Waiter]) -> None:

@@ -27,6 +27,7 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
+from twisted_names.console import departureText, stoppingText
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _, ngettext
 from twisted_names.lineedit import clip
@@ -270,16 +271,7 @@ class Operator:
         instead of each client as if it had left.
         """
         self.queue.observer = SilentObserver()
-        if closed:
-            self.view.notice(
-                ngettext(
-                    "Stopping: closed {count} connection.",
-                    "Stopping: closed {count} connections.",
-                    closed,
-                ).format(count=closed)
-            )
-        else:
-            self.view.notice(_("Stopping."))
+        self.view.notice(stoppingText(closed))
 
     # Commands.
 
@@ -439,13 +431,7 @@ class Operator:
         )
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
-        if reason is Departure.TIMED_OUT:
-            text = _("{who} waited too long for a reply and was closed.")
-        elif reason is Departure.DISMISSED:
-            text = _("Closed {who} without a reply.")
-        else:
-            text = _("{who} left before your reply.")
-        self._told(text.format(who=self.who(waiter)))
+        self._told(departureText(reason).format(who=self.who(waiter)))
 
     def closed(self, dropped: list[Waiter]) -> None:
         kept = len(self.queue.typedAhead)
