@@ -27,11 +27,14 @@ class BuildWithCatalogs(build_py):
         super().run()
 
 
+# The package and its subpackages (each folder holding an __init__.py).
+PACKAGES = [".".join(p.parent.parts) for p in sorted(Path("twisted_names").rglob("__init__.py"))]
+
 # Each catalog directory is a data-only package, so setuptools ships its .mo.
 catalogs = [".".join(d.parts) for d in sorted(LOCALE.glob("*/LC_MESSAGES"))]
 
 setup(
-    packages=["twisted_names", "twisted.plugins", *catalogs],
+    packages=[*PACKAGES, "twisted.plugins", *catalogs],
     package_dir={"twisted.plugins": "twisted_plugins"},
     package_data={name: ["*.mo"] for name in catalogs},
     cmdclass={"build_py": BuildWithCatalogs, "compile_catalog": compile_catalog},

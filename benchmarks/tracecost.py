@@ -75,9 +75,9 @@ def main() -> None:
         cost = perExchange(exchanges(factory, reactor, name), args.exchanges)
         print(f"trace off, {label}: {cost:.2f} us an exchange")
     try:
-        from twisted_names.traceevents import Role
-        from twisted_names.traceview import Ladder
-        from twisted_names.tracing import LiveTrace, Tracer, TracingFactory
+        from twisted_names.trace.events import Role
+        from twisted_names.trace.ladder import Ladder
+        from twisted_names.trace.wrapper import LiveTrace, Tracer, TracingFactory
     except ImportError:
         print("(no trace in this checkout)")
         return

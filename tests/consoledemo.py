@@ -26,9 +26,9 @@ from twisted.internet.defer import Deferred
 from twisted.internet.stdio import StandardIO
 from twisted.protocols.basic import LineReceiver
 
-from twisted_names.editor import OperatorEditor
-from twisted_names.operator import Operator
-from twisted_names.rawtty import attachEditor
+from twisted_names.console.editor import OperatorEditor
+from twisted_names.console.model import Operator
+from twisted_names.console.rawtty import attachEditor
 from twisted_names.replies import ReplyQueue
 
 

@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.cli}: messages and exit statuses, against real servers."""
+"""Tests for L{twisted_names.app.cli}: messages and exit statuses, against real servers."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor
 from twisted_names import __version__
-from twisted_names.cli import ClientOptions, Screen, main, outcome
+from twisted_names.app.cli import ClientOptions, Screen, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 

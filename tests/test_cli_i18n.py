@@ -30,9 +30,9 @@ from tests.processes import (
 from tests.test_cli import CLITestCase, Input
 from tests.test_i18n import portuguese
 from twisted_names import i18n
-from twisted_names.cli import ClientOptions, answerLine
+from twisted_names.app.cli import ClientOptions, answerLine
+from twisted_names.app.options import explainUsageError, unknownOption
 from twisted_names.client import NameClientProtocol
-from twisted_names.options import explainUsageError, unknownOption
 from twisted_names.wire import InvalidName, checkName
 
 PORTUGUESE = "pt_BR.UTF-8"

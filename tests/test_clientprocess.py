@@ -247,7 +247,7 @@ class EntryPointTests(ClientProcessTestCase):
 
     async def test_oneCopyOfTheClient(self) -> None:
         """
-        C{python -m twisted_names.client} runs client.py as C{__main__}; the
+        C{python -m twisted_names.client} runs the package's C{__main__}; the
         command line then imports C{twisted_names.client}.  There is one copy
         of its code, not two (two protocol classes, two of every error).
         """

@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.console}: what the operator sees and types."""
+"""Tests for L{twisted_names.console.plain}: what the operator sees and types."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.console import OperatorConsole
+from twisted_names.console.plain import OperatorConsole
 from twisted_names.display import unsafeCharacters
 from twisted_names.replies import OperatorGone, ReplyQueue, ReplyTimedOut
 

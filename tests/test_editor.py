@@ -17,7 +17,7 @@ from unicodedata import normalize
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.screen import LineReader, Screen
-from twisted_names.lineedit import displayWidth
+from twisted_names.console.lineedit import displayWidth
 
 LEFT, RIGHT, UP, DOWN = "\x1b[D", "\x1b[C", "\x1b[A", "\x1b[B"
 HOME, END, DELETE = "\x1b[H", "\x1b[F", "\x1b[3~"

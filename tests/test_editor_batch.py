@@ -9,8 +9,8 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.editor import KeepScreenServerProtocol, OperatorEditor
-from twisted_names.operator import Operator
+from twisted_names.console.editor import KeepScreenServerProtocol, OperatorEditor
+from twisted_names.console.model import Operator
 from twisted_names.replies import ReplyQueue
 
 

@@ -222,7 +222,7 @@ class TranslatedOptionsTests(SynchronousTestCase):
     def test_help(self) -> None:
         from twisted.python import usage
 
-        from twisted_names.helptext import TranslatedOptions
+        from twisted_names.app.helptext import TranslatedOptions
         from twisted_names.i18n import N_
 
         class Example(TranslatedOptions):

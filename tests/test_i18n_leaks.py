@@ -23,11 +23,11 @@ from twisted.trial.unittest import SynchronousTestCase
 
 from tests.test_i18n import portuguese
 from twisted_names import __version__, i18n
-from twisted_names.logwords import translated
-from twisted_names.options import checkEndpoint
+from twisted_names.app.options import checkEndpoint
+from twisted_names.app.tap import Options
+from twisted_names.logs.words import translated
 from twisted_names.oserrors import describe
-from twisted_names.tap import Options
-from twisted_names.tracefile import checkTraceFile
+from twisted_names.trace.file import checkTraceFile
 
 
 class LanguageCase(SynchronousTestCase):

@@ -40,12 +40,12 @@ from tests.test_faults import ADDRESS
 from tests.test_i18n import portuguese
 from tests.test_operator import FakeView
 from twisted_names import i18n
-from twisted_names.console import OperatorConsole
-from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
-from twisted_names.operator import Entered, Operator
+from twisted_names.app.tap import Options
+from twisted_names.console.model import Entered, Operator
+from twisted_names.console.plain import OperatorConsole
+from twisted_names.logs.observers import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import Why, logExchange
-from twisted_names.tap import Options
 
 
 class InPortuguese(SynchronousTestCase):

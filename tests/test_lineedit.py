@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.lineedit}: the line being typed, as a pure model."""
+"""Tests for L{twisted_names.console.lineedit}: the line being typed, as a pure model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.lineedit import LineBuffer, clip, displayWidth, fitLine, graphemes, wrap
+from twisted_names.console.lineedit import LineBuffer, clip, displayWidth, fitLine, graphemes, wrap
 
 
 def typed(text: str, maxChars: int = 4096) -> LineBuffer:

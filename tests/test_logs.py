@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.logs}."""
+"""Tests for L{twisted_names.logs.observers}."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger, LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.logfile import MAX_ROTATED_FILES, SafeLogFile
-from twisted_names.loglimit import LIMIT, MAX_KINDS, PERIOD, RateLimitedObserver
-from twisted_names.logs import (
+from twisted_names.logs.file import MAX_ROTATED_FILES, SafeLogFile
+from twisted_names.logs.limit import LIMIT, MAX_KINDS, PERIOD, RateLimitedObserver
+from twisted_names.logs.observers import (
     FLUSH_LINES,
     BatchedFileLogObserver,
     ClassicText,

@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.operator}: the operator's console as a pure model."""
+"""Tests for L{twisted_names.console.model}: the operator's console as a pure model."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.operator import LIST_MAX, Entered, Operator
+from twisted_names.console.model import LIST_MAX, Entered, Operator
 from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTimedOut
 
 

@@ -40,7 +40,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
-from twisted_names.loglimit import LIMIT
+from twisted_names.logs.limit import LIMIT
 
 if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
     raise SkipTest("POSIX only")
@@ -72,7 +72,7 @@ class PipedInputTests(ProgramTestCase):
 FAILS_LATER = """\
 import sys
 from twisted.internet import defer, error
-import twisted_names.tap as tap
+import twisted_names.app.tap as tap
 
 class FailsLater:
     def __init__(self, reactor):

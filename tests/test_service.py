@@ -1,5 +1,5 @@
 """
-Tests for L{twisted_names.service}: listening through Twisted's endpoint
+Tests for L{twisted_names.app.services}: listening through Twisted's endpoint
 service, at once or later, and stopping one service after another.
 """
 
@@ -19,16 +19,16 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
 from tests.pipes import Pipe, reactor, until
-from twisted_names.process import FD_MARGIN, TOO_FEW_FILES, fileLimitFor
-from twisted_names.replies import FixedReply
-from twisted_names.server import NameServerFactory
-from twisted_names.service import (
+from twisted_names.app.process import FD_MARGIN, TOO_FEW_FILES, fileLimitFor
+from twisted_names.app.services import (
     CannotListen,
     ListeningService,
     NamesServerService,
     TerminalService,
 )
-from twisted_names.terminal import Terminal, usableFd
+from twisted_names.console.terminal import Terminal, usableFd
+from twisted_names.replies import FixedReply
+from twisted_names.server import NameServerFactory
 
 
 @implementer(IStreamServerEndpoint)

@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.tap}: the twistd plugin, its options and its service."""
+"""Tests for L{twisted_names.app.tap}: the twistd plugin, its options and its service."""
 
 from __future__ import annotations
 
@@ -16,16 +16,16 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor, until
+from twisted_names.app.process import ProcessService
+from twisted_names.app.services import ListeningAddress, NamesServerService
+from twisted_names.app.tap import CannotListen, Options, makeService
 from twisted_names.client import exchangeNames
 from twisted_names.errors import NoAnswer
-from twisted_names.logfile import MAX_ROTATED_FILES
-from twisted_names.loglimit import RateLimitedObserver
-from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver
-from twisted_names.process import ProcessService
+from twisted_names.logs.file import MAX_ROTATED_FILES
+from twisted_names.logs.limit import RateLimitedObserver
+from twisted_names.logs.observers import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import ServerSettings
-from twisted_names.service import ListeningAddress, NamesServerService
-from twisted_names.tap import CannotListen, Options, makeService
 
 
 def parsed(*args: str) -> Options:
@@ -39,7 +39,7 @@ class PluginTests(SynchronousTestCase):
         """The plugin is installed where twistd looks, named names-server."""
         makers: dict[str, Any] = {m.tapname: m for m in getPlugins(IServiceMaker)}
         self.assertIn("names-server", makers)
-        self.assertEqual(makers["names-server"].module, "twisted_names.tap")
+        self.assertEqual(makers["names-server"].module, "twisted_names.app.tap")
 
     def test_pluginCacheWritten(self) -> None:
         """

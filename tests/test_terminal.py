@@ -1,4 +1,4 @@
-"""Tests for L{twisted_names.terminal}, on fake transports and through real pipes."""
+"""Tests for L{twisted_names.console.terminal}, on fake transports and through real pipes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.pipes import TIMEOUT, Pipe, reactor, until
-from twisted_names.terminal import (
+from twisted_names.console.terminal import (
     MAX_INPUT_LINE,
     BlockingModeKeeper,
     Terminal,

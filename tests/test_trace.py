@@ -1,8 +1,8 @@
 """
-Tests for the trace (issue 10): L{twisted_names.tracing} watching real
+Tests for the trace (issue 10): L{twisted_names.trace.wrapper} watching real
 protocols over L{StringTransport} and a L{Clock}, the live ladder
-(L{twisted_names.traceview}) and the Mermaid file
-(L{twisted_names.tracemermaid}).
+(L{twisted_names.trace.ladder}) and the Mermaid file
+(L{twisted_names.trace.mermaid}).
 """
 
 from __future__ import annotations
@@ -33,16 +33,17 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from tests.test_i18n import portuguese
-from twisted_names import i18n, traceview
+from twisted_names import i18n
 from twisted_names.client import NameClientProtocol
 from twisted_names.display import isUnsafe
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
-from twisted_names.traceevents import Chunk, Family, Role
-from twisted_names.tracefile import CANNOT_WRITE, TraceFile
-from twisted_names.tracemermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
-from twisted_names.traceview import Ladder, chunkText, useColour
-from twisted_names.tracing import (
+from twisted_names.trace import ladder as traceview
+from twisted_names.trace.events import Chunk, Family, Role
+from twisted_names.trace.file import CANNOT_WRITE, TraceFile
+from twisted_names.trace.ladder import Ladder, chunkText, useColour
+from twisted_names.trace.mermaid import LINE_WIDTH, Diagram, mermaidSafe, mermaidText
+from twisted_names.trace.wrapper import (
     LiveTrace,
     TracedReplies,
     Tracer,

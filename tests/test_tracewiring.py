@@ -24,15 +24,15 @@ from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from tests.test_trace import checkStructure
 from twisted_names import i18n
-from twisted_names.cli import ClientOptions
+from twisted_names.app.cli import ClientOptions
+from twisted_names.app.tap import Options, makeService
 from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory
-from twisted_names.tap import Options, makeService
-from twisted_names.traceevents import Role
-from twisted_names.tracefile import makeTracer
-from twisted_names.traceview import Ladder
-from twisted_names.tracing import (
+from twisted_names.trace.events import Role
+from twisted_names.trace.file import makeTracer
+from twisted_names.trace.ladder import Ladder
+from twisted_names.trace.wrapper import (
     LiveTrace,
     TracedReplies,
     Tracer,
@@ -222,10 +222,10 @@ class NotImportedTests(SynchronousTestCase):
     def test_startUpWithoutTrace(self) -> None:
         code = (
             "import sys\n"
-            "import twisted_names.tap as tap, twisted_names.cli as cli\n"
+            "import twisted_names.app.tap as tap, twisted_names.app.cli as cli\n"
             "tap.Options().parseOptions(['--name', 'x'])\n"
             "cli.ClientOptions().parseOptions(['-n', 'x'])\n"
-            "print(sorted(m for m in sys.modules if m.startswith('twisted_names.trac')))\n"
+            "print(sorted(m for m in sys.modules if m.startswith('twisted_names.trace')))\n"
         )
         done = subprocess.run(
             [sys.executable, "-c", code],

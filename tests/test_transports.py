@@ -66,7 +66,7 @@ class TransportTests(TestCase):
     async def test_cliNotTrustedExitStatus(self) -> None:
         import io
 
-        from twisted_names.cli import main
+        from twisted_names.app.cli import main
 
         paths, port = await self.tlsServer()
         stderr = io.StringIO()

@@ -1,5 +1,5 @@
 """
-The Windows console adapter (twisted_names/wincon.py) on a fake console:
+The Windows console adapter (twisted_names/console/wincon.py) on a fake console:
 keys in through the reader into a real OperatorEditor and Operator, the
 bytes written out, the console's modes and code pages put back exactly.
 Nothing here touches Windows.
@@ -21,11 +21,10 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-from twisted_names import wincon
-from twisted_names.editor import OperatorEditor
-from twisted_names.operator import Operator
-from twisted_names.replies import ReplyQueue
-from twisted_names.wincon import (
+from twisted_names.console import wincon
+from twisted_names.console.editor import OperatorEditor
+from twisted_names.console.model import Operator
+from twisted_names.console.wincon import (
     CP_UTF8,
     ENABLE_ECHO_INPUT,
     ENABLE_LINE_INPUT,
@@ -41,6 +40,7 @@ from twisted_names.wincon import (
     consoleFds,
     utf8,
 )
+from twisted_names.replies import ReplyQueue
 
 #: conhost's defaults: processed, line, echo, window, mouse, insert, quick edit, extended.
 DEFAULT_INPUT_MODE = 0x1F7

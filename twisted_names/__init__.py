@@ -3,27 +3,44 @@ twisted-names: a TCP name exchange.
 
 The client sends its name as one line; the server's operator (or C{--name})
 answers with the server's name and the connection closes.  See
-C{docs/protocol.md} for the wire protocol.
+C{docs/protocol.md} for the wire protocol and C{docs/design.md} for the design.
 
-Modules, one job each:
-  - L{twisted_names.wire}: messages, decoding and encoding (pure).
+The package map.  Imports run one way: L{twisted_names.app} uses the views
+(L{twisted_names.console}, L{twisted_names.trace}, L{twisted_names.logs}),
+which use the protocol core at the top; the core imports none of them.
+
+The protocol core, at the top (each module pure, or a thin protocol over pure
+logic):
+  - L{twisted_names.wire}: messages, decoding and the checks on a name (pure).
   - L{twisted_names.display}: making peers' words safe to show on a terminal (pure).
   - L{twisted_names.framing}: the line-or-quiet-period framing both sides speak.
   - L{twisted_names.replies}: the queue that matches operator lines to waiting clients.
-  - L{twisted_names.terminal}: the operator's (or user's) terminal over stdio.
-  - L{twisted_names.console}: the operator's console as plain lines (pipes, files).
-  - L{twisted_names.operator}: the operator's console on a terminal: its model (pure).
-  - L{twisted_names.lineedit}: the input line, with terminal-cell widths (pure).
-  - L{twisted_names.editor}: the line editor on C{twisted.conch.recvline}.
-  - L{twisted_names.rawtty}: a POSIX terminal in raw mode, given back exactly.
-  - L{twisted_names.server}: the server protocol and factory.
-  - L{twisted_names.service}: the server's services (listening, terminal, operator).
-  - L{twisted_names.process}: signals, limits and exit status of the server's process.
-  - L{twisted_names.logs}, L{twisted_names.logfile}, L{twisted_names.loglimit}: its logs.
-  - L{twisted_names.tap}: the C{twistd names-server} options, wired to the services.
-  - L{twisted_names.client}: the client's logic: L{exchangeNames}, chat, endpoints.
+  - L{twisted_names.server}: the server protocol and factory, and their limits.
+  - L{twisted_names.client}: the client's logic: L{exchangeNames}, chat, endpoints
+    (C{python -m twisted_names.client} runs its command line).
   - L{twisted_names.trust}: whether a TLS server's certificate is for the host named.
-  - L{twisted_names.cli}: the client's command line.
+  - L{twisted_names.errors}: the named errors, each worded for a person.
+  - L{twisted_names.oserrors}: the operating system's reasons, in our words.
+  - L{twisted_names.i18n}: gettext: the language, the catalog, numbers.
+
+L{twisted_names.console}: what the operator sees and types.  The console's
+model, its two views (a line editor on a terminal, plain lines on a pipe),
+the input line, and the terminal adapters (POSIX raw mode, the Windows
+console, C{StandardIO} that never blocks).
+
+L{twisted_names.trace}: the exchange made visible (C{--trace},
+C{--trace-file}).  A protocol wrapper observes every byte and close, and
+turns them into events; the ladder and the Mermaid diagram are two views of
+those events; the sinks write them to the terminal and to a file.
+
+L{twisted_names.logs}: the server's logs.  Which observer, log events worded
+for the console, a log file safe to rotate and to fill, and the bound on
+floods.
+
+L{twisted_names.app}: the two programs.  C{twistd names-server}'s options and
+the services they assemble, what only the whole process does (signals,
+limits, exit status), and C{names-client}'s command line; what both command
+lines share.
 """
 
 __version__ = "0.1.0"

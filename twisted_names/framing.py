@@ -13,7 +13,7 @@ L{LineReceiver}'s raw mode), so a peer that keeps sending after it was
 answered costs one call a read, not one a line.
 
 Each decision can be told to an observer (L{MessageReceiver.framingObserver},
-a L{FramingNote} each): the trace (L{twisted_names.tracing}) shows students
+a L{FramingNote} each): the trace (L{twisted_names.trace.wrapper}) shows students
 why bytes became a message.  Without one, what it costs is an attribute test
 per decision.
 """

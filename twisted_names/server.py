@@ -4,7 +4,7 @@ one L{NameServerFactory} a listening port.
 
 The protocol never prints: what happens is logged with L{twisted.logger}
 (one event per exchange, with its fields) and shown to the operator by
-L{twisted_names.console} through the reply queue.
+L{twisted_names.console.plain} through the reply queue.
 """
 
 from __future__ import annotations

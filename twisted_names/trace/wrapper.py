@@ -20,8 +20,8 @@ TLS endpoint the wrapper sees the application's bytes (the trace says so).
 L{Tracer} numbers the connections, stamps each event with the time since
 its connection began, and hands it to its sinks: L{LiveTrace} (the ladder,
 through a function that shows a line) and
-L{twisted_names.tracefile.TraceFile} (a Mermaid diagram per connection,
-written as each connection ends); L{twisted_names.tracefile.makeTracer}
+L{twisted_names.trace.file.TraceFile} (a Mermaid diagram per connection,
+written as each connection ends); L{twisted_names.trace.file.makeTracer}
 makes the tracer the options ask for.
 """
 
@@ -54,7 +54,7 @@ from zope.interface import directlyProvides, implementer, providedBy
 from twisted_names.display import describeAddress
 from twisted_names.framing import FramingNote, MessageReceiver
 from twisted_names.replies import Dismissed, FixedReply, OperatorGone, ReplySource, ReplyTimedOut
-from twisted_names.traceevents import (
+from twisted_names.trace.events import (
     Asked,
     Chunk,
     Closed,
@@ -72,7 +72,7 @@ from twisted_names.traceevents import (
     TraceEvent,
     Unanswered,
 )
-from twisted_names.traceview import Ladder
+from twisted_names.trace.ladder import Ladder
 
 
 class TraceSink(Protocol):

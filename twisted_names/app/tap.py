@@ -1,6 +1,6 @@
 """
 C{twistd names-server}: its options, wired to the objects that do the work
-(L{twisted_names.service}, L{twisted_names.process}, the server and the
+(L{twisted_names.app.services}, L{twisted_names.app.process}, the server and the
 console).
 """
 
@@ -16,15 +16,8 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names import __version__
-from twisted_names.console import OperatorConsole
-from twisted_names.display import hostAndPort
-from twisted_names.editor import OperatorEditor
-from twisted_names.helptext import TranslatedOptions
-from twisted_names.i18n import N_, _
-from twisted_names.loglimit import RateLimitedObserver
-from twisted_names.logs import BatchedFileLogObserver, TerminalLogObserver, logObserverFor
-from twisted_names.operator import Operator
-from twisted_names.options import (
+from twisted_names.app.helptext import TranslatedOptions
+from twisted_names.app.options import (
     COUNT,
     COUNT_OR_ZERO,
     PORT,
@@ -36,10 +29,8 @@ from twisted_names.options import (
     globalReactor,
     unknownOption,
 )
-from twisted_names.process import ProcessService
-from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
-from twisted_names.server import NameServerFactory, ServerSettings
-from twisted_names.service import (
+from twisted_names.app.process import ProcessService
+from twisted_names.app.services import (
     CannotListen,
     EditorService,
     ListeningAddress,
@@ -49,7 +40,20 @@ from twisted_names.service import (
     TerminalService,
     standardFds,
 )
-from twisted_names.terminal import Terminal
+from twisted_names.console.editor import OperatorEditor
+from twisted_names.console.model import Operator
+from twisted_names.console.plain import OperatorConsole
+from twisted_names.console.terminal import Terminal
+from twisted_names.display import hostAndPort
+from twisted_names.i18n import N_, _
+from twisted_names.logs.limit import RateLimitedObserver
+from twisted_names.logs.observers import (
+    BatchedFileLogObserver,
+    TerminalLogObserver,
+    logObserverFor,
+)
+from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
+from twisted_names.server import NameServerFactory, ServerSettings
 
 __all__ = ["CannotListen", "Options", "makeService"]
 
@@ -221,7 +225,7 @@ class Options(TranslatedOptions):
             )
         if self["trace-file"] is not None:
             # Last: it creates the file, which a refusal above must not leave.
-            from twisted_names.tracefile import checkTraceFile
+            from twisted_names.trace.file import checkTraceFile
 
             checkTraceFile(self)
 
@@ -316,10 +320,10 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     if tracing:
         # Imported only when asked: the trace's modules add to every start-up
         # (docs/performance.md, "The trace").
-        from twisted_names.traceevents import Role
-        from twisted_names.tracefile import makeTracer
-        from twisted_names.traceview import useColour
-        from twisted_names.tracing import TracedReplies, TracingServerEndpoint
+        from twisted_names.trace.events import Role
+        from twisted_names.trace.file import makeTracer
+        from twisted_names.trace.ladder import useColour
+        from twisted_names.trace.wrapper import TracedReplies, TracingServerEndpoint
 
         # The live trace goes where the console's own lines go.
         show = editor.notice if editor is not None else terminal.show if terminal else None
@@ -373,7 +377,7 @@ def _terminalFds() -> tuple[int, int] | None:
     pipes, files and C{/dev/null} get plain lines.
     """
     if sys.platform == "win32":
-        from twisted_names.wincon import consoleFds, isConsole
+        from twisted_names.console.wincon import consoleFds, isConsole
 
         return consoleFds(standardFds(), isConsole)
     stdin, stdout = standardFds()

@@ -13,12 +13,12 @@ twistd chooses a log observer from its options; names-server gives it one
     stock observer formats every time stamp anew and writes every event with
     a system call of its own, which cost more than the rest of an exchange.
     L{BatchedFileLogObserver} writes the same text to a rotating log file
-    (SIGUSR1 rotates it, as with twistd; see L{twisted_names.logfile}), a
+    (SIGUSR1 rotates it, as with twistd; see L{twisted_names.logs.file}), a
     time stamp formatted once a second and one write a reactor turn (see
     docs/performance.md).
 
 Both write twistd's classic text: C{TIME [namespace#level] text}, and both
-are behind a L{twisted_names.loglimit.RateLimitedObserver}.
+are behind a L{twisted_names.logs.limit.RateLimitedObserver}.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ from twisted.logger import (
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
 
+from twisted_names.app.options import globalReactor
 from twisted_names.i18n import N_, _
-from twisted_names.logfile import SafeLogFile
-from twisted_names.loglimit import RateLimitedObserver
-from twisted_names.logwords import translated
-from twisted_names.options import globalReactor
+from twisted_names.logs.file import SafeLogFile
+from twisted_names.logs.limit import RateLimitedObserver
+from twisted_names.logs.words import translated
 
 
 class ClassicText:
@@ -219,7 +219,7 @@ class BatchedFileLogObserver:
 def fileObserver(path: str, reactor: Any) -> BatchedFileLogObserver:
     """
     A L{BatchedFileLogObserver} on a L{SafeLogFile} at C{path}, rotated at
-    1 MB (as twistd's) and on SIGUSR1 (see L{twisted_names.process}).
+    1 MB (as twistd's) and on SIGUSR1 (see L{twisted_names.app.process}).
     """
     return BatchedFileLogObserver(SafeLogFile.fromFullPath(path), reactor)
 

@@ -31,7 +31,7 @@ import re
 import textwrap
 
 from twisted_names.i18n import _, ngettext
-from twisted_names.traceevents import (
+from twisted_names.trace.events import (
     Chunk,
     Closed,
     CloseHow,
@@ -41,7 +41,7 @@ from twisted_names.traceevents import (
     Role,
     TraceEvent,
 )
-from twisted_names.traceview import eventText, milliseconds, preview
+from twisted_names.trace.ladder import eventText, milliseconds, preview
 
 #: The most events one diagram shows; later ones are counted, not drawn.
 MAX_ARROWS = 200

@@ -40,7 +40,7 @@ from twisted.internet.error import ConnectionDone, ConnectionLost
 from twisted.internet.interfaces import IPushProducer
 from twisted.python.failure import Failure
 
-from twisted_names.editor import KeepScreenServerProtocol, OperatorEditor
+from twisted_names.console.editor import KeepScreenServerProtocol, OperatorEditor
 from twisted_names.i18n import _
 
 Which = Literal["input", "output"]
@@ -101,7 +101,7 @@ class ConsoleUnsupported(OSError):
 class ConsoleTerminal:
     """
     The console's modes and code pages as they were, and the means to put
-    them back: the Windows counterpart of L{twisted_names.rawtty.RawTerminal}
+    them back: the Windows counterpart of L{twisted_names.console.rawtty.RawTerminal}
     (C{restore}, C{reclaim}) for the process service.
     """
 
@@ -587,7 +587,7 @@ if sys.platform == "win32":
         editor: OperatorEditor, reactor: Any, stdin: int = 0, stdout: int = 1
     ) -> tuple[ConsoleTransport, ConsoleTerminal]:
         """
-        L{twisted_names.rawtty.attachEditor}'s contract on Windows: the
+        L{twisted_names.console.rawtty.attachEditor}'s contract on Windows: the
         console taken for C{editor}, its transport and saved state returned.
         """
         return connectEditor(editor, WindowsConsole(stdin, stdout), reactor.callFromThread)

@@ -3,7 +3,7 @@ What the operator sees and types: each client's name as it arrives, who the
 next line answers and how many wait, and what became of every reply.
 
 L{OperatorConsole} is the L{twisted_names.replies.ReplyQueue}'s observer and
-the L{twisted_names.terminal.Terminal}'s line handler.  It writes through a
+the L{twisted_names.console.terminal.Terminal}'s line handler.  It writes through a
 C{show} callable, so it is tested by collecting lines in a list.
 """
 
@@ -32,7 +32,7 @@ def stoppingText(closed: int) -> str:
     """
     What the operator reads when the server stops with C{closed} clients
     still connected: said once, not each client as if it had left.  The
-    terminal's editor (L{twisted_names.operator}) says the same.
+    terminal's editor (L{twisted_names.console.model}) says the same.
     """
     if not closed:
         return _("Stopping.")

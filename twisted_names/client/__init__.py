@@ -9,13 +9,12 @@ printing.
 
 Both fail with the L{twisted_names.errors} classes, whose messages are for a
 person.  The command line (C{python -m twisted_names.client},
-C{names-client}: see L{twisted_names.cli}) and other programs call these.
+C{names-client}: see L{twisted_names.app.cli}) and other programs call these.
 """
 
 from __future__ import annotations
 
 import errno
-import sys
 from collections import deque
 from collections.abc import Callable
 from enum import Enum
@@ -478,12 +477,3 @@ def _sslReason(value: BaseException | None) -> str:
         if isinstance(value, VerificationError):
             return _("its certificate is not for the host asked for")
     return _oneLine(value)
-
-
-if __name__ == "__main__":
-    # python -m twisted_names.client.  The command line imports this module
-    # by its name: let that be this module, not a second copy of it.
-    sys.modules["twisted_names.client"] = sys.modules[__name__]
-    from twisted_names.cli import run
-
-    run()

@@ -25,7 +25,7 @@ from time import localtime
 from twisted_names.display import quoted
 from twisted_names.framing import Decision
 from twisted_names.i18n import N_, _, decimal, ngettext
-from twisted_names.traceevents import (
+from twisted_names.trace.events import (
     Asked,
     Chunk,
     Closed,

@@ -1,6 +1,6 @@
 """
 The names-server as services, each with one job, composed by
-L{twisted_names.tap.makeService}:
+L{twisted_names.app.tap.makeService}:
 
   - L{ListeningService}: Twisted's own C{StreamServerEndpointService} (what
     C{strports.service} makes) listening on the endpoint, saying where, and
@@ -8,7 +8,7 @@ L{twisted_names.tap.makeService}:
   - L{TerminalService}: the operator's terminal, stdin and stdout through
     C{StandardIO}, given back as it was found;
   - L{OperatorService}: the console's greeting and its last words;
-  - L{twisted_names.process.ProcessService}: what only the whole process
+  - L{twisted_names.app.process.ProcessService}: what only the whole process
     may do (signals, the collector, limits), under twistd only;
 
 and L{NamesServerService}, their parent, which stops them one after another.
@@ -32,23 +32,23 @@ from twisted.python.components import Componentized
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from twisted_names.console import OperatorConsole
-from twisted_names.display import describeAddress
-from twisted_names.editor import OperatorEditor
-from twisted_names.i18n import N_, _
-from twisted_names.logs import TerminalLogObserver
-from twisted_names.operator import Operator
-from twisted_names.options import escapeForEndpoint
-from twisted_names.oserrors import describe
-from twisted_names.replies import ReplyQueue
-from twisted_names.server import NameServerFactory
-from twisted_names.terminal import (
+from twisted_names.app.options import escapeForEndpoint
+from twisted_names.console.editor import OperatorEditor
+from twisted_names.console.model import Operator
+from twisted_names.console.plain import OperatorConsole
+from twisted_names.console.terminal import (
     BlockingModeKeeper,
     Terminal,
     attachStdio,
     closeTerminal,
     startedWith,
 )
+from twisted_names.display import describeAddress
+from twisted_names.i18n import N_, _
+from twisted_names.logs.observers import TerminalLogObserver
+from twisted_names.oserrors import describe
+from twisted_names.replies import ReplyQueue
+from twisted_names.server import NameServerFactory
 
 log = Logger(namespace="names")
 
@@ -291,11 +291,11 @@ class TerminalService(Service):
 class EditorService(Service):
     """
     The operator's console on a real terminal (stdin and stdout both a TTY,
-    or both the Windows console): L{twisted_names.editor.OperatorEditor}, a
+    or both the Windows console): L{twisted_names.console.editor.OperatorEditor}, a
     line editor in raw mode, with notices and warnings printed above the
     input line; the terminal given back exactly as it was found (termios
     attributes and file flags; on Windows the console's modes and code
-    pages, L{twisted_names.wincon}), however the server stops.
+    pages, L{twisted_names.console.wincon}), however the server stops.
 
     @ivar modes: the terminal's saved state while it is ours, for the
         process service's signal handlers (L{restore} before a stop or an
@@ -321,13 +321,13 @@ class EditorService(Service):
     def startService(self) -> None:
         super().startService()
         if sys.platform == "win32":
-            from twisted_names.wincon import attachEditor
+            from twisted_names.console.wincon import attachEditor
 
             self._stdio, self.modes = attachEditor(
                 self.editor, self.reactor, self.stdin, self.stdout
             )
         else:  # The platform test mypy understands.
-            from twisted_names.rawtty import attachEditor
+            from twisted_names.console.rawtty import attachEditor
 
             self._stdio, self.modes = attachEditor(
                 self.editor, self.reactor, self.stdin, self.stdout

@@ -26,12 +26,8 @@ from twisted.python import usage
 from zope.interface import provider
 
 from twisted_names import __version__
-from twisted_names.client import ChatEnd, chat, clientEndpoint, exchangeNames
-from twisted_names.display import hostAndPort, isUnsafe, quoted, shown
-from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
-from twisted_names.helptext import TranslatedOptions
-from twisted_names.i18n import N_, _
-from twisted_names.options import (
+from twisted_names.app.helptext import TranslatedOptions
+from twisted_names.app.options import (
     COUNT,
     PORT,
     SECONDS,
@@ -41,19 +37,23 @@ from twisted_names.options import (
     escapeForEndpoint,
     explainUsageError,
 )
-from twisted_names.oserrors import describe
-from twisted_names.terminal import (
+from twisted_names.client import ChatEnd, chat, clientEndpoint, exchangeNames
+from twisted_names.console.terminal import (
     MAX_INPUT_LINE,
     BlockingModeKeeper,
     Terminal,
     attachStdio,
     closeTerminal,
 )
+from twisted_names.display import hostAndPort, isUnsafe, quoted, shown
+from twisted_names.errors import INTERRUPTED, ExchangeError, UsageProblem
+from twisted_names.i18n import N_, _
+from twisted_names.oserrors import describe
 from twisted_names.trust import endpointKind
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD
 
 if TYPE_CHECKING:
-    from twisted_names.tracing import Tracer
+    from twisted_names.trace.wrapper import Tracer
 
 #: The default --timeout: a little longer than the server's default reply
 #: timeout (300 s), so a waiting client normally hears the server's own close.
@@ -179,7 +179,7 @@ class ClientOptions(TranslatedOptions):
             )
         checkNameOption(self)
         if self["trace-file"] is not None:
-            from twisted_names.tracefile import checkTraceFile
+            from twisted_names.trace.file import checkTraceFile
 
             checkTraceFile(self)
 
@@ -496,10 +496,10 @@ def _traced(
         return endpoint, None
     # Imported only when asked: the trace's modules add to every start-up
     # (docs/performance.md, "The trace").
-    from twisted_names.traceevents import Role
-    from twisted_names.tracefile import makeTracer
-    from twisted_names.traceview import useColour
-    from twisted_names.tracing import TracingClientEndpoint
+    from twisted_names.trace.events import Role
+    from twisted_names.trace.file import makeTracer
+    from twisted_names.trace.ladder import useColour
+    from twisted_names.trace.wrapper import TracingClientEndpoint
 
     stderr = streams.stderr
 

@@ -6,7 +6,7 @@ The cursor moves by grapheme (what a person sees as one character: C{é}
 written as C{e} and a combining accent, an emoji with its modifiers), and
 every column is counted in terminal cells: a CJK character or an emoji takes
 two.  L{twisted.conch.recvline} counts bytes for both, so its own drawing is
-not used (see L{twisted_names.editor}).  No I/O here: the editor turns keys
+not used (see L{twisted_names.console.editor}).  No I/O here: the editor turns keys
 into these calls and draws what L{fitLine} returns.
 """
 

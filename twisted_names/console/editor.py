@@ -7,7 +7,7 @@ turns the bytes a terminal sends into keys (arrows, Home/End, Delete) and
 L{HistoricRecvLine} dispatches them to C{handle_*} methods.  What changes
 here is the drawing: C{recvline} moves the cursor one cell per byte, which is
 wrong for accents (two bytes, one cell) and CJK or emoji (two cells), so every
-edit goes to the pure L{twisted_names.lineedit.LineBuffer} and the whole row
+edit goes to the pure L{twisted_names.console.lineedit.LineBuffer} and the whole row
 is drawn again from it, the cursor placed by display width.  A notice is
 written the way C{manhole}'s C{addOutput} does: the input row is erased, the
 notice written, and the prompt and the line drawn again below it.
@@ -15,7 +15,7 @@ notice written, and the prompt and the line drawn again below it.
 The editor sets no terminal mode (no insert mode, no keypad mode, no screen
 reset): what it writes is text, CR, LF, "erase to end of line" and "cursor
 forward", so nothing is left to undo at exit but the termios attributes
-(L{twisted_names.rawtty}).
+(L{twisted_names.console.rawtty}).
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ from twisted.conch.insults.insults import ServerProtocol
 from twisted.conch.recvline import HistoricRecvLine
 from twisted.python.failure import Failure
 
+from twisted_names.console.lineedit import LineBuffer, fitLine, wrap
+from twisted_names.console.model import Entered, Operator
+from twisted_names.console.terminal import OutputFlow
 from twisted_names.i18n import ngettext
-from twisted_names.lineedit import LineBuffer, fitLine, wrap
-from twisted_names.operator import Entered, Operator
-from twisted_names.terminal import OutputFlow
 
 CTRL_A = b"\x01"
 CTRL_C = b"\x03"
@@ -78,7 +78,7 @@ class KeepScreenServerProtocol(ServerProtocol):
 
 class OperatorEditor(HistoricRecvLine):
     """
-    The operator's line editor, and the L{twisted_names.operator.OperatorView}
+    The operator's line editor, and the L{twisted_names.console.model.OperatorView}
     that L{Operator} draws through.
 
     @ivar operator: the model: set it before the terminal connects.

@@ -63,8 +63,8 @@ class TerminalModes(Protocol):
 
 class HasTerminalModes(Protocol):
     """
-    What holds the terminal's state (L{twisted_names.service.TerminalService},
-    L{twisted_names.service.EditorService}).
+    What holds the terminal's state (L{twisted_names.app.services.TerminalService},
+    L{twisted_names.app.services.EditorService}).
     """
 
     @property

@@ -17,10 +17,10 @@ from twisted.logger import Logger
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
-from twisted_names.traceevents import Connected, Role, TraceEvent
-from twisted_names.tracemermaid import Diagram, fileHeading, skippedNote, truncatedNote
-from twisted_names.traceview import Ladder
-from twisted_names.tracing import LiveTrace, Tracer, TraceSink
+from twisted_names.trace.events import Connected, Role, TraceEvent
+from twisted_names.trace.ladder import Ladder
+from twisted_names.trace.mermaid import Diagram, fileHeading, skippedNote, truncatedNote
+from twisted_names.trace.wrapper import LiveTrace, Tracer, TraceSink
 
 log = Logger(namespace="names")
 

@@ -2,9 +2,9 @@
 What a trace is made of (issue 10, C{--trace} and C{--trace-file}): one event
 per thing that happened on a connection, as plain data.
 
-No I/O and no reactor: L{twisted_names.tracing} observes a connection and
-makes these; L{twisted_names.traceview} draws them as the live ladder and
-L{twisted_names.tracemermaid} as a Mermaid sequence diagram.  Every event
+No I/O and no reactor: L{twisted_names.trace.wrapper} observes a connection and
+makes these; L{twisted_names.trace.ladder} draws them as the live ladder and
+L{twisted_names.trace.mermaid} as a Mermaid sequence diagram.  Every event
 names its connection (numbered from 1 in each process) and when it happened,
 in seconds since that connection began.
 """

@@ -30,7 +30,7 @@ from typing import Any
 
 from twisted.internet.stdio import StandardIO
 
-from twisted_names.editor import KeepScreenServerProtocol, OperatorEditor
+from twisted_names.console.editor import KeepScreenServerProtocol, OperatorEditor
 
 
 class RawTerminal:

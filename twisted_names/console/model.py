@@ -2,8 +2,8 @@
 The operator's console on a terminal, as a pure model: who the line being
 typed answers, what each event is called, and what each line or command does.
 
-It replaces L{twisted_names.console} when stdin and stdout are a terminal;
-the line editor (L{twisted_names.editor}) draws it.  Three rules come from
+It replaces L{twisted_names.console.plain} when stdin and stdout are a terminal;
+the line editor (L{twisted_names.console.editor}) draws it.  Three rules come from
 real use (issue 8):
 
   - A line goes only to the client the prompt named when typing began, unless
@@ -27,10 +27,10 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from twisted_names.console import departureText, stoppingText
+from twisted_names.console.lineedit import clip
+from twisted_names.console.plain import departureText, stoppingText
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _, ngettext
-from twisted_names.lineedit import clip
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
 
