@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import getopt
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from twisted.python import usage
 
+from twisted_names.app.helptext import TranslatedOptions
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
@@ -62,6 +64,8 @@ PORT = number(int, 0, _NOT_A_PORT)
 COUNT = number(int, 1, N_("{value} is not a whole number of at least 1"))
 COUNT_OR_ZERO = number(int, 0, N_("{value} is not a whole number (0 for no limit)"))
 SECONDS = number(float, 0, N_("{value} is not a number of seconds (0 for no limit)"))
+#: A wait that must end: at least a millisecond.
+WAIT = number(float, 0.001, N_("{value} is not a number of seconds above 0"))
 
 
 def checkPort(options: usage.Options) -> None:
@@ -202,3 +206,57 @@ def checkNameOption(options: usage.Options) -> None:
             options["name"] = checkName(options["name"], options["max-length"])
         except InvalidName as e:
             raise usage.UsageError(f"--name: {e}") from None
+
+
+class TwistdPluginOptions(TranslatedOptions):
+    """
+    The options of one of our twistd plugins (C{names-server},
+    C{names-proxy}): under twistd a bad option is one clear line and exit
+    status 2, not twistd's whole usage text.
+
+    @cvar program: the plugin's name, as typed after C{twistd}.
+    """
+
+    program = "names-server"
+
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Parse; under twistd, a bad option gives one clear line and exit
+        status 2 instead of twistd's whole usage text.
+        """
+        argv = sys.argv[1:] if options is None else list(options)
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            message = explainUsageError(e, argv)
+            if self.parent is None:
+                raise usage.UsageError(message) from None
+            message += twistdOptionHint(unknownOption(e), self.parent, self.program)
+            sys.stderr.write(
+                _(
+                    "twistd {program}: error: {message}\n"
+                    "Run 'twistd {program} --help' for the options.\n"
+                ).format(program=self.program, message=message)
+            )
+            raise SystemExit(2) from None
+
+
+def twistdOptionHint(option: str | None, twistd: usage.Options, program: str) -> str:
+    """
+    For an unknown C{option} ("option -n not recognized"): a hint when it is
+    twistd's own, given after C{program} instead of before it.
+    """
+    if option is None:
+        return ""
+    name = option.lstrip("-")
+    if option.startswith("--"):
+        own = name in {o.rstrip("=") for o in twistd.longOpt}
+    else:
+        own = name[:1] in twistd.shortOpt.replace(":", "")
+    if not own:
+        return ""
+    hint = _(
+        "{option} is twistd's own option: put it before {program},"
+        " as in 'twistd {option} ... {program} ...'"
+    ).format(option=option, program=program)
+    return f" ({hint})"

@@ -16,18 +16,16 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names import __version__
-from twisted_names.app.helptext import TranslatedOptions
 from twisted_names.app.options import (
     COUNT,
     COUNT_OR_ZERO,
     PORT,
     SECONDS,
+    TwistdPluginOptions,
     checkEndpoint,
     checkNameOption,
     checkPort,
-    explainUsageError,
     globalReactor,
-    unknownOption,
 )
 from twisted_names.app.process import ProcessService
 from twisted_names.app.services import (
@@ -62,9 +60,10 @@ SERVER = ServerSettings()
 ADDRESS = ListeningAddress()
 
 
-class Options(TranslatedOptions):
+class Options(TwistdPluginOptions):
     """The options of C{twistd names-server}."""
 
+    program = "names-server"
     synopsis = N_("[options]")
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
@@ -231,48 +230,6 @@ class Options(TranslatedOptions):
 
     def _tcpDescription(self) -> str:
         return ListeningAddress(self["port"], self["interface"], self["backlog"]).description()
-
-    def parseOptions(self, options: list[str] | None = None) -> None:
-        """
-        Parse; under twistd, a bad option gives one clear line and exit
-        status 2 instead of twistd's whole usage text.
-        """
-        argv = sys.argv[1:] if options is None else list(options)
-        try:
-            super().parseOptions(options)
-        except usage.UsageError as e:
-            message = explainUsageError(e, argv)
-            if self.parent is None:
-                raise usage.UsageError(message) from None
-            message += _twistdOptionHint(unknownOption(e), self.parent)
-            sys.stderr.write(
-                _(
-                    "twistd names-server: error: {message}\n"
-                    "Run 'twistd names-server --help' for the options.\n"
-                ).format(message=message)
-            )
-            raise SystemExit(2) from None
-
-
-def _twistdOptionHint(option: str | None, twistd: usage.Options) -> str:
-    """
-    For an unknown C{option} ("option -n not recognized"): a hint when it is
-    twistd's own, given after C{names-server} instead of before it.
-    """
-    if option is None:
-        return ""
-    name = option.lstrip("-")
-    if option.startswith("--"):
-        own = name in {o.rstrip("=") for o in twistd.longOpt}
-    else:
-        own = name[:1] in twistd.shortOpt.replace(":", "")
-    if not own:
-        return ""
-    hint = _(
-        "{option} is twistd's own option: put it before names-server,"
-        " as in 'twistd {option} ... names-server ...'"
-    ).format(option=option)
-    return f" ({hint})"
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:
