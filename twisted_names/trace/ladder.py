@@ -420,12 +420,6 @@ _PROXY_RESETS = {
     Role.SERVER: N_("the proxy resets its connection to the server (RST)"),
 }
 
-#: A proxy's closing of a leg, when it is the proxy's own (by leg).
-_PROXY_CLOSES = {
-    Role.CLIENT: N_("the proxy closes the client's connection (FIN)"),
-    Role.SERVER: N_("the proxy closes its connection to the server (FIN)"),
-}
-
 #: How a proxy's leg ended: by leg, and how.
 _PROXY_CLOSED = {
     (Role.CLIENT, "clean"): N_("the client's connection is closed"),
