@@ -15,11 +15,11 @@ modo = sys.argv[2] if len(sys.argv) > 2 else "inteiro"
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.connect(("127.0.0.1", porta))
 if modo == "partido":
-    s.send("An".encode())
+    s.send(b"An")
     time.sleep(0.2)
-    s.send("a".encode())
+    s.send(b"a")
 else:
-    s.send("Ana".encode())
+    s.send(b"Ana")
 try:
     resposta = s.recv(1024)
     print("Servidor:", repr(resposta.decode()), flush=True)

@@ -117,7 +117,11 @@ def whyNoUpstream(failure: Failure) -> tuple[NoUpstream, str]:
         return NoUpstream.REFUSED, ""
     if isinstance(value, error.NoRouteError):
         return NoUpstream.UNREACHABLE, ""
-    if isinstance(value, (DeferredTimeout, error.TimeoutError)):
+    # A connect timeout cancels the attempt: Twisted's TCP endpoints fail a
+    # cancelled attempt with ConnectingCancelledError, not CancelledError,
+    # so addTimeout passes it on as it is.  (The relay's other cancel, when
+    # its client leaves first, is never said.)
+    if isinstance(value, (DeferredTimeout, error.TimeoutError, error.ConnectingCancelledError)):
         return NoUpstream.TIMED_OUT, ""
     args = getattr(value, "args", ())
     # Twisted's ConnectError keeps the errno as osError (a number).
