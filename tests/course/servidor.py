@@ -8,6 +8,8 @@
 #         chegaram: um recv lê os dois).
 # resto:  lê só 3 bytes e fecha com bytes ainda não lidos: o sistema manda
 #         um reset (RST) em vez de um FIN.
+# junta:  como espera, mas espera os 3 bytes chegarem (MSG_PEEK) em vez de
+#         um tempo fixo (para os testes: nada depende da carga da máquina).
 import socket
 import sys
 import time
@@ -23,9 +25,12 @@ print("escutando", s.getsockname()[1], flush=True)
 conexao, endereco = s.accept()
 if modo == "espera":
     time.sleep(0.5)
+if modo == "junta":
+    while len(conexao.recv(1024, socket.MSG_PEEK)) < 3:
+        time.sleep(0.01)
 if modo == "resto":
     nome = conexao.recv(3).decode()
-    time.sleep(0.5)  # O resto do nome chega e fica sem ser lido.
+    conexao.recv(1, socket.MSG_PEEK)  # Espera o resto chegar, sem lê-lo.
 else:
     nome = conexao.recv(1024).decode()
 print("recebi", repr(nome), flush=True)
