@@ -67,8 +67,17 @@ class ProxyProcessTestCase(ProgramTestCase):
         proxy = spawn(
             self,
             "proxy",
-            [*TWISTD, "-n", "--pidfile=", "names-proxy", "--port", "0", "--to", f"127.0.0.1:{to}"]
-            + list(options),
+            [
+                *TWISTD,
+                "-n",
+                "--pidfile=",
+                "names-proxy",
+                "--port",
+                "0",
+                "--to",
+                f"127.0.0.1:{to}",
+                *options,
+            ],
             path=self.scratch(),
             language=language,
         )
@@ -76,9 +85,13 @@ class ProxyProcessTestCase(ProgramTestCase):
         return proxy, int(match.group(1))
 
     def scratch(self) -> str:
-        path = os.path.abspath(self.mktemp())
+        path = os.path.abspath(str(self.mktemp()))
         os.makedirs(path)
         return path
+
+    def assertDrew(self, proxy: WatchedProcess, pattern: str) -> None:
+        """The proxy drew a line matching C{pattern} (from its start)."""
+        self.assertRegex(proxy.out, re.compile(pattern, re.M))
 
     async def stop(self, proxy: WatchedProcess) -> int:
         proxy.signal("TERM")
@@ -100,21 +113,11 @@ class CourseScriptsTests(ProxyProcessTestCase):
         self.assertEqual(client.out, "Servidor: 'Olá, Ana'\ndepois: b''\n", client.describe())
         self.assertEqual(await server.ended, 0, server.describe())
         await proxy.waitFor(NOTE + "relayed 3 bytes from the client to the server and 9 bytes")
-        self.assertRegex(
-            proxy.out,
-            re.compile(ONE + r"connection from the client 127\.0\.0\.1:\d+ to this proxy", re.M),
-        )
-        self.assertRegex(
-            proxy.out,
-            re.compile(ONE + r"the proxy connected from 127\.0\.0\.1:\d+ to the server", re.M),
-        )
-        self.assertRegex(proxy.out, re.compile(ONE + r'client --> server  "Ana"  3 bytes', re.M))
-        self.assertRegex(
-            proxy.out, re.compile(ONE + r'client <-- server  "Olá, Ana"  9 bytes', re.M)
-        )
-        self.assertRegex(
-            proxy.out, re.compile(NOTE + r"end: the server finished sending first \(FIN\)", re.M)
-        )
+        self.assertDrew(proxy, ONE + r"connection from the client 127\.0\.0\.1:\d+ to this proxy")
+        self.assertDrew(proxy, ONE + r"the proxy connected from 127\.0\.0\.1:\d+ to the server")
+        self.assertDrew(proxy, ONE + r'client --> server  "Ana"  3 bytes')
+        self.assertDrew(proxy, ONE + r'client <-- server  "Olá, Ana"  9 bytes')
+        self.assertDrew(proxy, NOTE + r"end: the server finished sending first \(FIN\)")
         self.assertNotIn("\x1b", proxy.out)
         self.assertEqual(await self.stop(proxy), 0)
         self.assertNoTraceback(proxy)
@@ -164,7 +167,7 @@ class CourseScriptsTests(ProxyProcessTestCase):
         self.assertNoTraceback(proxy)
 
     async def test_courseClientSeesTheReset(self) -> None:
-        server, serverPort = await self.courseServer("resto")
+        _server, serverPort = await self.courseServer("resto")
         proxy, port = await self.proxy(serverPort)
         client = spawn(
             self,
@@ -192,7 +195,7 @@ class CourseScriptsTests(ProxyProcessTestCase):
         The client finishes sending (shutdown): the server reads the end of
         the stream, and its answer still reaches the client.
         """
-        server, serverPort = await self.courseServer("normal")
+        _server, serverPort = await self.courseServer("normal")
         proxy, port = await self.proxy(serverPort)
         peer = await connectRaw(self, port)
         peer.send(b"Ana")
@@ -200,12 +203,7 @@ class CourseScriptsTests(ProxyProcessTestCase):
         peer.transport.loseWriteConnection()
         self.assertEqual(await peer.whenClosed(), "Olá, Ana".encode())
         await proxy.waitFor(NOTE + "end: ")
-        self.assertRegex(
-            proxy.out,
-            re.compile(
-                NOTE + r"the client finished sending \(FIN\); the proxy passes it on", re.M
-            ),
-        )
+        self.assertDrew(proxy, NOTE + r"the client finished sending \(FIN\); the proxy passes it")
         self.assertEqual(await self.stop(proxy), 0)
 
 
@@ -217,12 +215,8 @@ class NamesProgramsTests(ProxyProcessTestCase):
         client = startClient(self, port, "--name", "Ana")
         await self.assertAnswered(client, "Bob")
         await proxy.waitFor(NOTE + "end: ")
-        self.assertRegex(
-            proxy.out, re.compile(ONE + r'client --> server  "Ana\\n"  4 bytes', re.M)
-        )
-        self.assertRegex(
-            proxy.out, re.compile(ONE + r'client <-- server  "Bob\\n"  4 bytes', re.M)
-        )
+        self.assertDrew(proxy, ONE + r'client --> server  "Ana\\n"  4 bytes')
+        self.assertDrew(proxy, ONE + r'client <-- server  "Bob\\n"  4 bytes')
         self.assertEqual(await self.stop(proxy), 0)
         server.signal("TERM")
         await server.ended
@@ -257,15 +251,13 @@ class CommandLineTests(ProxyProcessTestCase):
 
     async def test_portuguese(self) -> None:
         """The ladder and --help in Portuguese; hostile bytes escaped on the terminal."""
-        server, serverPort = await self.courseServer("normal")
+        _server, serverPort = await self.courseServer("normal")
         proxy, port = await self.proxy(serverPort, language="pt_BR.UTF-8")
         peer = await connectRaw(self, port)
         peer.send(b"\x1b]0;pwned\x07\xe2\x80\xae\r\n#2 forged")
         await peer.whenClosed()
         await proxy.waitFor(NOTE + "fim: ")
-        self.assertRegex(
-            proxy.out, re.compile(ONE + r"conexão do cliente .* para este proxy", re.M)
-        )
+        self.assertDrew(proxy, ONE + r"conexão do cliente .* para este proxy")
         self.assertIn(
             'cliente --> servidor  "\\x1b]0;pwned\\x07\\u202e\\r\\n#2 forged"', proxy.out
         )
