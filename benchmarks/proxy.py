@@ -265,7 +265,11 @@ def main() -> None:
         print("| " + " | ".join(header) + " |")
         print("|" + "---|" * len(header))
         for name, figures in results.items():
-            cells = [f"{statistics.median(figures[key]):.1f}" for key in header[1:]]
+            cells = [
+                f"{statistics.median(figures[key]):.1f}"
+                f" ({min(figures[key]):.1f}-{max(figures[key]):.1f})"
+                for key in header[1:]
+            ]
             print(f"| {name} | " + " | ".join(cells) + " |")
     finally:
         backend.kill()

@@ -5,6 +5,8 @@
 #
 # inteiro: manda o nome num send().
 # partido: manda o nome em dois send(), com 0,2 s entre eles.
+# longo:   manda "Ana Maria" num send() (mais do que um servidor que lê 3
+#          bytes vai ler).
 import socket
 import sys
 import time
@@ -18,6 +20,8 @@ if modo == "partido":
     s.send(b"An")
     time.sleep(0.2)
     s.send(b"a")
+elif modo == "longo":
+    s.send(b"Ana Maria")
 else:
     s.send(b"Ana")
 try:
