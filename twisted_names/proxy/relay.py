@@ -103,8 +103,18 @@ class NoUpstream(Enum):
     OTHER = "other"
 
 
-#: The system's reasons that say the server's network or host is unreachable.
-_UNREACHABLE = {errno.EHOSTUNREACH, errno.ENETUNREACH, getattr(errno, "EHOSTDOWN", -1)}
+def _codes(*names: str) -> frozenset[int]:
+    """The numbers of these errno names that this system has (Winsock's too)."""
+    return frozenset(getattr(errno, name) for name in names if hasattr(errno, name))
+
+
+#: The system's reasons that say the server's network or host is unreachable,
+#: refused, or silent (on Windows, Winsock's numbers: C{WSAE...}).
+_UNREACHABLE = _codes(
+    "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "WSAEHOSTUNREACH", "WSAENETUNREACH"
+)
+_REFUSED = _codes("ECONNREFUSED", "WSAECONNREFUSED")
+_TIMED_OUT = _codes("ETIMEDOUT", "WSAETIMEDOUT")
 
 
 def whyNoUpstream(failure: Failure) -> tuple[NoUpstream, str]:
@@ -131,9 +141,9 @@ def whyNoUpstream(failure: Failure) -> tuple[NoUpstream, str]:
         code = args[0]
     if code in _UNREACHABLE:
         return NoUpstream.UNREACHABLE, ""
-    if code == errno.ECONNREFUSED:
+    if code in _REFUSED:
         return NoUpstream.REFUSED, ""
-    if code == errno.ETIMEDOUT:
+    if code in _TIMED_OUT:
         return NoUpstream.TIMED_OUT, ""
     words = " ".join(str(arg) for arg in args) or type(value).__name__
     return NoUpstream.OTHER, words
