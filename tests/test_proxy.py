@@ -544,3 +544,28 @@ class TracedRelayTests(SynchronousTestCase):
         factory = traced.endpoint.attempts[0][0]
         wrapper = factory.buildProtocol(SERVER)
         self.assertTrue(IHalfCloseableProtocol.providedBy(wrapper))
+
+
+class NoTraceTests(SynchronousTestCase):
+    """With --no-trace, a server that cannot be reached is one log line, nothing else."""
+
+    def test_refusedIsOneLogLine(self) -> None:
+        from twisted.internet.testing import EventLoggingObserver
+        from twisted.logger import globalLogPublisher
+
+        from twisted_names.proxy.watch import NO_SERVER_LOG, LoggingWatcher
+
+        events = EventLoggingObserver()
+        globalLogPublisher.addObserver(events)
+        self.addCleanup(globalLogPublisher.removeObserver, events)
+        relay = RelayHarness()
+        relay.factory.watcher = LoggingWatcher("127.0.0.1:5000")
+        _client, clientLeg = relay.client()
+        relay.endpoint.attempts[0][1].errback(Failure(error.ConnectionRefusedError()))
+        said = [e for e in events if e.get("log_namespace") == "names"]
+        self.assertEqual(len(said), 1)
+        self.assertEqual(said[0]["log_format"], NO_SERVER_LOG[NoUpstream.REFUSED])
+        self.assertEqual(
+            (said[0]["client"], said[0]["server"]), ("127.0.0.1:40000", "127.0.0.1:5000")
+        )
+        self.assertTrue(clientLeg.disconnecting)
