@@ -216,7 +216,9 @@ class RelayEnd(portforward.Proxy):
         self.relay.relayed(self, data)
 
     def readConnectionLost(self) -> None:
-        """This leg's peer finished sending (FIN): pass it on."""
+        """This leg's peer finished sending (FIN): pass it on (once)."""
+        if self.finishedReading:
+            return  # A transport resumed after its FIN reads the end again.
         self.finishedReading = True
         self.relay.finished(self)
 
