@@ -17,8 +17,7 @@ import re
 from twisted.logger import LogEvent
 
 from twisted_names import i18n
-from twisted_names.i18n import N_
-from twisted_names.server import EXCHANGE
+from twisted_names.i18n import N_, Preformatted
 
 #: twistd's own log lines the operator's console shows, marked here so that
 #: the console can translate them as it does ours.
@@ -70,8 +69,8 @@ def translated(event: LogEvent) -> LogEvent:
     form = event.get("log_format")
     if not form:
         return event
-    if form == "{exchange}" and "duration" in event:
-        form = EXCHANGE  # The exchange's text was formatted in English ahead.
+    if isinstance(form, Preformatted):
+        form = form.form  # Its text was formatted in English ahead.
     elif form == "{log_text}":
         event = _legacy(event)
         form = event["log_format"]
