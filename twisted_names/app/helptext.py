@@ -12,10 +12,13 @@ also lists those in C{optDocs}, marked with L{N_}.
 
 from __future__ import annotations
 
+import getopt
+import sys
 from typing import ClassVar
 
 from twisted.python import usage
 
+from twisted_names.app.options import badOption
 from twisted_names.i18n import N_, _
 
 #: The descriptions Twisted's own C{opt_help} and C{opt_version} carry.
@@ -61,6 +64,20 @@ class TranslatedOptions(usage.Options):
         longdesc = getattr(self, "longdesc", None)
         if longdesc:
             self.longdesc = _(longdesc)
+
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Parse; an option C{getopt} refuses is a L{BadOption} in our words,
+        found from this class's own option tables.
+        """
+        argv = sys.argv[1:] if options is None else list(options)
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            refused = e.__context__
+            if isinstance(refused, getopt.GetoptError) and str(e) == str(refused):
+                raise badOption(refused, argv, self.shortOpt, self.longOpt) from e
+            raise
 
     def getSynopsis(self) -> str:
         """The synopsis (our own, and the C{Usage:} of twistd's) translated."""
