@@ -167,3 +167,27 @@ class ServerOptionsTests(SynchronousTestCase):
             " (--nodaemon is twistd's own option)\n",
         )
         self.assertRaises(usage.UsageError, ExampleOptions().parseOptions, ["--port"])
+
+
+class SynopsisTests(SynchronousTestCase):
+    """The Usage line: ours under twistd, the runner's own under another one."""
+
+    def test_twistd(self) -> None:
+        from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
+
+        twistd = ServerOptions()
+        twistd.subCommand = "example"
+        options = ExampleOptions()
+        options.parent = twistd
+        self.assertEqual(options.getSynopsis(), "Usage: twistd [options] example ")
+
+    def test_anotherRunner(self) -> None:
+        class Twist(usage.Options):
+            synopsis = "Usage: twist [options] plugin [plugin_options]"
+            subCommand = "example"
+
+        options = ExampleOptions()
+        options.parent = Twist()
+        self.assertEqual(
+            options.getSynopsis(), "Usage: twist [options] plugin [plugin_options] example "
+        )

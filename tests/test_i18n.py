@@ -230,13 +230,14 @@ class TranslatedOptionsTests(SynchronousTestCase):
             longdesc = N_("Display this help and exit.")
             optParameters = [["port", "p", 5000, N_("Display Twisted version and exit.")]]
 
-        class Twistd(usage.Options):
-            subCommand = "example"
-
         def example() -> Example:
             """An Example as twistd runs a plugin's options: the Usage line is twistd's."""
+            from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
+
+            twistd = ServerOptions()
+            twistd.subCommand = "example"
             options = Example()
-            options.parent = Twistd()
+            options.parent = twistd
             return options
 
         self.addCleanup(i18n.use, None)

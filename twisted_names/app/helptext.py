@@ -21,6 +21,7 @@ import sys
 import textwrap
 from typing import ClassVar
 
+from twisted.application.app import ServerOptions
 from twisted.python import usage
 
 from twisted_names.app.options import badOption
@@ -72,12 +73,15 @@ class TranslatedOptions(usage.Options):
         """
         The synopsis, ours and translated; under twistd, the whole command
         line in our words (twistd's own synopsis, C{Usage: twistd [options]},
-        is its English text).
+        is its English text); under another runner (C{twist}), its line.
         """
         synopsis = getattr(type(self), "synopsis", None)
         ours = _(synopsis).rstrip() if synopsis else ""
         if self.parent is None:
             return ours or super().getSynopsis()
+        if not isinstance(self.parent, ServerOptions):
+            # Another runner (twist): its own line, in its words, then ours.
+            return f"{self.parent.getSynopsis()} {self.parent.subCommand} {ours}"
         return _("Usage: twistd [options] {command} {synopsis}").format(
             command=self.parent.subCommand, synopsis=ours
         )
