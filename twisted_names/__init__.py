@@ -24,9 +24,9 @@ logic):
   - L{twisted_names.i18n}: gettext: the language, the catalog, numbers.
 
 L{twisted_names.console}: what the operator sees and types.  The console's
-model, its two views (a line editor on a terminal, plain lines on a pipe),
-the input line, and the terminal adapters (POSIX raw mode, the Windows
-console, C{StandardIO} that never blocks).
+one model (the reply queue's observer), its two views (a line editor on a
+terminal, plain lines on a pipe), the input line, and the terminal adapters
+(POSIX raw mode, the Windows console, C{StandardIO} that never blocks).
 
 L{twisted_names.trace}: the exchange made visible (C{--trace},
 C{--trace-file}).  A protocol wrapper observes every byte and close, and
@@ -37,10 +37,12 @@ L{twisted_names.logs}: the server's logs.  Which observer, log events worded
 for the console, a log file safe to rotate and to fill, and the bound on
 floods.
 
-L{twisted_names.app}: the two programs.  C{twistd names-server}'s options and
-the services they assemble, what only the whole process does (signals,
-limits, exit status), and C{names-client}'s command line; what both command
-lines share.
+L{twisted_names.app}: the two programs.  C{twistd names-server}'s options (a
+thin tap) and the assembly that builds its services from them, what only the
+whole process does (signals, limits, exit status), and C{names-client}'s
+command line; what both command lines share.  C{python -m
+twisted_names.client} is the one entry from the core into it
+(C{client/__main__.py}, which nothing imports).
 """
 
 __version__ = "0.1.0"
