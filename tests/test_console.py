@@ -6,7 +6,7 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.console.plain import OperatorConsole
+from twisted_names.console.plain import PlainOperator
 from twisted_names.display import unsafeCharacters
 from twisted_names.replies import OperatorGone, ReplyQueue, ReplyTimedOut
 
@@ -16,7 +16,7 @@ class ConsoleTests(SynchronousTestCase):
         self.clock = Clock()
         self.queue = ReplyQueue(self.clock, timeout=300)
         self.lines: list[str] = []
-        self.console = OperatorConsole(self.queue, self.lines.append, maxLength=20)
+        self.console = PlainOperator(self.queue, self.lines.append, maxLength=20)
 
     def said(self) -> list[str]:
         lines, self.lines[:] = list(self.lines), []

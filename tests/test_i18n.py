@@ -226,19 +226,29 @@ class TranslatedOptionsTests(SynchronousTestCase):
         from twisted_names.i18n import N_
 
         class Example(TranslatedOptions):
-            synopsis = "Usage: example [options]"
+            synopsis = N_("[options]")
             longdesc = N_("Display this help and exit.")
             optParameters = [["port", "p", 5000, N_("Display Twisted version and exit.")]]
 
+        def example() -> Example:
+            """An Example as twistd runs a plugin's options: the Usage line is twistd's."""
+            from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
+
+            twistd = ServerOptions()
+            twistd.subCommand = "example"
+            options = Example()
+            options.parent = twistd
+            return options
+
         self.addCleanup(i18n.use, None)
         i18n.use(portuguese())
-        text = str(Example())
-        self.assertIn("Uso: example [options]", text)
+        text = str(example())
+        self.assertIn("Uso: twistd [opções] example [opções]", text)
         self.assertIn("Opções:", text)
         self.assertIn("Mostra a versão do Twisted e sai. [padrão: 5000]", text)
         self.assertIn("--help", text)
         self.assertEqual(text.count("Mostra esta ajuda e sai."), 2)  # longdesc and --help
         self.assertNotIn("Display", text)
         i18n.use(gettext.NullTranslations())
-        self.assertIn("Display this help and exit.", str(Example()))
+        self.assertIn("Display this help and exit.", str(example()))
         self.assertIsInstance(Example(), usage.Options)

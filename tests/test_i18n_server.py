@@ -42,7 +42,7 @@ from tests.test_operator import FakeView
 from twisted_names import i18n
 from twisted_names.app.tap import Options
 from twisted_names.console.model import Entered, Operator
-from twisted_names.console.plain import OperatorConsole
+from twisted_names.console.plain import PlainOperator
 from twisted_names.logs.observers import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import Why, logExchange
@@ -148,7 +148,7 @@ class PlainConsoleInPortugueseTests(InPortuguese):
     def test_exchange(self) -> None:
         lines: list[str] = []
         queue = ReplyQueue(Clock(), timeout=0)
-        console = OperatorConsole(queue, lines.append, maxLength=20)
+        console = PlainOperator(queue, lines.append, maxLength=20)
         console.greet("127.0.0.1:5000")
         queue.ask("José", "127.0.0.1:1")
         iris = queue.ask("Íris", "127.0.0.1:2")

@@ -24,9 +24,9 @@ logic):
   - L{twisted_names.i18n}: gettext: the language, the catalog, numbers.
 
 L{twisted_names.console}: what the operator sees and types.  The console's
-model, its two views (a line editor on a terminal, plain lines on a pipe),
-the input line, and the terminal adapters (POSIX raw mode, the Windows
-console, C{StandardIO} that never blocks).
+one model (the reply queue's observer), its two views (a line editor on a
+terminal, plain lines on a pipe), the input line, and the terminal adapters
+(POSIX raw mode, the Windows console, C{StandardIO} that never blocks).
 
 L{twisted_names.trace}: the exchange made visible (C{--trace},
 C{--trace-file}).  A protocol wrapper observes every byte and close, and
@@ -42,9 +42,11 @@ half-closes and resets passed on, the server's connect bounded) and what it
 tells the trace or the log.
 
 L{twisted_names.app}: the programs.  C{twistd names-server}'s and C{twistd
-names-proxy}'s options and the services they assemble, what only the whole
-process does (signals, limits, exit status), and C{names-client}'s command
-line; what the command lines share.
+names-proxy}'s options (thin taps) and the assembly that builds their
+services from them, what only the whole process does (signals, limits, exit
+status), and C{names-client}'s command line; what the command lines share.
+C{python -m twisted_names.client} is the one entry from the core into it
+(C{client/__main__.py}, which nothing imports).
 """
 
 __version__ = "0.1.0"

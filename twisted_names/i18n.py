@@ -152,6 +152,28 @@ def N_(message: str) -> str:
     return message
 
 
+class Preformatted(str):
+    """
+    A log event's format that is one field whose text was formatted ahead,
+    in English (C{"{exchange}"}), carrying in L{form} the format that text
+    follows, marked for translation.
+
+    Formatting many fields with Twisted's formatter costs more than a busy
+    server can spend on an event (docs/performance.md); formatting ahead
+    keeps the log file fast, and L{form} lets the operator's console show
+    the event in its language (L{twisted_names.logs.words}).  Everywhere
+    else it is the plain string C{"{field}"}: the log file and the JSON log
+    are unchanged.
+    """
+
+    form: str
+
+    def __new__(cls, field: str, form: str) -> Preformatted:
+        self = super().__new__(cls, "{" + field + "}")
+        self.form = form
+        return self
+
+
 def decimal(value: float, digits: int = 1) -> str:
     """
     C{value} with C{digits} decimals, written as the chosen language writes

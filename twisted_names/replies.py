@@ -197,6 +197,11 @@ class ReplyQueue:
         self.observer: ReplyObserver = SilentObserver()
         self._timer: IDelayedCall | None = None
 
+    @property
+    def clock(self) -> IReactorTime:
+        """The clock the waits are measured by (a console says how long a client waited)."""
+        return self._clock
+
     def __len__(self) -> int:
         """How many clients are waiting."""
         return self._count

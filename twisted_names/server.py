@@ -30,7 +30,7 @@ from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
-from twisted_names.i18n import N_
+from twisted_names.i18n import N_, Preformatted
 from twisted_names.replies import NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
@@ -40,6 +40,8 @@ log = Logger(namespace="names")
 #: An exchange's log text as a format of its fields: what the text formatted
 #: in L{logExchange} says, marked for the operator's console to translate.
 EXCHANGE = N_("{peer} {name!r} answered {reply!r} in {duration:.3f} s")
+#: The exchange event's format: the one field L{logExchange} formats ahead.
+_EXCHANGE_EVENT = Preformatted("exchange", EXCHANGE)
 
 
 def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
@@ -51,10 +53,11 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     formatting four fields with Twisted's formatter cost more than the rest
     of an exchange (see docs/performance.md).  C{!r} keeps control
     characters in a peer's name from reaching a terminal or a log file raw.
-    The text is L{EXCHANGE} formatted, in English; the console translates it.
+    The text is L{EXCHANGE} formatted, in English; the event's format
+    carries L{EXCHANGE} for the console to translate (L{Preformatted}).
     """
     log.info(
-        "{exchange}",
+        _EXCHANGE_EVENT,
         exchange=f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
         peer=peer,
         name=name,

@@ -1,8 +1,11 @@
 """
 C{--help} in the reader's language: L{usage.Options} has no translation
 hooks of its own, so L{TranslatedOptions} translates what it is given (the
-long description, the synopsis, each option's description) and the few words
-Twisted adds itself.
+long description, the synopsis, each option's description) and writes the
+help itself (L{TranslatedOptions.getSynopsis}, L{TranslatedOptions.getUsage})
+from the options' tables, with Twisted's own layout of the table
+(L{usage.docMakeChunks}) and our words around it: no text of Twisted's is
+rewritten after the fact.
 
 An option's description is written in English, marked with L{N_} where it is
 defined (C{optParameters}, C{optFlags}, C{longdesc}); an C{opt_*} method's
@@ -12,10 +15,16 @@ also lists those in C{optDocs}, marked with L{N_}.
 
 from __future__ import annotations
 
+import getopt
+import os
+import sys
+import textwrap
 from typing import ClassVar
 
+from twisted.application.app import ServerOptions
 from twisted.python import usage
 
+from twisted_names.app.options import badOption
 from twisted_names.i18n import N_, _
 
 #: The descriptions Twisted's own C{opt_help} and C{opt_version} carry.
@@ -23,22 +32,6 @@ TWISTED_DOCS = {
     "help": N_("Display this help and exit."),
     "version": N_("Display Twisted version and exit."),
 }
-
-#: What Twisted writes around the descriptions, with what to write instead.
-_TWISTED_WORDS = {
-    "Usage: ": N_("Usage: "),
-    "Options:\n": N_("Options:\n"),
-    "Options: None\n": N_("Options: None\n"),
-    "Commands:\n": N_("Commands:\n"),
-    "[default: ": N_("[default: "),
-}
-
-
-def _twistedWords(text: str) -> str:
-    for english, marked in _TWISTED_WORDS.items():
-        text = text.replace(english, _(marked))
-    # Where Twisted wrapped the line just after "[default:".
-    return text.replace("[default:\n", _(_TWISTED_WORDS["[default: "]).rstrip() + "\n")
 
 
 class TranslatedOptions(usage.Options):
@@ -62,14 +55,63 @@ class TranslatedOptions(usage.Options):
         if longdesc:
             self.longdesc = _(longdesc)
 
+    def parseOptions(self, options: list[str] | None = None) -> None:
+        """
+        Parse; an option C{getopt} refuses is a L{BadOption} in our words,
+        found from this class's own option tables.
+        """
+        argv = sys.argv[1:] if options is None else list(options)
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            refused = e.__context__
+            if isinstance(refused, getopt.GetoptError) and str(e) == str(refused):
+                raise badOption(refused, argv, self.shortOpt, self.longOpt) from e
+            raise
+
     def getSynopsis(self) -> str:
-        """The synopsis (our own, and the C{Usage:} of twistd's) translated."""
+        """
+        The synopsis, ours and translated; under twistd, the whole command
+        line in our words (twistd's own synopsis, C{Usage: twistd [options]},
+        is its English text); under another runner (C{twist}), its line.
+        """
         synopsis = getattr(type(self), "synopsis", None)
-        text = super().getSynopsis()
-        if synopsis:
-            text = text.replace(synopsis.rstrip(), _(synopsis).rstrip())
-        return _twistedWords(text)
+        ours = _(synopsis).rstrip() if synopsis else ""
+        if self.parent is None:
+            return ours or super().getSynopsis()
+        if not isinstance(self.parent, ServerOptions):
+            # Another runner (twist): its own line, in its words, then ours.
+            return f"{self.parent.getSynopsis()} {self.parent.subCommand} {ours}"
+        return _("Usage: twistd [options] {command} {synopsis}").format(
+            command=self.parent.subCommand, synopsis=ours
+        )
 
     def getUsage(self, width: int | None = None) -> str:
-        """The options' descriptions, and Twisted's words around them, translated."""
-        return _twistedWords(super().getUsage(width))
+        """
+        The options and their descriptions, as L{usage.Options.getUsage}
+        lays them out (L{usage.docMakeChunks}), in the chosen language: the
+        table is made here from the options' own tables, its defaults said
+        in our words.
+        """
+        width = width or int(os.environ.get("COLUMNS", "80"))
+        shortOf = {long: short for short, long in self.synonyms.items() if len(short) == 1}
+        rows = []
+        for opt in self.longOpt:
+            name = opt.rstrip("=")
+            parameter = opt.endswith("=")
+            doc = self.docs[name] or ""
+            default = self.defaults.get(name) if parameter else None
+            if default is not None:
+                doc = _("{description} [default: {value}]").format(
+                    description=doc.strip(), value=default
+                )
+            optType = "parameter" if parameter else "flag"
+            rows.append({"long": name, "short": shortOf.get(name), "doc": doc, "optType": optType})
+        if rows:
+            table = _("Options:") + "\n" + "".join(usage.docMakeChunks(rows, width))
+        else:
+            table = _("Options: None") + "\n"
+        longdesc = getattr(self, "longdesc", None) or ""
+        if longdesc:
+            longdesc = "\n" + "\n".join(textwrap.wrap(longdesc, width)).strip() + "\n"
+        return table + longdesc

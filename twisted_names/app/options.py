@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import getopt
 import re
-import sys
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 from twisted.python import usage
 
-from twisted_names.app.helptext import TranslatedOptions
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
@@ -74,31 +73,73 @@ def checkPort(options: usage.Options) -> None:
         raise usage.UsageError(f"--port: {_(_NOT_A_PORT).format(value=options['port'])}")
 
 
-#: What Python's C{getopt} says (in English), with what we say instead.
-_GETOPT_MESSAGES = {
-    "option {option} not recognized": N_("option {option} not recognized"),
-    "option {option} requires argument": N_("option {option} needs a value"),
-    "option {option} must not have an argument": N_("option {option} takes no value"),
-    "option {option} not a unique prefix": N_(
-        "option {option} is the start of more than one option: type more of it"
-    ),
-}
+class OptionProblem(Enum):
+    """Why C{getopt} refused an option, each worded for a person."""
+
+    UNKNOWN = N_("option {option} not recognized")
+    NEEDS_VALUE = N_("option {option} needs a value")
+    TAKES_NO_VALUE = N_("option {option} takes no value")
+    AMBIGUOUS = N_("option {option} is the start of more than one option: type more of it")
 
 
-def _getoptProblem(error: usage.UsageError) -> tuple[str, str] | None:
+class BadOption(usage.UsageError):
     """
-    For a usage error that is C{getopt}'s, its English template (a key of
-    L{_GETOPT_MESSAGES}) and the option as typed (C{--bogus}, C{-x}).
+    An option C{getopt} refused, and why, found from the options' own
+    tables (L{badOption}): in our words, whatever Python's say.
+
+    @ivar option: the option as typed (C{--bogus}, C{-x}).
     """
-    context = error.__context__
-    if not isinstance(context, getopt.GetoptError) or str(error) != str(context):
-        return None
-    for dashes in ("--", "-"):
-        option = dashes + context.opt
-        for english in _GETOPT_MESSAGES:
-            if context.msg == english.format(option=option):
-                return english, option
-    return None
+
+    def __init__(self, problem: OptionProblem, option: str) -> None:
+        super().__init__(_(problem.value).format(option=option))
+        self.problem = problem
+        self.option = option
+
+
+def badOption(
+    error: getopt.GetoptError, argv: list[str], shortOpt: str, longOpt: list[str]
+) -> BadOption:
+    """
+    What C{getopt.getopt(argv, shortOpt, longOpt)} refused (C{error.opt},
+    the option's name), and why, decided as C{getopt} does from the same
+    tables rather than from its English message.
+    """
+    name = error.opt
+    if _givenLong(name, argv):
+        option = "--" + name
+        possible = [o for o in longOpt if o.startswith(name)]
+        if not possible:
+            return BadOption(OptionProblem.UNKNOWN, option)
+        if name in possible:
+            return BadOption(OptionProblem.TAKES_NO_VALUE, option)
+        if name + "=" in possible:
+            return BadOption(OptionProblem.NEEDS_VALUE, option)
+        if len(possible) > 1:
+            return BadOption(OptionProblem.AMBIGUOUS, option)
+        if possible[0].endswith("="):
+            return BadOption(OptionProblem.NEEDS_VALUE, option)
+        return BadOption(OptionProblem.TAKES_NO_VALUE, option)
+    option = "-" + name
+    if name not in shortOpt.replace(":", ""):
+        return BadOption(OptionProblem.UNKNOWN, option)
+    return BadOption(OptionProblem.NEEDS_VALUE, option)
+
+
+def _givenLong(name: str, argv: list[str]) -> bool:
+    """
+    Whether the first option in C{argv} that C{name} could be is a long one
+    (C{--name}, C{--name=...}) rather than a letter in C{-abc}; C{getopt}
+    stops at the first problem, so the first one is it.
+    """
+    for arg in argv:
+        if arg == "--" or not arg.startswith("-") or arg == "-":
+            break
+        if arg.startswith("--"):
+            if arg[2:].partition("=")[0] == name:
+                return True
+        elif name in arg[1:]:
+            return False
+    return len(name) > 1
 
 
 def unknownOption(error: usage.UsageError) -> str | None:
@@ -107,10 +148,9 @@ def unknownOption(error: usage.UsageError) -> str | None:
     what C{error} is about, else L{None}: for a hint that must not depend
     on the language its message is in.
     """
-    problem = _getoptProblem(error)
-    if problem is None or problem[0] != "option {option} not recognized":
-        return None
-    return problem[1]
+    if isinstance(error, BadOption) and error.problem is OptionProblem.UNKNOWN:
+        return error.option
+    return None
 
 
 def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
@@ -118,15 +158,14 @@ def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
     The message of a usage error in the chosen language, naming the option
     a bad value was given to (Twisted's own message does not say which).
 
-    Twisted's and C{getopt}'s own messages are in English: the ones a person
-    can meet are replaced by ours.
+    C{getopt}'s refusals are ours already (L{BadOption}, raised by
+    L{twisted_names.app.helptext.TranslatedOptions}); Twisted's own few
+    messages are in English: the ones a person can meet are replaced by ours.
     """
     message = str(error)
     context = error.__context__
-    problem = _getoptProblem(error)
-    if problem is not None:
-        english, option = problem
-        return _(_GETOPT_MESSAGES[english]).format(option=option)
+    if isinstance(error, BadOption):
+        return message
     if message == _WRONG_NUMBER:
         return _(
             "unexpected argument: every value is given after its option (such as --name NAME)"
@@ -206,57 +245,3 @@ def checkNameOption(options: usage.Options) -> None:
             options["name"] = checkName(options["name"], options["max-length"])
         except InvalidName as e:
             raise usage.UsageError(f"--name: {e}") from None
-
-
-class TwistdPluginOptions(TranslatedOptions):
-    """
-    The options of one of our twistd plugins (C{names-server},
-    C{names-proxy}): under twistd a bad option is one clear line and exit
-    status 2, not twistd's whole usage text.
-
-    @cvar program: the plugin's name, as typed after C{twistd}.
-    """
-
-    program = "names-server"
-
-    def parseOptions(self, options: list[str] | None = None) -> None:
-        """
-        Parse; under twistd, a bad option gives one clear line and exit
-        status 2 instead of twistd's whole usage text.
-        """
-        argv = sys.argv[1:] if options is None else list(options)
-        try:
-            super().parseOptions(options)
-        except usage.UsageError as e:
-            message = explainUsageError(e, argv)
-            if self.parent is None:
-                raise usage.UsageError(message) from None
-            message += twistdOptionHint(unknownOption(e), self.parent, self.program)
-            sys.stderr.write(
-                _(
-                    "twistd {program}: error: {message}\n"
-                    "Run 'twistd {program} --help' for the options.\n"
-                ).format(program=self.program, message=message)
-            )
-            raise SystemExit(2) from None
-
-
-def twistdOptionHint(option: str | None, twistd: usage.Options, program: str) -> str:
-    """
-    For an unknown C{option} ("option -n not recognized"): a hint when it is
-    twistd's own, given after C{program} instead of before it.
-    """
-    if option is None:
-        return ""
-    name = option.lstrip("-")
-    if option.startswith("--"):
-        own = name in {o.rstrip("=") for o in twistd.longOpt}
-    else:
-        own = name[:1] in twistd.shortOpt.replace(":", "")
-    if not own:
-        return ""
-    hint = _(
-        "{option} is twistd's own option: put it before {program},"
-        " as in 'twistd {option} ... {program} ...'"
-    ).format(option=option, program=program)
-    return f" ({hint})"

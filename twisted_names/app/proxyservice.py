@@ -1,37 +1,36 @@
 """
 C{names-proxy} as services: the relay listening (L{ListeningService}, as
 names-server's), the terminal the ladder and the log lines are shown on
-(L{TerminalService}: stdin is not read), and, under twistd, the process
-(L{ProcessService}: signals, limits, exit status): the same pieces as
-names-server's, put together for a relay.
+(stdin is not read), and, under twistd, the process (signals, limits, exit
+status): names-server's pieces (L{twisted_names.app.assembly}), put
+together for a relay.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet.endpoints import clientFromString, serverFromString
 from twisted.internet.interfaces import IStreamServerEndpoint
-from twisted.python import usage
 
-from twisted_names.app.process import ProcessService
+from twisted_names.app.assembly import (
+    Stopper,
+    addProcessService,
+    chooseConsole,
+    serverLogObserver,
+)
 from twisted_names.app.services import (
     ListeningService,
     NamesServerService,
     TerminalService,
     standardFds,
 )
-from twisted_names.console.terminal import Terminal
 from twisted_names.i18n import N_
 from twisted_names.logs.limit import RateLimitedObserver
-from twisted_names.logs.observers import (
-    BatchedFileLogObserver,
-    TerminalLogObserver,
-    logObserverFor,
-)
 from twisted_names.proxy.relay import RelayFactory, RelaySettings, RelayWatcher
 
 
@@ -79,12 +78,6 @@ class ProxyListeningService(ListeningService):
         )
 
 
-class ProxyTerminalService(TerminalService):
-    """The terminal, as names-server's, in names-proxy's own words."""
-
-    stoppedText = N_("names-proxy: stopped.")
-
-
 def _stdoutIsTerminal() -> bool:
     """Whether stdout is a terminal that takes colours (not on Windows: no VT mode)."""
     if sys.platform == "win32":
@@ -94,59 +87,52 @@ def _stdoutIsTerminal() -> bool:
 
 
 def proxyService(
-    plan: ProxyPlan, twistd: usage.Options | None, reactor: Any
+    plan: ProxyPlan, twistd: Mapping[str, Any] | None, reactor: Any
 ) -> NamesServerService:
     """
-    The services of C{names-proxy}, as L{plan} asks; under twistd
-    (C{twistd} its options), with the process's own.
+    The services of C{names-proxy}, as L{plan} asks, from names-server's
+    pieces (L{twisted_names.app.assembly}); under twistd (C{twistd} its
+    options), with the process's own.
     """
-    observer = None if twistd is None else logObserverFor(twistd, reactor)
+    observer = serverLogObserver(twistd, reactor)
     service = NamesServerService(
         None if observer is None else RateLimitedObserver(observer, reactor)
     )
-    showLogs = observer if isinstance(observer, TerminalLogObserver) else None
-    terminal: Terminal | None = None
-    terminalService: TerminalService | None = None
-    if plan.ladder or showLogs is not None:
-        # stdin is not read: the proxy has nothing to ask.
-        terminal = Terminal(lambda line: None, lambda: None)
-        terminalService = ProxyTerminalService(terminal, reactor, False, showLogs)
+    stopper = Stopper(reactor.stop)
+    # No operator: stdin is not read; a terminal only for the ladder and the log lines.
+    console = chooseConsole(reactor, False, observer, stopper, 0, plan.ladder)
+    if isinstance(console.service, TerminalService):
+        console.service.stoppedText = N_("names-proxy: stopped.")
 
     endpoint: IStreamServerEndpoint = serverFromString(reactor, plan.listen)
     watcher: RelayWatcher
     if plan.ladder or plan.traceFile is not None:
+        # Imported only when asked, as names-server's (docs/performance.md).
         from twisted_names.proxy.watch import TracingWatcher
         from twisted_names.trace.events import Role
         from twisted_names.trace.file import makeTracer
         from twisted_names.trace.ladder import useColour
         from twisted_names.trace.wrapper import TracingServerEndpoint
 
-        show = terminal.show if plan.ladder and terminal is not None else None
-        tracer = makeTracer(
-            Role.PROXY, reactor, show, useColour(os.environ, _stdoutIsTerminal()), plan.traceFile
-        )
+        show = console.show if plan.ladder else None
+        colour = useColour(os.environ, _stdoutIsTerminal())
+        tracer = makeTracer(Role.PROXY, reactor, show, colour, plan.traceFile)
         watcher = TracingWatcher(tracer, plan.server)
         endpoint = TracingServerEndpoint(endpoint, tracer, Role.CLIENT)
     else:
         from twisted_names.proxy.watch import LoggingWatcher
 
         watcher = LoggingWatcher(plan.server)
-    factory = RelayFactory(
-        clientFromString(reactor, plan.upstream), reactor, plan.settings, watcher
-    )
+    upstream = clientFromString(reactor, plan.upstream)
+    factory = RelayFactory(upstream, reactor, plan.settings, watcher)
     listening = ProxyListeningService(endpoint, plan.listen, factory, where=plan.where)
     listening.server = plan.server
 
     if twistd is not None:  # twistd runs the whole process for us.
-        rotate = observer.rotate if isinstance(observer, BatchedFileLogObserver) else None
-        process = service.add(
-            "process",
-            ProcessService(reactor, terminalService, rotate, plan.settings.maxClients * 2),
-        )
-        listening.onFailure = lambda: process.stopFor(
-            "cannot listen", status=1, form=N_("cannot listen: stopping")
-        )
-    if terminalService is not None:
-        service.add("terminal", terminalService)
+        # Two descriptors a relayed connection.
+        maxConnections = 2 * plan.settings.maxClients
+        addProcessService(service, reactor, console, observer, maxConnections, listening, stopper)
+    if console.service is not None:
+        service.add("terminal", console.service)
     service.add("listening", listening)
     return service

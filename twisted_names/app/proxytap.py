@@ -17,24 +17,27 @@ from twisted.python import usage
 from twisted_names import __version__
 from twisted_names.app.options import (
     COUNT,
-    PORT,
     SECONDS,
     WAIT,
-    TwistdPluginOptions,
     checkEndpoint,
     checkPort,
     escapeForEndpoint,
     globalReactor,
 )
-from twisted_names.app.services import ListeningAddress
-from twisted_names.display import hostAndPort, visible
+from twisted_names.app.serveroptions import (
+    LISTENING_OPTIONS,
+    ServerPluginOptions,
+    listeningDescription,
+    listeningWhere,
+)
+from twisted_names.display import visible
 from twisted_names.i18n import N_, _
 from twisted_names.proxy.relay import RelaySettings
 
 __all__ = ["Options", "makeService", "upstreamDescription"]
 
 #: Where the proxy listens by default: beside names-server's 5000.
-ADDRESS = ListeningAddress(port=5001)
+DEFAULT_PORT = 5001
 RELAY = RelaySettings()
 DEFAULT_TO = "127.0.0.1:5000"
 
@@ -56,10 +59,16 @@ def upstreamDescription(to: str, timeout: float) -> str:
     return f"tcp:host={escapeForEndpoint(host)}:port={match.group('port')}:timeout={seconds}"
 
 
-class Options(TwistdPluginOptions):
+class Options(ServerPluginOptions):
     """The options of C{twistd names-proxy}."""
 
-    program = "names-proxy"
+    usageErrorForm = N_(
+        "twistd names-proxy: error: {message}\nRun 'twistd names-proxy --help' for the options.\n"
+    )
+    twistdOptionForm = N_(
+        "{option} is twistd's own option: put it before names-proxy,"
+        " as in 'twistd {option} ... names-proxy ...'"
+    )
     synopsis = N_("[options]")
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
@@ -83,26 +92,10 @@ class Options(TwistdPluginOptions):
         ],
     ]
     optParameters = [
-        ["port", "p", ADDRESS.port, N_("TCP port to listen on (0: any free port)."), PORT],
-        [
-            "interface",
-            "i",
-            ADDRESS.interface,
-            N_(
-                "Address to listen on: 127.0.0.1 (this machine only), ::1 (IPv6), 0.0.0.0 or ::"
-                " (every network)."
-            ),
-        ],
-        [
-            "endpoint",
-            "e",
-            None,
-            N_(
-                "Where to listen, as a Twisted server endpoint string; overrides --port,"
-                " --interface and --backlog. Examples: tcp:5001, tcp6:5001:interface=\\:\\:1,"
-                " unix:/tmp/proxy.sock."
-            ),
-        ],
+        # names-server's listening options, on the port beside its own.
+        [*LISTENING_OPTIONS["port"][:2], DEFAULT_PORT, *LISTENING_OPTIONS["port"][3:]],
+        LISTENING_OPTIONS["interface"],
+        LISTENING_OPTIONS["endpoint"],
         [
             "to",
             "t",
@@ -139,16 +132,7 @@ class Options(TwistdPluginOptions):
             N_("Connections relayed at once; more are refused at once (and logged)."),
             COUNT,
         ],
-        [
-            "backlog",
-            None,
-            ADDRESS.backlog,
-            N_(
-                "Connections the kernel holds before the proxy accepts them (the"
-                " operating system may cap it)."
-            ),
-            COUNT,
-        ],
+        LISTENING_OPTIONS["backlog"],
         [
             "trace-file",
             None,
@@ -167,10 +151,7 @@ class Options(TwistdPluginOptions):
 
     def postOptions(self) -> None:
         checkPort(self)
-        self["description"] = (
-            self["endpoint"]
-            or ListeningAddress(self["port"], self["interface"], self["backlog"]).description()
-        )
+        self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
         self["upstream"] = upstreamDescription(self["to"], self["connect-timeout"])
         checkEndpoint(clientFromString, self["upstream"])
@@ -195,12 +176,9 @@ def makeService(options: Options, reactor: Any = None) -> IService:
     """Make the names-proxy service from the parsed C{options}."""
     from twisted_names.app.proxyservice import ProxyPlan, proxyService
 
-    where = None
-    if options["endpoint"] is None:
-        where = hostAndPort(options["interface"], options["port"])
     plan = ProxyPlan(
         listen=options["description"],
-        where=where,
+        where=listeningWhere(options),
         upstream=options["upstream"],
         server=visible(options["to"]),
         settings=RelaySettings(

@@ -1,6 +1,6 @@
 """
 The names-server as services, each with one job, composed by
-L{twisted_names.app.tap.makeService}:
+L{twisted_names.app.assembly.assembleServer}:
 
   - L{ListeningService}: Twisted's own C{StreamServerEndpointService} (what
     C{strports.service} makes) listening on the endpoint, saying where, and
@@ -35,7 +35,6 @@ from zope.interface import implementer
 from twisted_names.app.options import escapeForEndpoint
 from twisted_names.console.editor import OperatorEditor
 from twisted_names.console.model import Operator
-from twisted_names.console.plain import OperatorConsole
 from twisted_names.console.terminal import (
     BlockingModeKeeper,
     Terminal,
@@ -382,7 +381,7 @@ class OperatorService(Service):
 
     def __init__(
         self,
-        console: OperatorConsole | Operator,
+        console: Operator,
         queue: ReplyQueue,
         factory: NameServerFactory,
         listening: ListeningService,

@@ -1,14 +1,12 @@
 """
-C{twistd names-server}: its options, wired to the objects that do the work
-(L{twisted_names.app.services}, L{twisted_names.app.process}, the server and the
-console).
+C{twistd names-server}: its options, handed to the package's assembly
+(L{twisted_names.app.assembly}), as Twisted's own C{twistd portforward} hands
+its options to C{strports.service}.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable
 from typing import Any, NoReturn
 
 import twisted
@@ -16,54 +14,35 @@ from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 
 from twisted_names import __version__
+from twisted_names.app.assembly import ServerPlan, assembleServer
 from twisted_names.app.options import (
     COUNT,
     COUNT_OR_ZERO,
-    PORT,
     SECONDS,
-    TwistdPluginOptions,
     checkEndpoint,
     checkNameOption,
     checkPort,
     globalReactor,
 )
-from twisted_names.app.process import ProcessService
-from twisted_names.app.services import (
-    CannotListen,
-    EditorService,
-    ListeningAddress,
-    ListeningService,
-    NamesServerService,
-    OperatorService,
-    TerminalService,
-    standardFds,
+from twisted_names.app.serveroptions import (
+    LISTENING_OPTIONS,
+    ServerPluginOptions,
+    listeningDescription,
+    listeningWhere,
 )
-from twisted_names.console.editor import OperatorEditor
-from twisted_names.console.model import Operator
-from twisted_names.console.plain import OperatorConsole
-from twisted_names.console.terminal import Terminal
-from twisted_names.display import hostAndPort
+from twisted_names.app.services import CannotListen, NamesServerService
 from twisted_names.i18n import N_, _
-from twisted_names.logs.limit import RateLimitedObserver
-from twisted_names.logs.observers import (
-    BatchedFileLogObserver,
-    TerminalLogObserver,
-    logObserverFor,
-)
-from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
-from twisted_names.server import NameServerFactory, ServerSettings
+from twisted_names.server import ServerSettings
 
 __all__ = ["CannotListen", "Options", "makeService"]
 
 #: The defaults of the options, from the objects that use them.
 SERVER = ServerSettings()
-ADDRESS = ListeningAddress()
 
 
-class Options(TwistdPluginOptions):
+class Options(ServerPluginOptions):
     """The options of C{twistd names-server}."""
 
-    program = "names-server"
     synopsis = N_("[options]")
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
@@ -93,26 +72,9 @@ class Options(TwistdPluginOptions):
         ],
     ]
     optParameters = [
-        ["port", "p", ADDRESS.port, N_("TCP port to listen on (0: any free port)."), PORT],
-        [
-            "interface",
-            "i",
-            ADDRESS.interface,
-            N_(
-                "Address to listen on: 127.0.0.1 (this machine only), ::1 (IPv6), 0.0.0.0 or ::"
-                " (every network)."
-            ),
-        ],
-        [
-            "endpoint",
-            "e",
-            None,
-            N_(
-                "Where to listen, as a Twisted server endpoint string; overrides --port,"
-                " --interface and --backlog. Examples: tcp:5000, tcp6:5000:interface=\\:\\:1,"
-                " unix:/tmp/names.sock, ssl:5000:privateKey=key.pem:certKey=cert.pem."
-            ),
-        ],
+        LISTENING_OPTIONS["port"],
+        LISTENING_OPTIONS["interface"],
+        LISTENING_OPTIONS["endpoint"],
         [
             "name",
             None,
@@ -172,16 +134,7 @@ class Options(TwistdPluginOptions):
             N_("Connections open at once from one IP address; 0: no limit."),
             COUNT_OR_ZERO,
         ],
-        [
-            "backlog",
-            None,
-            ADDRESS.backlog,
-            N_(
-                "Connections the kernel holds before the server accepts them (the"
-                " operating system may cap it)."
-            ),
-            COUNT,
-        ],
+        LISTENING_OPTIONS["backlog"],
         [
             "trace-file",
             None,
@@ -202,7 +155,7 @@ class Options(TwistdPluginOptions):
     def postOptions(self) -> None:
         checkPort(self)
         checkNameOption(self)
-        self["description"] = self["endpoint"] or self._tcpDescription()
+        self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
         daemon = twistd is not None and not twistd.get("nodaemon")
@@ -228,9 +181,6 @@ class Options(TwistdPluginOptions):
 
             checkTraceFile(self)
 
-    def _tcpDescription(self) -> str:
-        return ListeningAddress(self["port"], self["interface"], self["backlog"]).description()
-
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:
     """Make the names-server service from the parsed C{options}."""
@@ -244,108 +194,14 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         maxPerAddress=options["max-per-address"],
         replyTimeout=options["reply-timeout"],
     )
-    queue: ReplyQueue | None = None
-    replies: ReplySource
-    if options["name"] is None:
-        replies = queue = ReplyQueue(reactor, settings.replyTimeout)
-    else:
-        replies = FixedReply(options["name"])
-    twistd = options.parent
-    observer = None if twistd is None else logObserverFor(twistd, reactor)
-    server = NamesServerService(
-        None if observer is None else RateLimitedObserver(observer, reactor)
+    plan = ServerPlan(
+        settings,
+        serverFromString(reactor, options["description"]),
+        options["description"],
+        where=listeningWhere(options),
+        fixedName=options["name"],
+        trace=options["trace"],
+        traceFile=options["trace-file"],
+        twistd=options.parent,
     )
-
-    terminal: Terminal | None = None
-    terminalService: TerminalService | EditorService | None = None
-    showLogs = observer if isinstance(observer, TerminalLogObserver) else None
-    stop: Callable[[], object] = reactor.stop
-    editor: OperatorEditor | None = None
-    ttys = _terminalFds() if queue is not None else None
-    if ttys is not None:
-        # A person at a terminal: the line editor.
-        editor = OperatorEditor(lambda: stop(), maxChars=settings.maxLength)
-        terminalService = EditorService(editor, reactor, *ttys, logObserver=showLogs)
-        if showLogs is not None:
-            showLogs.plain = True
-    elif queue is not None or showLogs is not None or options["trace"]:
-        # With --name, a terminal only for the log lines (stdin is not
-        # read), so that an unread stdout cannot block the server either.
-        terminal = Terminal(_ignore, _nothing)
-        terminalService = TerminalService(terminal, reactor, queue is not None, showLogs)
-    tracing = options["trace"] or options["trace-file"] is not None
-    if tracing:
-        # Imported only when asked: the trace's modules add to every start-up
-        # (docs/performance.md, "The trace").
-        from twisted_names.trace.events import Role
-        from twisted_names.trace.file import makeTracer
-        from twisted_names.trace.ladder import useColour
-        from twisted_names.trace.wrapper import TracedReplies, TracingServerEndpoint
-
-        # The live trace goes where the console's own lines go.
-        show = editor.notice if editor is not None else terminal.show if terminal else None
-        tracer = makeTracer(
-            Role.SERVER,
-            reactor,
-            show if options["trace"] else None,
-            useColour(os.environ, ttys is not None),
-            options["trace-file"],
-        )
-        replies = TracedReplies(replies, tracer)
-    factory = NameServerFactory(replies, reactor, settings)
-    description = options["description"]
-    endpoint = serverFromString(reactor, description)
-    if tracing:
-        endpoint = TracingServerEndpoint(endpoint, tracer)
-    where = None
-    if options["endpoint"] is None:
-        where = hostAndPort(options["interface"], options["port"])
-    listening = ListeningService(endpoint, description, factory, where=where)
-
-    if twistd is not None:  # twistd runs the whole process for us.
-        rotate = observer.rotate if isinstance(observer, BatchedFileLogObserver) else None
-        process = server.add(
-            "process", ProcessService(reactor, terminalService, rotate, settings.maxClients)
-        )
-        listening.onFailure = lambda: process.stopFor(
-            "cannot listen", status=1, form=N_("cannot listen: stopping")
-        )
-        stop = lambda: process.stopFor("Ctrl-C")  # noqa: E731
-    if terminalService is not None:
-        server.add("terminal", terminalService)
-    server.add("listening", listening)
-    if queue is not None and editor is not None:
-        operator = Operator(
-            queue, editor, reactor, settings.maxLength, stop=lambda: stop(), chat=settings.chat
-        )
-        editor.operator = operator
-        server.add("operator", OperatorService(operator, queue, factory, listening))
-    elif queue is not None and terminal is not None:
-        console = OperatorConsole(queue, terminal.show, settings.maxLength)
-        terminal.onLine, terminal.onEnd = console.lineTyped, console.inputEnded
-        server.add("operator", OperatorService(console, queue, factory, listening))
-    return server
-
-
-def _terminalFds() -> tuple[int, int] | None:
-    """
-    stdin and stdout if both are a terminal a person types at (on Windows:
-    the console, which gets its own reader: docs/design.md), else C{None}:
-    pipes, files and C{/dev/null} get plain lines.
-    """
-    if sys.platform == "win32":
-        from twisted_names.console.wincon import consoleFds, isConsole
-
-        return consoleFds(standardFds(), isConsole)
-    stdin, stdout = standardFds()
-    if stdin is None or stdout is None or not (os.isatty(stdin) and os.isatty(stdout)):
-        return None
-    return stdin, stdout
-
-
-def _ignore(line: str) -> None:
-    """What becomes of lines typed with --name: stdin is not even read."""
-
-
-def _nothing() -> None:
-    """What the end of input does with --name."""
+    return assembleServer(plan, reactor)

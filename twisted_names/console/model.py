@@ -2,8 +2,9 @@
 The operator's console on a terminal, as a pure model: who the line being
 typed answers, what each event is called, and what each line or command does.
 
-It replaces L{twisted_names.console.plain} when stdin and stdout are a terminal;
-the line editor (L{twisted_names.console.editor}) draws it.  Three rules come from
+It is the one console model, with two views: the line editor
+(L{twisted_names.console.editor}) when stdin and stdout are a terminal, plain
+lines (L{twisted_names.console.plain}) on a pipe.  Three rules come from
 real use (issue 8):
 
   - A line goes only to the client the prompt named when typing began, unless
@@ -28,7 +29,6 @@ from typing import Protocol
 from twisted.internet.interfaces import IReactorTime
 
 from twisted_names.console.lineedit import clip
-from twisted_names.console.plain import departureText, stoppingText
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _, ngettext
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
@@ -72,6 +72,28 @@ class Entered(Enum):
     DONE = "done"
     #: Leave it on the input line: a confirmation is asked, or it needs fixing.
     KEEP = "keep"
+
+
+def stoppingText(closed: int) -> str:
+    """
+    What the operator reads when the server stops with C{closed} clients
+    still connected: said once, not each client as if it had left.  Both
+    views say it.
+    """
+    if not closed:
+        return _("Stopping.")
+    return ngettext(
+        "Stopping: closed {count} connection.", "Stopping: closed {count} connections.", closed
+    ).format(count=closed)
+
+
+def departureText(reason: Departure) -> str:
+    """Why a client left the line, with a C{{who}} placeholder for it."""
+    if reason is Departure.TIMED_OUT:
+        return _("{who} waited too long for a reply and was closed.")
+    if reason is Departure.DISMISSED:
+        return _("Closed {who} without a reply.")
+    return _("{who} left before your reply.")
 
 
 def _duration(seconds: float) -> str:

@@ -1,20 +1,27 @@
 """
-What the operator sees and types: each client's name as it arrives, who the
-next line answers and how many wait, and what became of every reply.
+The operator's console on a pipe or a file: plain lines, one per event, and
+every line read a reply, in order.
 
-L{OperatorConsole} is the L{twisted_names.replies.ReplyQueue}'s observer and
-the L{twisted_names.console.terminal.Terminal}'s line handler.  It writes through a
-C{show} callable, so it is tested by collecting lines in a list.
+It is the one console model, L{twisted_names.console.model.Operator}, with a
+view that writes lines (L{PlainLines}) and the pipe's discipline and words
+(L{PlainOperator}): the model observes the reply queue and keeps its state;
+a pipe differs only in what a line does (no commands, no confirmation: a
+line typed while nobody waits is kept, in order, for the next client) and in
+how each event is said, which scripts and teachers reading a pipe rely on.
+Tested by collecting lines in a list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from twisted_names.console.model import Operator, departureText
 from twisted_names.display import quoted
 from twisted_names.i18n import _, ngettext
-from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
+from twisted_names.replies import Departure, ReplyQueue, Waiter
 from twisted_names.wire import InvalidName, checkName
+
+__all__ = ["SHORT_NAME", "PlainLines", "PlainOperator", "who"]
 
 #: How much of a name the status lines repeat; the first mention shows it whole.
 SHORT_NAME = 40
@@ -28,47 +35,49 @@ def who(waiter: Waiter, short: bool = True) -> str:
     return f"{quoted(name)} ({waiter.peer})"
 
 
-def stoppingText(closed: int) -> str:
+class PlainLines:
     """
-    What the operator reads when the server stops with C{closed} clients
-    still connected: said once, not each client as if it had left.  The
-    terminal's editor (L{twisted_names.console.model}) says the same.
+    The model's view on a pipe: each notice as lines through C{show}; no
+    prompt to draw (a pipe's reader sees the status lines instead).
     """
-    if not closed:
-        return _("Stopping.")
-    return ngettext(
-        "Stopping: closed {count} connection.", "Stopping: closed {count} connections.", closed
-    ).format(count=closed)
+
+    def __init__(self, show: Callable[[str], None]) -> None:
+        self.show = show
+
+    def notice(self, text: str) -> None:
+        """Write C{text}, line by line."""
+        for line in text.split("\n"):
+            self.show(line)
+
+    def promptChanged(self) -> None:
+        """Nothing to redraw on a pipe."""
 
 
-def departureText(reason: Departure) -> str:
-    """Why a client left the line, with a C{{who}} placeholder for it."""
-    if reason is Departure.TIMED_OUT:
-        return _("{who} waited too long for a reply and was closed.")
-    if reason is Departure.DISMISSED:
-        return _("Closed {who} without a reply.")
-    return _("{who} left before your reply.")
+def _noCommands() -> None:
+    """A pipe's lines are replies, never commands: nothing stops the server from here."""
 
 
-class OperatorConsole:
+class PlainOperator(Operator):
     """
-    Turns queue events into lines for the operator, and the operator's lines
-    into replies.
+    The console model on a pipe: the operator's lines, read whole, are the
+    replies in order (one typed while nobody waits answers the next client),
+    and each event of the queue is one plain line, followed by who the next
+    line answers.
+
+    The state and the queue's observation are L{Operator}'s; what differs is
+    the pipe's discipline (L{lineTyped}) and words (the methods below).
     """
 
     def __init__(self, queue: ReplyQueue, show: Callable[[str], None], maxLength: int) -> None:
-        self.queue = queue
-        self.show = show
-        self.maxLength = maxLength
-        queue.observer = self
+        super().__init__(queue, PlainLines(show), queue.clock, maxLength, stop=_noCommands)
 
     def greet(self, where: str) -> None:
         """Say where the server listens and how to use it."""
-        self.show(_("names-server: listening on {where}.").format(where=where))
-        self.show(
+        self.view.notice(_("names-server: listening on {where}.").format(where=where))
+        self.view.notice(
             _("Clients' names appear here; type the server's name and press Enter to answer.")
         )
-        self.show(_("Ctrl-D: no more replies (waiting clients are closed). Ctrl-C: stop."))
+        self.view.notice(_("Ctrl-D: no more replies (waiting clients are closed). Ctrl-C: stop."))
 
     # The operator's side.
 
@@ -80,37 +89,25 @@ class OperatorConsole:
             reply = checkName(line, self.maxLength)
         except InvalidName as e:
             reason = e.forReply
-            self.show(_("Not sent: {reason}. Type it again.").format(reason=reason))
+            self.view.notice(_("Not sent: {reason}. Type it again.").format(reason=reason))
             self._status()
             return
         self.queue.answer(reply)
 
-    def stopping(self, closed: int) -> None:
-        """
-        The server is stopping and closed C{closed} clients: say so once,
-        instead of telling of each client as if it had left.
-        """
-        self.queue.observer = SilentObserver()
-        self.show(stoppingText(closed))
-
-    def inputEnded(self) -> None:
-        """The operator's input is closed (Ctrl-D, end of a file or pipe)."""
-        self.queue.close()
-
-    # The queue's side (ReplyObserver).
+    # The queue's side (ReplyObserver), in the pipe's words.
 
     def waiting(self, waiter: Waiter) -> None:
         if waiter is self.queue.head:
             text = _("{who} is asking for your name.")
         else:
             text = _("{who} is waiting too.")
-        self.show(text.format(who=who(waiter, short=False)))
+        self.view.notice(text.format(who=who(waiter, short=False)))
         self._status()
 
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
         if typedAhead:
             left = len(self.queue.typedAhead)
-            self.show(
+            self.view.notice(
                 ngettext(
                     "{who} was answered {reply}, typed ahead ({count} more typed ahead).",
                     "{who} was answered {reply}, typed ahead ({count} more typed ahead).",
@@ -118,12 +115,12 @@ class OperatorConsole:
                 ).format(who=who(waiter, short=False), reply=quoted(reply), count=left)
             )
             return
-        self.show(_("Sent {reply} to {who}.").format(reply=quoted(reply), who=who(waiter)))
+        self.view.notice(_("Sent {reply} to {who}.").format(reply=quoted(reply), who=who(waiter)))
         self._status(idle=_("Nobody is waiting now."))
 
     def kept(self, reply: str) -> None:
         count = len(self.queue.typedAhead)
-        self.show(
+        self.view.notice(
             ngettext(
                 "Nobody is waiting: {reply} will answer the next client ({count} typed ahead).",
                 "Nobody is waiting: {reply} will answer the next client ({count} typed ahead).",
@@ -132,13 +129,13 @@ class OperatorConsole:
         )
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
-        self.show(departureText(reason).format(who=who(waiter)))
+        self.view.notice(departureText(reason).format(who=who(waiter)))
         self._status(idle=_("Nobody is waiting now; the next line answers the next client."))
 
     def closed(self, dropped: list[Waiter]) -> None:
         kept = len(self.queue.typedAhead)
         count = len(dropped)
-        self.show(
+        self.view.notice(
             ngettext(
                 "Input closed: no more replies. Closed {count} waiting client.",
                 "Input closed: no more replies. Closed {count} waiting clients.",
@@ -146,7 +143,7 @@ class OperatorConsole:
             ).format(count=count)
         )
         if kept:
-            self.show(
+            self.view.notice(
                 ngettext(
                     "{count} typed-ahead line will answer the next clients;"
                     " later ones will be closed.",
@@ -157,7 +154,7 @@ class OperatorConsole:
             )
 
     def refused(self, waiter: Waiter) -> None:
-        self.show(
+        self.view.notice(
             _("{who} was closed: no more replies (input closed).").format(
                 who=who(waiter, short=False)
             )
@@ -168,10 +165,10 @@ class OperatorConsole:
         head = self.queue.head
         if head is None:
             if idle is not None:
-                self.show(idle)
+                self.view.notice(idle)
             return
         count = len(self.queue)
-        self.show(
+        self.view.notice(
             ngettext(
                 "> Next line answers {who} [{count} waiting]",
                 "> Next line answers {who} [{count} waiting]",

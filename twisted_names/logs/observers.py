@@ -40,7 +40,6 @@ from twisted.logger import (
 from twisted.python.logfile import LogFile
 from zope.interface import implementer
 
-from twisted_names.app.options import globalReactor
 from twisted_names.i18n import N_, _
 from twisted_names.logs.file import SafeLogFile
 from twisted_names.logs.limit import RateLimitedObserver
@@ -232,10 +231,10 @@ def jsonFile() -> ILogObserver:
     carry their C{peer}, C{name}, C{reply} and C{duration} fields.  As
     with the other logs, floods are bounded (L{RateLimitedObserver}).
     """
+    from twisted.internet import reactor  # twistd has chosen which by now.
+
     path = os.environ.get("NAMES_SERVER_JSON_LOG", "names-server.json")
-    return RateLimitedObserver(
-        jsonFileLogObserver(open(path, "a", encoding="utf-8")), globalReactor()
-    )
+    return RateLimitedObserver(jsonFileLogObserver(open(path, "a", encoding="utf-8")), reactor)
 
 
 def logObserverFor(twistd: Mapping[str, Any], reactor: Any) -> ILogObserver | None:
