@@ -264,7 +264,7 @@ class TracingProtocol(ProtocolWrapper):
         self.tracer.emit(
             Connected(
                 self.connection,
-                self._at(),
+                now - self.started,  # 0 but for a proxy's second leg.
                 describeAddress(host),
                 self.peer,
                 family(host),
