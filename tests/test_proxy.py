@@ -569,3 +569,19 @@ class NoTraceTests(SynchronousTestCase):
             (said[0]["client"], said[0]["server"]), ("127.0.0.1:40000", "127.0.0.1:5000")
         )
         self.assertTrue(clientLeg.disconnecting)
+
+
+class ProxyLadderTextTests(SynchronousTestCase):
+    """The proxy's words for what the relay cannot make happen in memory."""
+
+    def test_tlsSaid(self) -> None:
+        """Listening with TLS (an ssl: endpoint): the bytes shown are the application's."""
+        from twisted_names.trace.events import Connected, Family, Role
+        from twisted_names.trace.ladder import Ladder
+
+        event = Connected(
+            1, 0.0, "127.0.0.1:5001", "127.0.0.1:40000", Family.IPV4, True, 0.0, None, Role.CLIENT
+        )
+        lines = Ladder(Role.PROXY).lines(event)
+        self.assertEqual(len(lines), 2)
+        self.assertIn("TLS: the bytes shown are the application's", lines[1])

@@ -517,6 +517,11 @@ def proxyText(event: TraceEvent) -> list[str]:
             time=clockTime(event.wallClock),
             ms=ms,
         )
+        if event.tls:
+            return [
+                line,
+                _("TLS: the bytes shown are the application's; on the wire they are encrypted"),
+            ]
         return [line]
     if isinstance(event, PeerFinished):
         words = [_(_PROXY_FINISHED[side])]
