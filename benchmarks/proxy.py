@@ -5,6 +5,12 @@ second (connect, send a name, read the reply to the end), and the relay's
 CPU time for each, on loopback only.
 
     python benchmarks/proxy.py [--megabytes 200] [--seconds 5] [--rounds 3]
+    python benchmarks/proxy.py --slow-reader
+
+C{--slow-reader} measures instead names-proxy's memory while one side
+writes as fast as it can and the other reads nothing, each way: its peak
+resident size (C{VmHWM}) before and after, and how much the writer got
+into the kernel's buffers before it blocked.
 
 Each round runs every relay once, in turn (A/B interleaved, so a machine
 whose load changes affects them alike); the figures are the medians.  The
@@ -185,6 +191,50 @@ def exchanges(port: int, seconds: float, clients: int = 4) -> int:
     return sum(done)
 
 
+def slowReader(writer: str) -> None:
+    """
+    names-proxy between a writer that writes until it blocks and a reader
+    that reads nothing (C{writer}: "client" or "server"); print its memory.
+    """
+    backend = socket.socket()
+    backend.bind(("127.0.0.1", 0))
+    backend.listen(5)
+    relay = relays()[0]  # names-proxy --no-trace
+    port = relay.start(backend.getsockname()[1])
+    assert relay.process is not None
+    try:
+        backend.accept()[0].close()  # waitForPort's probe
+        status = Path(f"/proc/{relay.process.pid}/status")
+
+        def peak() -> str:
+            line = next(x for x in status.read_text().splitlines() if x.startswith("VmHWM"))
+            return line.split(":")[1].strip()
+
+        before = peak()
+        client = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        server, _ = backend.accept()
+        fast = client if writer == "client" else server
+        fast.setblocking(False)
+        sent, idle, started, chunk = 0, 0, time.monotonic(), b"x" * CHUNK
+        # Until it blocks for 2 s in a row (the proxy paused, the buffers full); 20 s at most.
+        while time.monotonic() - started < 20 and idle < 100:
+            try:
+                sent += fast.send(chunk)
+                idle = 0
+            except BlockingIOError:
+                idle += 1
+                time.sleep(0.02)
+        print(
+            f"the {writer} wrote {sent / 1e6:.1f} MB before it blocked, the other side reading"
+            f" nothing; names-proxy's peak resident size: {before} before, {peak()} after"
+        )
+        client.close()
+        server.close()
+    finally:
+        relay.stop()
+        backend.close()
+
+
 def relays() -> list[Relay]:
     base = ["-n", "--pidfile=", "--logfile=/dev/null", "names-proxy"]
 
@@ -225,7 +275,12 @@ def main() -> None:
     parser.add_argument("--megabytes", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--slow-reader", action="store_true")
     args = parser.parse_args()
+    if args.slow_reader:
+        slowReader("client")
+        slowReader("server")
+        return
     backend = subprocess.Popen(
         [sys.executable, "-c", BACKEND], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL
     )
