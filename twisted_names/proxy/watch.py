@@ -16,6 +16,7 @@ from __future__ import annotations
 from twisted.internet.interfaces import IStreamClientEndpoint
 from twisted.logger import Logger
 
+from twisted_names.display import describeAddress
 from twisted_names.i18n import N_
 from twisted_names.proxy.relay import NoUpstream, RelayServer, Side
 from twisted_names.trace.events import (
@@ -140,8 +141,6 @@ class LoggingWatcher:
     def upstreamFailed(
         self, relay: RelayServer, why: NoUpstream, took: float, detail: str
     ) -> None:
-        from twisted_names.display import describeAddress
-
         log.warn(
             NO_SERVER_LOG[why],
             client=describeAddress(relay.transport.getPeer()),
@@ -151,8 +150,6 @@ class LoggingWatcher:
         )
 
     def idle(self, relay: RelayServer) -> None:
-        from twisted_names.display import describeAddress
-
         log.info(
             N_("{client}: no bytes either way for {timeout} s (--idle-timeout): closing"),
             client=describeAddress(relay.transport.getPeer()),
