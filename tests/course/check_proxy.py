@@ -28,7 +28,8 @@ TWISTD = "import sys; from twisted.scripts.twistd import run; sys.argv[0] = 'twi
 
 
 def start(argv: list[str]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1"}
+    # English whatever the machine's language (the patterns below are).
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1", "LANGUAGE": "en"}
     return subprocess.Popen(
         argv,
         stdout=subprocess.PIPE,
