@@ -244,6 +244,32 @@ class CommandLineTests(ProxyProcessTestCase):
         self.assertEqual(len(proxy.err.strip().splitlines()), 2, proxy.describe())
         self.assertIn("twistd names-proxy: error: bad endpoint 'x:'", proxy.err)
 
+    async def test_portInUse(self) -> None:
+        """A port another program holds: one line in names-proxy's words, exit status 1."""
+        import socket
+
+        held = socket.socket()
+        self.addCleanup(held.close)
+        held.bind(("127.0.0.1", 0))
+        held.listen(1)
+        port = held.getsockname()[1]
+        proxy = spawn(
+            self,
+            "proxy",
+            [*TWISTD, "-n", "--pidfile=", "names-proxy", "--port", str(port)],
+            path=self.scratch(),
+        )
+        self.assertEqual(await proxy.ended, 1, proxy.describe())
+        said = [line for line in proxy.err.splitlines() if line.strip()]
+        self.assertEqual(len(said), 1, proxy.describe())
+        self.assertTrue(
+            said[0].startswith(
+                f"names-proxy: cannot listen on 127.0.0.1:{port}: the port is in use"
+            ),
+            proxy.describe(),
+        )
+        self.assertNoTraceback(proxy)
+
     async def test_twistdHelpListsIt(self) -> None:
         twistd = spawn(self, "twistd", [*TWISTD, "--help"])
         self.assertEqual(await twistd.ended, 0)
