@@ -31,7 +31,7 @@ from zope.interface import implementer
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.i18n import N_
-from twisted_names.replies import NoReply, ReplySource
+from twisted_names.replies import Departure, NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -261,6 +261,9 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if self.takingMessages:
             self.stopMessages()
         self.setTimeout(None)
+        if level in (LogLevel.debug, LogLevel.info):  # Else the operator sees the warning.
+            timedOut = reason in (Why.NEXT_LINE_TIMEOUT, Why.NOT_READING)
+            self._conversationOver(Departure.TIMED_OUT if timedOut else Departure.LEFT)
         self._stopWaiting()
         if reason is not None:
             log.emit(level, reason, peer=self.peer, **fields)
@@ -331,6 +334,15 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     def writeConnectionLost(self) -> None:
         self._close(None)
 
+    def _conversationOver(self, reason: Departure) -> None:
+        """
+        Chat: a client that was answered is going while it waits for no
+        reply: the reply source is told (for a waiting one, withdrawing its
+        question tells).
+        """
+        if self._backlog is not None and self._exchanges and self._asking is None:
+            self.factory.replies.ended(self.peer, reason)
+
     def _stopWaiting(self) -> None:
         """Leave the reply queue and forget lines sent ahead."""
         if self._backlog:
@@ -346,6 +358,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         super().connectionLost(reason)
         if left:
             self.setTimeout(None)
+            self._conversationOver(Departure.LEFT)
             self._stopWaiting()
         self.factory.clientLeft(self)
 
