@@ -196,11 +196,25 @@ class Screen:
     def __init__(self, write: Callable[[str], object]) -> None:
         self._write = write
         self.atPrompt = False
+        self._prompt = ""
 
     def prompt(self, text: str) -> None:
         self.endPrompt()
         self._write(text)
         self.atPrompt = True
+        self._prompt = text
+
+    def interject(self, text: str) -> None:
+        """
+        Show C{text} on a line of its own (a trace line) while the person
+        may be at a prompt: the prompt's line is ended, and the prompt
+        drawn again below (what they typed is still theirs to finish: the
+        terminal keeps it).
+        """
+        atPrompt = self.atPrompt
+        self.show(text)
+        if atPrompt:
+            self.prompt(self._prompt)
 
     def lineTyped(self) -> None:
         """The person ended a line at the prompt: the cursor is on a new line."""
@@ -354,6 +368,9 @@ class _Interruption:
         self._work: Deferred[Any] | None = None
         self._reactor = reactor
         self._trigger = reactor.addSystemEventTrigger("before", "shutdown", self._onShutdown)
+        #: Called first when the reactor stops the work (Ctrl-C): the line
+        #: the terminal echoed C{^C} on is ended before anything else is shown.
+        self.onInterrupt: Callable[[], object] | None = None
 
     def guard(self, work: Deferred[Any]) -> Deferred[Any]:
         """C{work}, to be cancelled if the reactor stops."""
@@ -372,6 +389,8 @@ class _Interruption:
         if self._work is None or self._work.called or self.finished.called:
             return None
         self.interrupted = True
+        if self.onInterrupt is not None:
+            self.onInterrupt()
         self._work.cancel()
         # Cancelling aborts the connection, which Twisted completes a turn
         # later; without that turn the reactor's own shutdown closes it first,
@@ -401,6 +420,22 @@ async def main(
         sys.stderr if stderr is None else stderr,
     )
     interruption = _Interruption(reactor)
+    lineEnded = False
+
+    def endEchoedLine() -> None:
+        # The terminal echoed ^C where the cursor was (after a prompt, or at
+        # the start of a line): end that line now, before the trace's lines
+        # of the cancelled connection, not after them.
+        nonlocal lineEnded
+        if _onTerminal(streams.stderr):
+            lineEnded = True
+            streams.screen.atPrompt = False
+            with suppress(OSError, ValueError):
+                assert streams.stderr is not None
+                streams.stderr.write("\n")
+                streams.stderr.flush()
+
+    interruption.onInterrupt = endEchoedLine
     try:
         options = _parse(list(argv))
         if options["chat"]:
@@ -411,7 +446,12 @@ async def main(
         message, status = outcome(e, interruption.interrupted)
         atPrompt = streams.screen.atPrompt
         streams.endPrompt()
-        if status == INTERRUPTED and not atPrompt and _onTerminal(streams.stdout):
+        if (
+            status == INTERRUPTED
+            and not atPrompt
+            and not lineEnded
+            and _onTerminal(streams.stdout)
+        ):
             with suppress(_StdoutGone):
                 streams.write("\n")  # The terminal echoed ^C where the cursor was.
         if message is not None:
@@ -486,11 +526,18 @@ def answerLine(answer: str, onTerminal: bool) -> str:
 
 
 def _traced(
-    endpoint: IStreamClientEndpoint, reactor: Any, options: ClientOptions, streams: Streams
+    endpoint: IStreamClientEndpoint,
+    reactor: Any,
+    options: ClientOptions,
+    streams: Streams,
+    shown: Callable[[str], None] | None = None,
 ) -> tuple[IStreamClientEndpoint, Tracer | None]:
     """
     C{endpoint}, traced if --trace or --trace-file asks (to stderr: stdout
     keeps the answer), and its tracer.
+
+    @param shown: where the trace's lines go instead of stderr (the chat's
+        terminal, when stderr is that terminal too: see L{_chat}).
     """
     if not options["trace"] and options["trace-file"] is None:
         return endpoint, None
@@ -513,7 +560,7 @@ def _traced(
     tracer = makeTracer(
         Role.CLIENT,
         reactor,
-        show if options["trace"] else None,
+        (shown or show) if options["trace"] else None,
         useColour(os.environ, _onTerminal(stderr)),
         options["trace-file"],
     )
@@ -588,8 +635,18 @@ async def _chat(
         return line
 
     where = options["where"]
-    traced, _tracer = _traced(
-        clientEndpoint(reactor, options["endpoint"]), reactor, options, streams
+    # On a terminal, the trace's lines go the way the prompt goes, in order:
+    # written to stderr at once, they overtook the prompt still queued for
+    # stdout and landed after "You: ".  Through the terminal they end the
+    # prompt's line, the prompt is drawn again after them, and a flood of
+    # them is bounded (lines the terminal cannot take are counted, dropped).
+    sameTerminal = onTerminal and _sameTerminal(stdoutFd, streams.stderr)
+    traced, tracer = _traced(
+        clientEndpoint(reactor, options["endpoint"]),
+        reactor,
+        options,
+        streams,
+        screen.interject if sameTerminal else None,
     )
     try:
         ended = await interruption.guard(
@@ -609,8 +666,22 @@ async def _chat(
             screen.show(_("{where} ended the conversation.").format(where=where))
     finally:
         screen.endPrompt()
+        if tracer is not None and sameTerminal:
+            # The trace's last lines (how the connection ended) go through
+            # the terminal too: wait for them before closing it.
+            await tracer.whenIdle(TRACE_CLOSE_WAIT)
         await closeTerminal(terminal, stdio, reactor)
         modes.restore()
+
+
+def _sameTerminal(fd: int, stream: TextIO | None) -> bool:
+    """Whether C{stream} writes to the terminal C{fd} is (the same device)."""
+    try:
+        if stream is None or not stream.isatty() or not os.isatty(fd):
+            return False
+        return os.fstat(stream.fileno()).st_rdev == os.fstat(fd).st_rdev
+    except (OSError, ValueError):
+        return False
 
 
 def _isTerminalFd(fd: int) -> bool:
