@@ -193,32 +193,52 @@ class Screen:
     line, so output is never glued to a prompt (C{You: Server: ...}).
     """
 
+    #: Runs a call once the lines shown now are all shown (the reactor's
+    #: next turn), so that a run of L{interject}ed lines is followed by one
+    #: prompt, not one each; C{None}: at once.
+    soon: Callable[[Callable[[], None]], object] | None = None
+
     def __init__(self, write: Callable[[str], object]) -> None:
         self._write = write
         self.atPrompt = False
         self._prompt = ""
+        #: A prompt was ended by an interjected line: draw it again.
+        self._owed = False
 
     def prompt(self, text: str) -> None:
         self.endPrompt()
         self._write(text)
         self.atPrompt = True
         self._prompt = text
+        self._owed = False
+
+    def lineTyped(self) -> None:
+        """The person ended a line at the prompt: the cursor is on a new line."""
+        self.atPrompt = self._owed = False
 
     def interject(self, text: str) -> None:
         """
         Show C{text} on a line of its own (a trace line) while the person
-        may be at a prompt: the prompt's line is ended, and the prompt
-        drawn again below (what they typed is still theirs to finish: the
-        terminal keeps it).
+        may be at a prompt: the prompt's line is ended, and the prompt is
+        drawn again below, once, after the lines that come together (what
+        they typed is still theirs to finish: the terminal keeps it).
         """
-        atPrompt = self.atPrompt
+        if self.atPrompt and not self._owed:
+            self._owed = True
+            if self.soon is None:
+                self.show(text)
+                self._drawOwed()
+                return
+            self.soon(self._drawOwed)
         self.show(text)
-        if atPrompt:
-            self.prompt(self._prompt)
 
-    def lineTyped(self) -> None:
-        """The person ended a line at the prompt: the cursor is on a new line."""
-        self.atPrompt = False
+    def forget(self) -> None:
+        """The prompt's line was ended from outside (the ^C echo): draw it no more."""
+        self.atPrompt = self._owed = False
+
+    def _drawOwed(self) -> None:
+        if self._owed and not self.atPrompt:
+            self.prompt(self._prompt)
 
     def show(self, text: str) -> None:
         self.endPrompt()
@@ -429,7 +449,7 @@ async def main(
         nonlocal lineEnded
         if _onTerminal(streams.stderr):
             lineEnded = True
-            streams.screen.atPrompt = False
+            streams.screen.forget()
             with suppress(OSError, ValueError):
                 assert streams.stderr is not None
                 streams.stderr.write("\n")
@@ -641,6 +661,15 @@ async def _chat(
     # prompt's line, the prompt is drawn again after them, and a flood of
     # them is bounded (lines the terminal cannot take are counted, dropped).
     sameTerminal = onTerminal and _sameTerminal(stdoutFd, streams.stderr)
+    screen.soon = lambda call: reactor.callLater(0, call)
+    endEchoedLine = interruption.onInterrupt
+
+    def interrupted() -> None:
+        screen.forget()
+        if endEchoedLine is not None:
+            endEchoedLine()
+
+    interruption.onInterrupt = interrupted
     traced, tracer = _traced(
         clientEndpoint(reactor, options["endpoint"]),
         reactor,
