@@ -708,7 +708,10 @@ def _sameTerminal(fd: int, stream: TextIO | None) -> bool:
     try:
         if stream is None or not stream.isatty() or not os.isatty(fd):
             return False
-        return os.fstat(stream.fileno()).st_rdev == os.fstat(fd).st_rdev
+        if sys.platform == "win32":
+            return True  # A process has one console.
+        same: bool = os.fstat(stream.fileno()).st_rdev == os.fstat(fd).st_rdev
+        return same
     except (OSError, ValueError):
         return False
 
