@@ -263,6 +263,37 @@ class ChatDepartureTests(SynchronousTestCase):
         client.finishClosing(Failure(ConnectionDone()))
         self.assertEqual(self.notices, ["127.0.0.1:50000 left before your reply."])
 
+    def test_replyTimeoutToldOnce(self) -> None:
+        """Closed for no reply in time: the queue's notice only, not "left" too."""
+        client = self.chatted()
+        client.send(b"again\n")
+        del self.notices[:]
+        self.clock.advance(300)
+        client.finishClosing()
+        self.assertEqual(
+            self.notices, ["127.0.0.1:50000 waited too long for a reply and was closed."]
+        )
+
+    def test_closedByTheOperatorToldOnce(self) -> None:
+        client = self.chatted()
+        client.send(b"again\n")
+        del self.notices[:]
+        self.queue.dismiss()
+        client.finishClosing()
+        self.assertEqual(self.notices, ["Closed 127.0.0.1:50000 without a reply."])
+
+    def test_emptyLineAfterOwedReplies(self) -> None:
+        """Lines owed, then an empty line: told once the last reply is sent."""
+        client = self.chatted()
+        client.send(b"again\n\n")
+        del self.notices[:]
+        self.queue.answer("yes")
+        client.finishClosing()
+        self.assertEqual(
+            self.notices,
+            ['Sent "yes" to 127.0.0.1:50000.', "127.0.0.1:50000 left the conversation."],
+        )
+
     def test_neverAnsweredNotTold(self) -> None:
         """A chat client that closes before its first line was never shown: nothing to say."""
         client = Client(self.server.factory(chat=True))

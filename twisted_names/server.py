@@ -257,11 +257,16 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         """
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return
+        # Between turns, or done after the replies owed (not: no reply, the
+        # queue said why; not: a warning, the operator sees it).
+        over = (
+            self.phase is Phase.READING or (self.phase is Phase.ENDING and reason is None)
+        ) and level in (LogLevel.debug, LogLevel.info)
         self.phase = Phase.CLOSED
         if self.takingMessages:
             self.stopMessages()
         self.setTimeout(None)
-        if level in (LogLevel.debug, LogLevel.info):  # Else the operator sees the warning.
+        if over:
             timedOut = reason in (Why.NEXT_LINE_TIMEOUT, Why.NOT_READING)
             self._conversationOver(Departure.TIMED_OUT if timedOut else Departure.LEFT)
         self._stopWaiting()
@@ -336,9 +341,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def _conversationOver(self, reason: Departure) -> None:
         """
-        Chat: a client that was answered is going while it waits for no
-        reply: the reply source is told (for a waiting one, withdrawing its
-        question tells).
+        Chat: a client that was answered is going between turns (or after
+        the replies it was owed): the reply source is told.  For a waiting
+        one, withdrawing its question tells; for one given no reply, the
+        queue told why.
         """
         if self._backlog is not None and self._exchanges and self._asking is None:
             self.factory.replies.ended(self.peer, reason)
@@ -353,12 +359,14 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         left = self.phase is not Phase.CLOSED  # Else _close did the rest.
+        betweenTurns = self.phase is Phase.READING
         self.phase = Phase.GONE
         # What the client sent just before leaving is logged, not asked.
         super().connectionLost(reason)
         if left:
             self.setTimeout(None)
-            self._conversationOver(Departure.LEFT)
+            if betweenTurns:
+                self._conversationOver(Departure.LEFT)
             self._stopWaiting()
         self.factory.clientLeft(self)
 
