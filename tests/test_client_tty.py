@@ -70,3 +70,18 @@ class ChatTraceOnATerminal(SynchronousTestCase):
         after = rows[rows.index("You: ^C") + 1 :]
         self.assertTrue(after, self.screen.text)
         self.assertTrue(all(row.startswith("#1") for row in after), self.screen.text)
+
+    def test_serverEndsTheConversation(self) -> None:
+        """
+        The server sends a line nobody asked for and closes between turns:
+        the trace's lines, the end said, and no prompt drawn again after it
+        (the chat is over).
+        """
+        self.server.sendall(b"late\n")
+        self.server.close()
+        self.assertEqual(self.screen.waitForExit(), 0)
+        rows = [row for row in self.screen.rows if row]
+        ended = [i for i, row in enumerate(rows) if row.endswith("ended the conversation.")]
+        self.assertEqual(len(ended), 1, self.screen.text)
+        self.assertNotIn("You:", rows[ended[0] :], self.screen.text)
+        self.assertNothingGlued()

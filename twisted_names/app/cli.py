@@ -695,6 +695,7 @@ async def _chat(
             screen.show(_("{where} ended the conversation.").format(where=where))
     finally:
         screen.endPrompt()
+        screen.forget()  # Over: a prompt owed to interjected lines is not drawn.
         if tracer is not None and sameTerminal:
             # The trace's last lines (how the connection ended) go through
             # the terminal too: wait for them before closing it.
