@@ -204,6 +204,8 @@ class QueueTests(EditorOnATerminal):
         self.screen.send("/nope")
         self.screen.send("\r")
         self.screen.expect('Unknown command "/nope"')
+        self.expectInput("nobody waiting > ", "")
+        self.screen.send(UP)
         self.expectInput("nobody waiting > ", "/nope")
         self.screen.send("\x15/stop\r")
         self.assertEqual(self.screen.waitForExit(), 0)

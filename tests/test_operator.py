@@ -296,16 +296,26 @@ class CommandTests(OperatorTestCase):
     def test_keepRefusedWhileSomeoneWaits(self) -> None:
         ana = self.queue.ask("Ana", "p")
         self.said()
-        self.assertIs(self.enter("/keep Zé"), Entered.KEEP)
+        self.assertIs(self.enter("/keep Zé"), Entered.DONE)
         self.assertEqual(
-            self.said(), ['Not kept: "Ana" (p) is waiting now; type the reply without /keep.']
+            self.said(),
+            [
+                'Not kept: "Ana" (p) is waiting now; type the reply without /keep.'
+                " The line was cleared; ↑ brings it back."
+            ],
         )
         self.assertNoResult(ana)
         self.assertEqual(list(self.queue.typedAhead), [])
 
     def test_keepNeedsAReply(self) -> None:
-        self.assertIs(self.enter("/keep "), Entered.KEEP)
-        self.assertEqual(self.said(), ["/keep needs the reply to keep: /keep REPLY"])
+        self.assertIs(self.enter("/keep "), Entered.DONE)
+        self.assertEqual(
+            self.said(),
+            [
+                "/keep needs the reply to keep: /keep REPLY."
+                " The line was cleared; ↑ brings it back."
+            ],
+        )
 
     def test_drop(self) -> None:
         self.enter("/drop")
@@ -322,13 +332,14 @@ class CommandTests(OperatorTestCase):
         self.enter("/stop")
         self.assertEqual(self.stops, [None])
 
-    def test_unknownCommandStays(self) -> None:
-        self.assertIs(self.enter("/etc/passwd"), Entered.KEEP)
+    def test_unknownCommandCleared(self) -> None:
+        self.assertIs(self.enter("/etc/passwd"), Entered.DONE)
         self.assertEqual(
             self.said(),
             [
                 'Unknown command "/etc/passwd": /help lists the commands.'
-                " A reply that starts with / is typed //."
+                " A reply that starts with / is typed //. The line was cleared;"
+                " ↑ brings it back."
             ],
         )
 

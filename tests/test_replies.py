@@ -41,6 +41,9 @@ class RecordingObserver:
     def refused(self, waiter: Waiter) -> None:
         self.events.append(("refused", waiter.name))
 
+    def ended(self, peer: str, reason: object) -> None:
+        self.events.append(("ended", peer))
+
 
 def makeQueue(timeout: float | None = None) -> tuple[ReplyQueue, Clock, RecordingObserver]:
     clock = Clock()

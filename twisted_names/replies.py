@@ -90,6 +90,13 @@ class ReplySource(Protocol):
             when the client leaves.
         """
 
+    def ended(self, peer: str, reason: Departure) -> None:
+        """
+        Chat: a client that was answered and is not waiting now is gone
+        (it left, or was closed for C{reason}): nobody waits for its reply,
+        but the person answering should know it went.
+        """
+
 
 class FixedReply:
     """Every client gets the same reply, at once (C{--name})."""
@@ -99,6 +106,9 @@ class FixedReply:
 
     def ask(self, name: str, peer: str) -> Deferred[str]:
         return succeed(self.reply)
+
+    def ended(self, peer: str, reason: Departure) -> None:
+        """Nobody to tell."""
 
 
 class Departure(Enum):
@@ -155,6 +165,9 @@ class ReplyObserver(Protocol):
     def refused(self, waiter: Waiter) -> None:
         """A client arrived after the input closed and the typed-ahead lines ran out."""
 
+    def ended(self, peer: str, reason: Departure) -> None:
+        """Chat: a client between turns is gone (see L{ReplySource.ended})."""
+
 
 class SilentObserver:
     """An observer that tells nobody: until someone watches, and once they stop."""
@@ -165,6 +178,7 @@ class SilentObserver:
     def left(self, waiter: Waiter, reason: Departure) -> None: ...
     def closed(self, dropped: list[Waiter]) -> None: ...
     def refused(self, waiter: Waiter) -> None: ...
+    def ended(self, peer: str, reason: Departure) -> None: ...
 
 
 class ReplyQueue:
@@ -240,6 +254,10 @@ class ReplyQueue:
         self._armTimer()
         self.observer.waiting(waiter)
         return waiter.deferred
+
+    def ended(self, peer: str, reason: Departure) -> None:
+        """Chat: a client between turns is gone; the observer is told."""
+        self.observer.ended(peer, reason)
 
     def answer(self, reply: str) -> None:
         """

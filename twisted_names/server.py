@@ -31,7 +31,7 @@ from zope.interface import implementer
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.i18n import N_, Preformatted
-from twisted_names.replies import NoReply, ReplySource
+from twisted_names.replies import Departure, NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -260,10 +260,18 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         """
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return
+        # Between turns, or done after the replies owed (not: no reply, the
+        # queue said why; not: a warning, the operator sees it).
+        over = (
+            self.phase is Phase.READING or (self.phase is Phase.ENDING and reason is None)
+        ) and level in (LogLevel.debug, LogLevel.info)
         self.phase = Phase.CLOSED
         if self.takingMessages:
             self.stopMessages()
         self.setTimeout(None)
+        if over:
+            timedOut = reason in (Why.NEXT_LINE_TIMEOUT, Why.NOT_READING)
+            self._conversationOver(Departure.TIMED_OUT if timedOut else Departure.LEFT)
         self._stopWaiting()
         if reason is not None:
             log.emit(level, reason, peer=self.peer, **fields)
@@ -334,6 +342,16 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     def writeConnectionLost(self) -> None:
         self._close(None)
 
+    def _conversationOver(self, reason: Departure) -> None:
+        """
+        Chat: a client that was answered is going between turns (or after
+        the replies it was owed): the reply source is told.  For a waiting
+        one, withdrawing its question tells; for one given no reply, the
+        queue told why.
+        """
+        if self._backlog is not None and self._exchanges and self._asking is None:
+            self.factory.replies.ended(self.peer, reason)
+
     def _stopWaiting(self) -> None:
         """Leave the reply queue and forget lines sent ahead."""
         if self._backlog:
@@ -344,11 +362,14 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         left = self.phase is not Phase.CLOSED  # Else _close did the rest.
+        betweenTurns = self.phase is Phase.READING
         self.phase = Phase.GONE
         # What the client sent just before leaving is logged, not asked.
         super().connectionLost(reason)
         if left:
             self.setTimeout(None)
+            if betweenTurns:
+                self._conversationOver(Departure.LEFT)
             self._stopWaiting()
         self.factory.clientLeft(self)
 

@@ -193,18 +193,52 @@ class Screen:
     line, so output is never glued to a prompt (C{You: Server: ...}).
     """
 
+    #: Runs a call once the lines shown now are all shown (the reactor's
+    #: next turn), so that a run of L{interject}ed lines is followed by one
+    #: prompt, not one each; C{None}: at once.
+    soon: Callable[[Callable[[], None]], object] | None = None
+
     def __init__(self, write: Callable[[str], object]) -> None:
         self._write = write
         self.atPrompt = False
+        self._prompt = ""
+        #: A prompt was ended by an interjected line: draw it again.
+        self._owed = False
 
     def prompt(self, text: str) -> None:
         self.endPrompt()
         self._write(text)
         self.atPrompt = True
+        self._prompt = text
+        self._owed = False
 
     def lineTyped(self) -> None:
         """The person ended a line at the prompt: the cursor is on a new line."""
-        self.atPrompt = False
+        self.atPrompt = self._owed = False
+
+    def interject(self, text: str) -> None:
+        """
+        Show C{text} on a line of its own (a trace line) while the person
+        may be at a prompt: the prompt's line is ended, and the prompt is
+        drawn again below, once, after the lines that come together (what
+        they typed is still theirs to finish: the terminal keeps it).
+        """
+        if self.atPrompt and not self._owed:
+            self._owed = True
+            if self.soon is None:
+                self.show(text)
+                self._drawOwed()
+                return
+            self.soon(self._drawOwed)
+        self.show(text)
+
+    def forget(self) -> None:
+        """The prompt's line was ended from outside (the ^C echo): draw it no more."""
+        self.atPrompt = self._owed = False
+
+    def _drawOwed(self) -> None:
+        if self._owed and not self.atPrompt:
+            self.prompt(self._prompt)
 
     def show(self, text: str) -> None:
         self.endPrompt()
@@ -354,6 +388,9 @@ class _Interruption:
         self._work: Deferred[Any] | None = None
         self._reactor = reactor
         self._trigger = reactor.addSystemEventTrigger("before", "shutdown", self._onShutdown)
+        #: Called first when the reactor stops the work (Ctrl-C): the line
+        #: the terminal echoed C{^C} on is ended before anything else is shown.
+        self.onInterrupt: Callable[[], object] | None = None
 
     def guard(self, work: Deferred[Any]) -> Deferred[Any]:
         """C{work}, to be cancelled if the reactor stops."""
@@ -372,6 +409,8 @@ class _Interruption:
         if self._work is None or self._work.called or self.finished.called:
             return None
         self.interrupted = True
+        if self.onInterrupt is not None:
+            self.onInterrupt()
         self._work.cancel()
         # Cancelling aborts the connection, which Twisted completes a turn
         # later; without that turn the reactor's own shutdown closes it first,
@@ -401,6 +440,22 @@ async def main(
         sys.stderr if stderr is None else stderr,
     )
     interruption = _Interruption(reactor)
+    lineEnded = False
+
+    def endEchoedLine() -> None:
+        # The terminal echoed ^C where the cursor was (after a prompt, or at
+        # the start of a line): end that line now, before the trace's lines
+        # of the cancelled connection, not after them.
+        nonlocal lineEnded
+        if _onTerminal(streams.stderr):
+            lineEnded = True
+            streams.screen.forget()
+            with suppress(OSError, ValueError):
+                assert streams.stderr is not None
+                streams.stderr.write("\n")
+                streams.stderr.flush()
+
+    interruption.onInterrupt = endEchoedLine
     try:
         options = _parse(list(argv))
         if options["chat"]:
@@ -411,7 +466,12 @@ async def main(
         message, status = outcome(e, interruption.interrupted)
         atPrompt = streams.screen.atPrompt
         streams.endPrompt()
-        if status == INTERRUPTED and not atPrompt and _onTerminal(streams.stdout):
+        if (
+            status == INTERRUPTED
+            and not atPrompt
+            and not lineEnded
+            and _onTerminal(streams.stdout)
+        ):
             with suppress(_StdoutGone):
                 streams.write("\n")  # The terminal echoed ^C where the cursor was.
         if message is not None:
@@ -486,11 +546,18 @@ def answerLine(answer: str, onTerminal: bool) -> str:
 
 
 def _traced(
-    endpoint: IStreamClientEndpoint, reactor: Any, options: ClientOptions, streams: Streams
+    endpoint: IStreamClientEndpoint,
+    reactor: Any,
+    options: ClientOptions,
+    streams: Streams,
+    shown: Callable[[str], None] | None = None,
 ) -> tuple[IStreamClientEndpoint, Tracer | None]:
     """
     C{endpoint}, traced if --trace or --trace-file asks (to stderr: stdout
     keeps the answer), and its tracer.
+
+    @param shown: where the trace's lines go instead of stderr (the chat's
+        terminal, when stderr is that terminal too: see L{_chat}).
     """
     if not options["trace"] and options["trace-file"] is None:
         return endpoint, None
@@ -513,7 +580,7 @@ def _traced(
     tracer = makeTracer(
         Role.CLIENT,
         reactor,
-        show if options["trace"] else None,
+        (shown or show) if options["trace"] else None,
         useColour(os.environ, _onTerminal(stderr)),
         options["trace-file"],
     )
@@ -588,8 +655,27 @@ async def _chat(
         return line
 
     where = options["where"]
-    traced, _tracer = _traced(
-        clientEndpoint(reactor, options["endpoint"]), reactor, options, streams
+    # On a terminal, the trace's lines go the way the prompt goes, in order:
+    # written to stderr at once, they overtook the prompt still queued for
+    # stdout and landed after "You: ".  Through the terminal they end the
+    # prompt's line, the prompt is drawn again after them, and a flood of
+    # them is bounded (lines the terminal cannot take are counted, dropped).
+    sameTerminal = onTerminal and _sameTerminal(stdoutFd, streams.stderr)
+    screen.soon = lambda call: reactor.callLater(0, call)
+    endEchoedLine = interruption.onInterrupt
+
+    def interrupted() -> None:
+        screen.forget()
+        if endEchoedLine is not None:
+            endEchoedLine()
+
+    interruption.onInterrupt = interrupted
+    traced, tracer = _traced(
+        clientEndpoint(reactor, options["endpoint"]),
+        reactor,
+        options,
+        streams,
+        screen.interject if sameTerminal else None,
     )
     try:
         ended = await interruption.guard(
@@ -609,8 +695,26 @@ async def _chat(
             screen.show(_("{where} ended the conversation.").format(where=where))
     finally:
         screen.endPrompt()
+        screen.forget()  # Over: a prompt owed to interjected lines is not drawn.
+        if tracer is not None and sameTerminal:
+            # The trace's last lines (how the connection ended) go through
+            # the terminal too: wait for them before closing it.
+            await tracer.whenIdle(TRACE_CLOSE_WAIT)
         await closeTerminal(terminal, stdio, reactor)
         modes.restore()
+
+
+def _sameTerminal(fd: int, stream: TextIO | None) -> bool:
+    """Whether C{stream} writes to the terminal C{fd} is (the same device)."""
+    try:
+        if stream is None or not stream.isatty() or not os.isatty(fd):
+            return False
+        if sys.platform == "win32":
+            return True  # A process has one console.
+        same: bool = os.fstat(stream.fileno()).st_rdev == os.fstat(fd).st_rdev
+        return same
+    except (OSError, ValueError):
+        return False
 
 
 def _isTerminalFd(fd: int) -> bool:

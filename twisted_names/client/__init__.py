@@ -49,6 +49,12 @@ from twisted_names.wire import (
     encodeLine,
 )
 
+#: Lines the server may send that answer nothing (a stray line, a course
+#: server's extra output) before the client takes it for a protocol breach:
+#: dropped until then, so that reading, tracing and the person's Ctrl-D are
+#: never held up by a server flooding lines nobody asked for.
+UNASKED_MAX = 8
+
 
 class NameClientProtocol(MessageReceiver):
     """
@@ -58,7 +64,9 @@ class NameClientProtocol(MessageReceiver):
 
     An empty answer is the server saying it is done (C{docs/protocol.md}):
     every question still open fails with L{ServerDone} and the connection
-    is closed.
+    is closed.  A line too long, or more than L{UNASKED_MAX} lines nobody
+    asked for, break the protocol: L{closeReason} is a L{BadAnswer}, whether
+    a question was open or not, and the connection is dropped.
     """
 
     def __init__(
@@ -72,6 +80,7 @@ class NameClientProtocol(MessageReceiver):
         self._answers: deque[Deferred[str]] = deque()
         self._closed: list[Deferred[None]] = []
         self.closeReason: ExchangeError | None = None
+        self._unasked = 0
 
     def ask(self, text: str) -> Deferred[str]:
         """
@@ -106,15 +115,40 @@ class NameClientProtocol(MessageReceiver):
             answer = self._answers.popleft()
             if not answer.called:
                 answer.callback(message.text)
-        # An answer nobody asked for is not ours to show: dropped.
+            return
+        # An answer nobody asked for is not ours to show: dropped, a few.
+        self._unasked += 1
+        if self._unasked > UNASKED_MAX:
+            self._breach(
+                BadAnswer(
+                    ngettext(
+                        "the server sent more than {count} line nobody asked for",
+                        "the server sent more than {count} lines nobody asked for",
+                        UNASKED_MAX,
+                    ).format(count=UNASKED_MAX)
+                )
+            )
 
     def messageTooLong(self, size: int) -> None:
-        tooLong = ngettext(
-            "the server's answer is longer than {limit} byte",
-            "the server's answer is longer than {limit} bytes",
-            self.maxLength,
-        )
-        self._failAll(BadAnswer(tooLong.format(limit=self.maxLength)))
+        if self._answers:
+            tooLong = ngettext(
+                "the server's answer is longer than {limit} byte",
+                "the server's answer is longer than {limit} bytes",
+                self.maxLength,
+            )
+        else:
+            tooLong = ngettext(
+                "the server sent a line longer than {limit} byte, unasked",
+                "the server sent a line longer than {limit} bytes, unasked",
+                self.maxLength,
+            )
+        self._breach(BadAnswer(tooLong.format(limit=self.maxLength)))
+
+    def _breach(self, problem: BadAnswer) -> None:
+        """The server broke the protocol: read nothing more, drop the connection."""
+        if self.takingMessages:
+            self.stopMessages()
+        self._failAll(problem)
         self.transport.abortConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
@@ -304,6 +338,8 @@ async def _chat(
             if line is None:
                 typed = await _lineOrClose(nextLine(), protocol)
                 if typed is _CLOSED:
+                    if isinstance(protocol.closeReason, BadAnswer):
+                        raise protocol.closeReason  # Unasked, it breaks the protocol still.
                     return ChatEnd.BY_SERVER
                 assert typed is None or isinstance(typed, str)
                 line = typed

@@ -29,7 +29,7 @@ from twisted.conch.insults.insults import ServerProtocol
 from twisted.conch.recvline import HistoricRecvLine
 from twisted.python.failure import Failure
 
-from twisted_names.console.lineedit import LineBuffer, fitLine, wrap
+from twisted_names.console.lineedit import LineBuffer, fitLine, promptRoom, wrap
 from twisted_names.console.model import Entered, Operator
 from twisted_names.console.terminal import OutputFlow
 from twisted_names.i18n import ngettext
@@ -49,6 +49,93 @@ MAX_PENDING = 200
 
 _ERASE_ROW = b"\r\x1b[K"
 
+#: Where an escape string (OSC, DCS, SOS, PM, APC) starts: ESC and this byte.
+_STRING_STARTS = frozenset(b"]PX^_")
+#: Its terminators: BEL, or ST (ESC backslash); CAN and SUB cancel it.
+_BEL, _ESC, _CAN, _SUB = 0x07, 0x1B, 0x18, 0x1A
+
+
+class EscapeStrings:
+    """
+    Drops escape strings from what a terminal sends: an OSC (C{ESC ] 0;TITLE
+    BEL}), DCS, SOS, PM or APC, from its start through its terminator,
+    whole, even when a read cuts it in two.  C{insults.ServerProtocol}
+    knows only CSI and SS3: it took C{ESC ]} for Alt-] and typed the rest
+    (C{0;TITLE}) into the reply.  A terminal sends these only when
+    something was pasted (or echoed back at it); a person never types one.
+
+    A string ends at its terminator, or at any other control character
+    (ECMA-48 allows none inside one; Enter is one): that character is kept,
+    so a stray Alt-] swallows at most the text typed after it on that line,
+    never the Enter.  Pure: bytes in, bytes out.
+    """
+
+    def __init__(self) -> None:
+        #: Inside a string; C{_escape}: its last byte was ESC (ST may follow).
+        self._inside = False
+        self._escape = False
+        #: An ESC ended the last read: what follows decides.
+        self._pendingEscape = False
+
+    def feed(self, data: bytes) -> bytes:
+        """C{data} without the escape strings in it (or begun in earlier reads)."""
+        if not data or (not self._inside and not self._pendingEscape and b"\x1b" not in data):
+            return data
+        out = bytearray()
+        i, n = 0, len(data)
+        if self._pendingEscape:
+            self._pendingEscape = False
+            if data[0] in _STRING_STARTS:
+                self._inside, i = True, 1
+            else:
+                out.append(_ESC)
+        while i < n:
+            byte = data[i]
+            i += 1
+            if self._inside:
+                if self._escape:
+                    self._escape = False
+                    if byte == 0x5C:  # ST: the string is over.
+                        self._inside = False
+                        continue
+                    self._inside = False  # Another ESC sequence begins.
+                    i -= 1
+                    out.append(_ESC)
+                    continue
+                if byte == _ESC:
+                    self._escape = True
+                elif byte in (_BEL, _CAN, _SUB):
+                    self._inside = False
+                elif byte < 0x20 or byte == 0x7F:
+                    self._inside = False
+                    out.append(byte)  # Enter, Ctrl-C...: a key, acted on.
+                continue
+            if byte == _ESC:
+                if i == n:
+                    self._pendingEscape = True
+                elif data[i] in _STRING_STARTS:
+                    self._inside, i = True, i + 1
+                else:
+                    out.append(byte)
+                continue
+            out.append(byte)
+        return bytes(out)
+
+
+def _isText(keyID: Any, modifier: Any) -> bool:
+    """
+    Whether a key is a byte of typed text.  C{insults} names the keys it
+    knows and we do not handle (F1-F12, PgUp, PgDn, Insert) by bytes such
+    as C{b"[F5]"}: those are not text; typed text comes one byte at a time.
+    """
+    return (
+        isinstance(keyID, bytes)
+        and len(keyID) == 1
+        and modifier is None
+        and keyID >= b" "
+        and keyID != b"\x7f"
+    )
+
 
 class KeepScreenServerProtocol(ServerProtocol):
     """
@@ -61,13 +148,21 @@ class KeepScreenServerProtocol(ServerProtocol):
         if self.transport is not None:
             self.transport.loseConnection()
 
+    _strings: EscapeStrings | None = None
+
     def dataReceived(self, data: bytes) -> None:
         """
         Keys that arrive together (a paste, a held key) are drawn once, after
         the last: drawing the line after each one wrote about a row of output
         a key, enough for a pasted paragraph to fill the terminal's output
-        buffer and have notices dropped meanwhile.
+        buffer and have notices dropped meanwhile.  Escape strings (a pasted
+        OSC) are dropped whole first (L{EscapeStrings}).
         """
+        if self._strings is None:
+            self._strings = EscapeStrings()
+        data = self._strings.feed(data)
+        if not data:
+            return
         editor = self.terminalProtocol
         if not isinstance(editor, OperatorEditor):
             super().dataReceived(data)
@@ -101,6 +196,8 @@ class OperatorEditor(HistoricRecvLine):
     _joinNext = False
     #: Characters of this batch the full line could not take.
     _refused = 0
+    #: The cursor's column when the input row was last drawn.
+    _column = 0
     #: Ctrl-C was pressed: the server stops; keys after it are not acted on.
     stopping = False
     #: Called once the terminal's connection is closed (output flushed).
@@ -236,18 +333,35 @@ class OperatorEditor(HistoricRecvLine):
         if self._batched:
             self._stale = True
             return
-        prompt = self.operator.promptShown()
+        prompt = self.operator.promptShown(promptRoom(self.width))
         row, column = fitLine(prompt, self.line.text, self.line.before(), self.width)
         out = _ERASE_ROW + row.encode("utf-8") + b"\x1b[K\r"
         if column:
             out += b"\x1b[%dC" % column
         self.terminal.write(out)
+        self._column = column
 
     def terminalSize(self, width: int, height: int) -> None:
-        """The terminal was resized: draw the line again for the new width."""
+        """
+        The terminal was resized: erase the input row as the terminal now
+        shows it, and draw it again for the new width.
+
+        Narrowed, most terminals (tmux, VTE, Windows Terminal and the
+        Windows 10 console) wrap the row drawn for the old width onto
+        several rows, the cursor on the one its column fell in: the cursor
+        goes up to the first of them, and everything from there down is
+        erased (the input row is the last on the screen).  A terminal that
+        cuts rows instead of wrapping them (xterm) loses as many rows of
+        notices above the line (see docs/design.md).
+        """
         self.width, self.height = width, height
-        if getattr(self, "terminal", None) is not None:
-            self.drawInputLine()
+        if getattr(self, "terminal", None) is None:
+            return
+        up = self._column // max(width, 1)
+        self._column = 0
+        if not self.outputPaused:
+            self.terminal.write(b"\r" + (b"\x1b[%dA" % up if up else b"") + b"\x1b[J")
+        self.drawInputLine()
 
     def _edited(self) -> None:
         self.operator.typingChanged(bool(self.line.text))
@@ -264,7 +378,7 @@ class OperatorEditor(HistoricRecvLine):
         if handler is not None:
             self._decoder.reset()
             handler()
-        elif isinstance(keyID, bytes) and modifier is None and keyID >= b" ":
+        elif _isText(keyID, modifier):
             self.characterReceived(keyID, False)
 
     def characterReceived(self, ch: bytes, moreCharactersComing: bool) -> None:

@@ -208,6 +208,12 @@ class LineBuffer:
         self._historyAt = len(self.history)
 
 
+def promptRoom(width: int) -> int:
+    """The cells the prompt may take on a row C{width} wide (see L{fitLine})."""
+    room = max(width - 1, 10)
+    return room - max(room // 3, 5)
+
+
 def fitLine(prompt: str, text: str, cursor: str, width: int) -> tuple[str, int]:
     """
     What to draw on the input row, and the column to put the cursor at.
@@ -222,7 +228,7 @@ def fitLine(prompt: str, text: str, cursor: str, width: int) -> tuple[str, int]:
         sight, with C{…} where text is hidden.
     """
     room = max(width - 1, 10)
-    prompt = clip(prompt, room - max(room // 3, 5))
+    prompt = clip(prompt, promptRoom(width))
     room -= displayWidth(prompt)
     if displayWidth(text) <= room:
         return prompt + text, displayWidth(prompt) + displayWidth(cursor)

@@ -22,13 +22,13 @@ with a list of notices and a L{twisted.internet.task.Clock}.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from twisted_names.console.lineedit import clip
+from twisted_names.console.lineedit import clip, displayWidth
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _, ngettext
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
@@ -36,6 +36,8 @@ from twisted_names.wire import InvalidName, checkName
 
 #: How many cells of a name the prompt shows.
 PROMPT_NAME = 24
+#: The name's widths the prompt tries, on a narrow row, before leaving out more.
+PROMPT_CLIPS = (PROMPT_NAME, 16, 10, 6, 3)
 #: How many waiting clients C{/who} lists.
 LIST_MAX = 20
 
@@ -151,8 +153,14 @@ class Operator:
             return waiter.peer
         return f"{quoted(waiter.name)} ({waiter.peer})"
 
-    def prompt(self) -> str:
-        """The input line's prompt: whom the line answers, and how many wait."""
+    def prompt(self, width: int | None = None) -> str:
+        """
+        The input line's prompt: whom the line answers, and how many wait.
+
+        @param width: the cells the prompt may take.  To fit, the name is
+            shortened first, then the address left out (in chat mode, the
+            client's line): the count and whom the line answers stay.
+        """
         kept = len(self.queue.typedAhead)
         if self.queue.closed:
             if kept:
@@ -169,8 +177,6 @@ class Operator:
                     "nobody waiting · {kept} kept > ", "nobody waiting · {kept} kept > ", kept
                 ).format(kept=kept)
             return _("nobody waiting > ")
-        name = quoted(clip(head.name, PROMPT_NAME))
-        whom = f"{head.peer} {name}" if self.chat else f"{name} {head.peer}"
         count = len(self.queue)
         if self._mustConfirm():
             text = ngettext(
@@ -182,12 +188,31 @@ class Operator:
             text = ngettext(
                 "→ {whom} · {count} waiting > ", "→ {whom} · {count} waiting > ", count
             )
-        return text.format(whom=whom, count=count)
+        prompt = ""
+        for whom in self._whom(head):
+            prompt = text.format(whom=whom, count=count)
+            if width is None or displayWidth(prompt) <= width:
+                break
+        return prompt
 
-    def promptShown(self) -> str:
+    def _whom(self, head: Waiter) -> Iterator[str]:
+        """
+        Whom the prompt names, longest first: the name clipped ever shorter,
+        then the address left out (chat: the line left out).
+        """
+        for cells in PROMPT_CLIPS:
+            name = quoted(clip(head.name, cells))
+            yield f"{head.peer} {name}" if self.chat else f"{name} {head.peer}"
+        if self.chat:
+            yield head.peer
+        else:
+            for cells in PROMPT_CLIPS:
+                yield quoted(clip(head.name, cells))
+
+    def promptShown(self, width: int | None = None) -> str:
         """L{prompt}, being drawn now: a line begun later answers whom it names."""
         self._shown = self.queue.head
-        return self.prompt()
+        return self.prompt(width)
 
     def _mustConfirm(self) -> bool:
         return self.typing and self.target is not self.queue.head
@@ -274,12 +299,28 @@ class Operator:
         self.queue.answer(checked)
         return Entered.DONE
 
-    def _check(self, reply: str) -> str | None:
+    def _check(self, reply: str, kept: bool = False) -> str | None:
+        """
+        C{reply} as it would be sent, or C{None} (and the operator told why).
+
+        @param kept: the reply came with C{/keep}: the line is cleared (a
+            command is never left on the line, where typing would join it),
+            and the notice says so.
+        """
         try:
             return checkName(reply, self.maxLength)
         except InvalidName as e:
             reason = e.forReply
-            self.view.notice(_("Not sent: {reason}.").format(reason=reason))
+            if kept:
+                self.view.notice(
+                    _("Not kept: {reason}. The line was cleared; ↑ brings it back.").format(
+                        reason=reason
+                    )
+                )
+            else:
+                self.view.notice(
+                    _("Not sent: {reason}. The line stays, for you to fix.").format(reason=reason)
+                )
             return None
 
     def inputEnded(self) -> None:
@@ -313,10 +354,11 @@ class Operator:
             self.view.notice(
                 _(
                     "Unknown command {command}: /help lists the commands."
-                    " A reply that starts with / is typed //."
+                    " A reply that starts with / is typed //. The line was cleared;"
+                    " ↑ brings it back."
                 ).format(command=quoted(word))
             )
-            return Entered.KEEP
+            return Entered.DONE
         return command(rest.strip())
 
     def _help(self, rest: str) -> Entered:
@@ -354,20 +396,29 @@ class Operator:
 
     def _keep(self, rest: str) -> Entered:
         if not rest:
-            self.view.notice(_("/keep needs the reply to keep: /keep REPLY"))
-            return Entered.KEEP
+            self.view.notice(
+                _(
+                    "/keep needs the reply to keep: /keep REPLY."
+                    " The line was cleared; ↑ brings it back."
+                )
+            )
+            return Entered.DONE
         if self.queue.closed:
             self.view.notice(_("Not kept: the input is closed."))
             return Entered.DONE
         head = self.queue.head
         if head is not None:
             self.view.notice(
-                _("Not kept: {who} is waiting now; type the reply without /keep.").format(
-                    who=self.who(head)
-                )
+                _(
+                    "Not kept: {who} is waiting now; type the reply without /keep."
+                    " The line was cleared; ↑ brings it back."
+                ).format(who=self.who(head))
             )
-            return Entered.KEEP
-        return self._answer(rest)
+            return Entered.DONE
+        checked = self._check(rest, kept=True)
+        if checked is not None:
+            self.queue.answer(checked)
+        return Entered.DONE
 
     def _kept(self, rest: str) -> Entered:
         kept = list(self.queue.typedAhead)
@@ -479,3 +530,11 @@ class Operator:
         self._told(
             _("{who} was closed: no more replies (input closed).").format(who=self.who(waiter))
         )
+
+    def ended(self, peer: str, reason: Departure) -> None:
+        """Chat: a client between turns is gone, told as a waiting one's leaving is."""
+        if reason is Departure.TIMED_OUT:
+            text = _("{peer} was closed: it did not go on with the conversation in time.")
+        else:
+            text = _("{peer} left the conversation.")
+        self._told(text.format(peer=peer))

@@ -160,6 +160,9 @@ class PlainOperator(Operator):
             )
         )
 
+    def ended(self, peer: str, reason: Departure) -> None:
+        """Chat: a client between turns is gone; the log line shown says so."""
+
     def _status(self, idle: str | None = None) -> None:
         """Say who the next line answers, and how many wait."""
         head = self.queue.head

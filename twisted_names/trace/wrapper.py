@@ -53,7 +53,14 @@ from zope.interface import alsoProvides, directlyProvides, implementer, provided
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import FramingNote, MessageReceiver
-from twisted_names.replies import Dismissed, FixedReply, OperatorGone, ReplySource, ReplyTimedOut
+from twisted_names.replies import (
+    Departure,
+    Dismissed,
+    FixedReply,
+    OperatorGone,
+    ReplySource,
+    ReplyTimedOut,
+)
 from twisted_names.trace.events import (
     Asked,
     Chunk,
@@ -529,6 +536,9 @@ class TracedReplies:
             pending.clear()
             tracer.emit(Asked(wrapper.connection, wrapper._at()))
         return asking
+
+    def ended(self, peer: str, reason: Departure) -> None:
+        self.source.ended(peer, reason)
 
 
 class LiveTrace:
