@@ -147,6 +147,11 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return current().ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """C{message}, in the sense C{context} gives it, in the chosen language."""
+    return current().pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Mark C{message} for translation where it is defined; L{_} shows it."""
     return message

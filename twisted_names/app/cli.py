@@ -516,6 +516,7 @@ def _traced(
         show if options["trace"] else None,
         useColour(os.environ, _onTerminal(stderr)),
         options["trace-file"],
+        say=show,
     )
     return TracingClientEndpoint(endpoint, tracer), tracer
 

@@ -333,6 +333,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
             show if options["trace"] else None,
             useColour(os.environ, ttys is not None),
             options["trace-file"],
+            say=editor.notice if editor is not None else terminal.show if terminal else None,
         )
         replies = TracedReplies(replies, tracer)
     factory = NameServerFactory(replies, reactor, settings)
