@@ -7,6 +7,7 @@ console).
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
@@ -238,6 +239,8 @@ class Options(TranslatedOptions):
         status 2 instead of twistd's whole usage text.
         """
         argv = sys.argv[1:] if options is None else list(options)
+        if self.parent is not None:
+            _refuseProfileForPort(self.parent)
         try:
             super().parseOptions(options)
         except usage.UsageError as e:
@@ -252,6 +255,27 @@ class Options(TranslatedOptions):
                 ).format(message=message)
             )
             raise SystemExit(2) from None
+
+
+def _refuseProfileForPort(twistd: usage.Options) -> None:
+    """
+    C{twistd -p 5001 names-server}: twistd's own C{-p} is C{--profile}, so
+    it would run the server on the default port and write a profile into a
+    file named C{5001}.  A value of digits only is a port given on the wrong
+    side of C{names-server}: one line and exit status 2, before twistd
+    writes anything (a profile really meant for such a file can be given as
+    C{--profile=./5001}).
+    """
+    value = twistd.get("profile")
+    if isinstance(value, str) and re.fullmatch("[0-9]+", value):
+        sys.stderr.write(
+            _(
+                "twistd names-server: error: -p {value} before names-server is twistd's"
+                " --profile (a profile written to a file named {value}), not the port:"
+                " put it after names-server, as in 'twistd -n names-server -p {value}'\n"
+            ).format(value=value)
+        )
+        raise SystemExit(2)
 
 
 def _twistdOptionHint(option: str | None, twistd: usage.Options) -> str:
