@@ -25,7 +25,11 @@ from twisted_names import i18n
 from twisted_names.client import explain
 from twisted_names.trace.ladder import chunkText
 
-REFUSED = "cannot connect to {where}: connection refused (is the server running, on that port?)"
+REFUSED = (
+    "cannot connect to {where}: connection refused (is the server running, and listening on"
+    " that address and port? Its console says where: 127.0.0.1 unless started with"
+    " --interface 0.0.0.0, which lets other machines in)"
+)
 BYTES = ("{count} byte", "{count} bytes")
 
 
@@ -68,11 +72,7 @@ class PlaceholderTests(SynchronousTestCase):
 
     def test_renamed(self) -> None:
         self.use({REFUSED: "não foi possível conectar a {onde}: conexão recusada"})
-        self.assertEqual(
-            refused(),
-            "cannot connect to 127.0.0.1:1: connection refused (is the server running,"
-            " on that port?)",
-        )
+        self.assertEqual(refused(), REFUSED.format(where="127.0.0.1:1"))
         # Every other message is still Portuguese.
         self.assertEqual(i18n._("Server: {answer}").format(answer="x"), "Servidor: x")
 
@@ -155,8 +155,4 @@ class ClientTests(CLITestCase):
         port = refusingPort(self)
         status, out, err = await self.runClient("-p", str(port), "-n", "Ana")
         self.assertEqual((status, out), (3, ""))
-        self.assertEqual(
-            err,
-            f"erro: cannot connect to 127.0.0.1:{port}: connection refused (is the server"
-            " running, on that port?)\n",
-        )
+        self.assertEqual(err, f"erro: {REFUSED.format(where=f'127.0.0.1:{port}')}\n")
