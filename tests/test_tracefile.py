@@ -376,6 +376,31 @@ class SpecialFileTests(SynchronousTestCase):
             f'--trace-file: "{path}" é um pipe, não um arquivo: dê o nome de um arquivo',
         )
 
+    def test_terminal(self) -> None:
+        """
+        A terminal: the client writes the diagrams there (C{/dev/stdout} on a
+        terminal shows them); the server refuses it, the operator's console.
+        """
+        from twisted_names.app.cli import ClientOptions
+        from twisted_names.app.tap import Options
+
+        controller, terminal = os.openpty()
+        self.addCleanup(os.close, controller)
+        self.addCleanup(os.close, terminal)
+        path = os.ttyname(terminal)
+        ClientOptions().parseOptions(["--trace-file", path])
+        openTraceFile(path).close()
+        with self.assertRaises(usage.UsageError) as e:
+            Options().parseOptions(["--trace-file", path])
+        self.assertEqual(
+            str(e.exception),
+            f'--trace-file: "{path}" is a terminal, where the diagrams would be mixed with the'
+            " console; --trace shows each connection there, and --trace-file FILE keeps the"
+            " diagrams",
+        )
+        with self.assertRaises(usage.UsageError):
+            makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
+
     def test_optionsRefuseAFifo(self) -> None:
         """Both programs' options refuse it, before anything starts."""
         from twisted_names.app.cli import ClientOptions

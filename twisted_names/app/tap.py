@@ -228,7 +228,7 @@ class Options(TranslatedOptions):
             # Last: it creates the file, which a refusal above must not leave.
             from twisted_names.trace.file import checkTraceFile
 
-            checkTraceFile(self)
+            checkTraceFile(self, terminalAllowed=False)
 
     def _tcpDescription(self) -> str:
         return ListeningAddress(self["port"], self["interface"], self["backlog"]).description()

@@ -258,6 +258,11 @@ IN_USE = N_("--trace-file: {path} is being written by another program; choose an
 IS_A_PIPE = N_("--trace-file: {path} is a pipe, not a file: give the name of a file")
 #: A socket, a block device: nothing a trace is written to.
 NOT_A_FILE = N_("--trace-file: {path} is not a file or a device that can be written")
+#: The server's terminal: the diagrams would be written into the operator's console.
+IS_A_TERMINAL = N_(
+    "--trace-file: {path} is a terminal, where the diagrams would be mixed with the console;"
+    " --trace shows each connection there, and --trace-file FILE keeps the diagrams"
+)
 
 
 def lockFile(fd: int) -> bool:
@@ -361,7 +366,7 @@ class TraceFileWriter:
             os.close(fd)
 
 
-def openTraceFile(path: str) -> TraceFileWriter:
+def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
     """
     C{path} opened to be added to, as the shell's C{>>} does (a symbolic
     link is followed; nothing already in the file is lost), without ever
@@ -371,6 +376,9 @@ def openTraceFile(path: str) -> TraceFileWriter:
     FIFO (or C{/dev/stdout} on a pipe), whose reader could stop and with it
     the program; a socket; a block device.
 
+    @param terminalAllowed: whether a terminal is a device the diagrams may
+        be written to (the client's C{/dev/stdout}: yes; the server's, where
+        the operator types: no).
     @raise usage.UsageError: if it cannot be opened, is not one of those,
         or another program holds its lock.
     """
@@ -391,6 +399,8 @@ def openTraceFile(path: str) -> TraceFileWriter:
             raise usage.UsageError(
                 _(IS_A_PIPE if stat.S_ISFIFO(mode) else NOT_A_FILE).format(path=shown)
             )
+        if not terminalAllowed and os.isatty(fd):
+            raise usage.UsageError(_(IS_A_TERMINAL).format(path=shown))
         regular = stat.S_ISREG(mode)
         if regular and not lockFile(fd):
             raise usage.UsageError(_(IN_USE).format(path=shown))
@@ -409,7 +419,7 @@ def _refusal(path: str) -> str:
         return NOT_A_FILE
 
 
-def checkTraceFile(options: Any) -> None:
+def checkTraceFile(options: Any, terminalAllowed: bool = True) -> None:
     """
     For C{postOptions}: C{--trace-file} names a file that can be written
     and that no other program is writing (opened as L{openTraceFile} opens
@@ -420,7 +430,7 @@ def checkTraceFile(options: Any) -> None:
     """
     path = options["trace-file"]
     if path is not None:
-        openTraceFile(path).close()
+        openTraceFile(path, terminalAllowed).close()
 
 
 #: Said when a program starts adding its diagrams to a file that holds earlier ones.
@@ -457,7 +467,7 @@ def makeTracer(
         sinks.append(LiveTrace(Ladder(role, colour), show))
     if path is not None:
         # Closed by TraceFile.finish, after the reactor has shut down.
-        file = openTraceFile(path)
+        file = openTraceFile(path, terminalAllowed=role is Role.CLIENT)
         started = now()
         sinks.append(TraceFile(role, file, heading=runHeading(role, started, file.earlier > 0)))
         if file.earlier:
