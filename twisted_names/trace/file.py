@@ -399,7 +399,7 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
             raise usage.UsageError(
                 _(IS_A_PIPE if stat.S_ISFIFO(mode) else NOT_A_FILE).format(path=shown)
             )
-        if not terminalAllowed and os.isatty(fd):
+        if not terminalAllowed and _isTerminal(fd):
             raise usage.UsageError(_(IS_A_TERMINAL).format(path=shown))
         regular = stat.S_ISREG(mode)
         if regular and not lockFile(fd):
@@ -409,6 +409,18 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
         os.close(fd)
         raise
     return TraceFileWriter(fd, path, regular, earlier)
+
+
+def _isTerminal(fd: int) -> bool:
+    """
+    Whether C{fd} is a terminal a person reads (on Windows, the console:
+    C{os.isatty} is also true of C{NUL}, which is fine to write to).
+    """
+    if sys.platform == "win32":
+        from twisted_names.console.wincon import isConsole
+
+        return isConsole(fd)
+    return os.isatty(fd)
 
 
 def _refusal(path: str) -> str:
