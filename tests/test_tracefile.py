@@ -22,7 +22,13 @@ from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
-from tests.processes import ProgramTestCase, spawnServer, startServer
+from tests.processes import (
+    ProgramTestCase,
+    WatchedProcess,
+    connectRaw,
+    spawnServer,
+    startServer,
+)
 from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from tests.test_trace import Traced, checkStructure, english
@@ -482,22 +488,32 @@ class ServerProcessTests(ProgramTestCase):
         )
         self.assertNoTraceback(server)
 
+    async def exchangeThenStop(self, server: WatchedProcess, port: int) -> None:
+        """
+        One exchange with C{server} (so its reactor runs, and with it the
+        signal handlers), then SIGTERM: it stops with exit status 0.
+        """
+        peer = await connectRaw(self, port)
+        peer.send(b"Ana\n")
+        self.assertEqual(await peer.whenClosed(), b"Bob\n")
+        server.signal("TERM")
+        self.assertExited(server, await server.waitForEnd(), 0)
+        self.assertNoTraceback(server)
+
     async def test_devFullAndRestart(self) -> None:
         """
         /dev/full: the server listens and answers, warned once; a restart
         with the same file keeps the first run's diagrams and says so.
         """
-        server, _port = await startServer(self, "--name", "Bob", "--trace-file", "/dev/full")
-        await server.waitFor("cannot write")
-        server.signal("TERM")
-        self.assertExited(server, await server.waitForEnd(), 0)
-        self.assertNoTraceback(server)
+        server, port = await startServer(self, "--name", "Bob", "--trace-file", "/dev/full")
+        await self.exchangeThenStop(server, port)
+        self.assertEqual(server.out.count("--trace-file: cannot write"), 1, server.describe())
         path = os.path.abspath(self.mktemp())
         for _run in range(2):
-            server, _port = await startServer(self, "--trace-file", path, closeStdin=True)
-            server.signal("TERM")
-            self.assertExited(server, await server.waitForEnd(), 0)
-            self.assertNoTraceback(server)
+            server, port = await startServer(self, "--name", "Bob", "--trace-file", path)
+            await self.exchangeThenStop(server, port)
         self.assertIn("already holds earlier diagrams", server.out)
         with open(path, encoding="utf-8") as f:
-            self.assertEqual(f.read().count("# names-server trace, started on "), 2)
+            text = f.read()
+        self.assertEqual(text.count("# names-server trace, started on "), 2)
+        self.assertEqual(checkStructure(self, text), 2)
