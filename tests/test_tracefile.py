@@ -27,6 +27,7 @@ from tests.processes import (
     WatchedProcess,
     connectRaw,
     spawnServer,
+    startClient,
     startServer,
 )
 from tests.test_cli import CLITestCase
@@ -517,3 +518,22 @@ class ServerProcessTests(ProgramTestCase):
             text = f.read()
         self.assertEqual(text.count("# names-server trace, started on "), 2)
         self.assertEqual(checkStructure(self, text), 2)
+
+
+class ClientProcessTests(ProgramTestCase):
+    """Item 5 for the real client: a trace file the disk does not take is said, once."""
+
+    def setUp(self) -> None:
+        posixOnly()
+
+    async def test_devFull(self) -> None:
+        _server, port = await startServer(self, "--name", "Bob")
+        client = startClient(self, port, "-n", "Ana", "--trace-file", "/dev/full")
+        self.assertExited(client, await client.ended, 0)
+        self.assertEqual(client.out, "Server: Bob\n")
+        self.assertEqual(
+            client.err,
+            'names-client: warning: --trace-file: cannot write "/dev/full" (No space left on'
+            " device); the connections that end meanwhile are left out, and the file will say"
+            " how many once it can be written again\n",
+        )
