@@ -489,6 +489,21 @@ class ServerProcessTests(ProgramTestCase):
         )
         self.assertNoTraceback(server)
 
+    async def test_stdoutOnAPipe(self) -> None:
+        """
+        C{--trace-file /dev/stdout} when stdout is a pipe (here, the test's):
+        one line and exit status 2 on both sides (the server gave a
+        traceback from C{truncate}, the client "unexpected OSError").
+        """
+        server = spawnServer(self, "--name", "Bob", "--trace-file", "/dev/stdout")
+        client = startClient(self, 1, "-n", "Ana", "--trace-file", "/dev/stdout")
+        self.assertExited(server, await server.waitForEnd(), 2)
+        self.assertExited(client, await client.ended, 2)
+        said = '--trace-file: "/dev/stdout" is a pipe, not a file: give the name of a file'
+        self.assertEqual(server.err.splitlines()[0], f"twistd names-server: error: {said}")
+        self.assertEqual(client.err.splitlines()[0], f"error: {said}")
+        self.assertNoTraceback(server, client)
+
     async def exchangeThenStop(self, server: WatchedProcess, port: int) -> None:
         """
         One exchange with C{server} (so its reactor runs, and with it the
