@@ -136,7 +136,9 @@ class ErrorTests(CLITestCase):
         self.assertEqual(
             err,
             f"error: cannot connect to 127.0.0.1:{port}: connection refused (is the server"
-            " running, on that port?)\n",
+            " running, and listening on that address and port? Its console says where:"
+            " 127.0.0.1 unless started with --interface 0.0.0.0, which lets other machines"
+            " in)\n",
         )
 
     async def test_timeout(self) -> None:

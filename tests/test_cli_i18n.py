@@ -229,7 +229,9 @@ class CommandLineTests(CLITestCase):
                 3,
                 "",
                 f"erro: não foi possível conectar com 127.0.0.1:{port}: conexão recusada"
-                " (o servidor está rodando nessa porta?)\n",
+                " (o servidor está rodando, e escutando nesse endereço e nessa porta? O"
+                " console dele diz onde: 127.0.0.1, a não ser que tenha sido iniciado com"
+                " --interface 0.0.0.0, que deixa outras máquinas entrarem)\n",
             ),
         )
 
@@ -269,13 +271,17 @@ class ProcessTests(ProcessTestCase):
             3,
             "",
             f"erro: não foi possível conectar com 127.0.0.1:{port}: conexão recusada"
-            " (o servidor está rodando nessa porta?)\n",
+            " (o servidor está rodando, e escutando nesse endereço e nessa porta? O console"
+            " dele diz onde: 127.0.0.1, a não ser que tenha sido iniciado com --interface"
+            " 0.0.0.0, que deixa outras máquinas entrarem)\n",
         )
         english = (
             3,
             "",
             f"error: cannot connect to 127.0.0.1:{port}: connection refused"
-            " (is the server running, on that port?)\n",
+            " (is the server running, and listening on that address and port? Its console"
+            " says where: 127.0.0.1 unless started with --interface 0.0.0.0, which lets"
+            " other machines in)\n",
         )
         options = ("-p", str(port), "-n", "Ana")
         self.assertEqual(await self.runClient(*options, LANGUAGE=PORTUGUESE), portuguese)

@@ -358,7 +358,9 @@ class PromptTests(ClientProcessTestCase):
         self.assertEqual(
             terminal.read(),
             f"error: cannot connect to 127.0.0.1:{port}: connection refused"
-            " (is the server running, on that port?)\r\n".encode(),
+            " (is the server running, and listening on that address and port? Its console"
+            " says where: 127.0.0.1 unless started with --interface 0.0.0.0, which lets"
+            " other machines in)\r\n".encode(),
         )
 
     async def test_emptyNameAsksAgainThenWaits(self) -> None:

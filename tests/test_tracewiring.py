@@ -85,7 +85,7 @@ class ServerWiringTests(SynchronousTestCase):
         given, _ = listened("--name", "Bob", "--trace-file", path)
         self.assertIsInstance(given, TracingFactory)
         with open(path, encoding="utf-8") as f:
-            self.assertEqual(f.readline(), "# names-server trace\n")
+            self.assertTrue(f.readline().startswith("# names-server trace, started on "))
 
     def test_traceFileNotWritable(self) -> None:
         path = os.path.join(self.mktemp(), "missing", "trace.md")
@@ -107,10 +107,13 @@ class TraceFileLockTests(SynchronousTestCase):
         with self.assertRaises(usage.UsageError):
             makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
         with open(path, encoding="utf-8") as f:
-            self.assertEqual(f.readline(), "# names-server trace\n")
+            self.assertTrue(f.readline().startswith("# names-server trace, started on "))
 
     def test_freedWhenClosed(self) -> None:
-        """Once the first program has finished, the file can be used again (and is emptied)."""
+        """
+        Once the first program has finished, the file can be used again (and
+        the second adds its run to the first's).
+        """
         path = self.mktemp()
         first = makeTracer(Role.CLIENT, MemoryReactorClock(), None, False, path)
         first.finish()
@@ -118,7 +121,7 @@ class TraceFileLockTests(SynchronousTestCase):
         second = makeTracer(Role.SERVER, MemoryReactorClock(), None, False, path)
         second.finish()
         with open(path, encoding="utf-8") as f:
-            self.assertEqual(f.read().count("# names-"), 1)
+            self.assertEqual(f.read().count("# names-"), 2)
 
 
 class ClientWiringTests(CLITestCase):
@@ -152,7 +155,7 @@ class ClientWiringTests(CLITestCase):
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self.assertEqual(checkStructure(self, text), 1)
-        self.assertTrue(text.startswith("# names-client trace\n"))
+        self.assertTrue(text.startswith("# names-client trace, started on "))
 
     async def test_offWritesNothing(self) -> None:
         port = await self.serve()

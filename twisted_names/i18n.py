@@ -20,8 +20,10 @@ The language is chosen once per process, the standard way (L{chosenLanguages}).
 
 from __future__ import annotations
 
+import functools
 import gettext
 import os
+import string
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -112,19 +114,137 @@ def windowsUILanguage() -> str | None:
     return locale.windows_locale.get(langid)
 
 
-def load(languages: list[str], localedir: Path = LOCALE_DIR) -> gettext.NullTranslations:
-    """The catalog for the first of C{languages} that has one, or English."""
-    return gettext.translation(DOMAIN, localedir, languages=languages or ["en"], fallback=True)
+def _fields(text: str) -> frozenset[tuple[str, str | None, str]] | None:
+    """
+    The C{str.format} fields of C{text} (name, conversion, format spec;
+    automatic numbers as C{#0}, C{#1}...), or L{None} if it is no format.
+    """
+    found = set()
+    automatic = 0
+    try:
+        for _literal, name, spec, conversion in string.Formatter().parse(text):
+            if name is None:
+                continue
+            if name == "":
+                name, automatic = f"#{automatic}", automatic + 1
+            found.add((name, conversion, spec or ""))
+    except ValueError:
+        return None
+    return frozenset(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def fits(translation: str, *english: str) -> bool:
+    """
+    Whether C{translation} can be formatted wherever its English message
+    (or any of its plural forms, C{english}) is: every field it uses is one
+    of theirs.  A translation may leave out a field (C{"um cliente"} for
+    C{"{count} client"}), never add, rename or break one: the call site's
+    C{.format(...)} would raise.
+    """
+    theirs: set[tuple[str, str | None, str]] = set()
+    for text in english:
+        fields = _fields(text)
+        if fields is None:
+            return True  # Not a format in English: never formatted.
+        theirs |= fields
+    mine = _fields(translation)
+    return mine is not None and mine <= theirs
+
+
+class CheckedTranslations(gettext.GNUTranslations):
+    """
+    A catalog that never hands out a translation its call site cannot
+    format (issue 16): the one place every message passes through on its
+    way to C{.format(...)}, so that no call site has to guard against a
+    catalog.  A translation with a placeholder the English message does
+    not have (a typo, a translated name, a broken brace) gives the English
+    message instead, for that message only; a plural formula that fails
+    gives the English form.
+    """
+
+    def gettext(self, message: str) -> str:
+        translated = super().gettext(message)
+        return translated if translated is message or fits(translated, message) else message
+
+    def ngettext(self, msgid1: str, msgid2: str, n: int) -> str:
+        english = msgid1 if n == 1 else msgid2
+        try:
+            translated = super().ngettext(msgid1, msgid2, n)
+        except ArithmeticError:  # A Plural-Forms formula dividing by zero.
+            return english
+        return translated if fits(translated, msgid1, msgid2) else english
+
+    def pgettext(self, context: str, message: str) -> str:
+        translated = super().pgettext(context, message)
+        return translated if translated is message or fits(translated, message) else message
+
+    def npgettext(self, context: str, msgid1: str, msgid2: str, n: int) -> str:
+        english = msgid1 if n == 1 else msgid2
+        try:
+            translated = super().npgettext(context, msgid1, msgid2, n)
+        except ArithmeticError:
+            return english
+        return translated if fits(translated, msgid1, msgid2) else english
+
+
+#: What is said when a catalog cannot be read: in English, and not marked for
+#: translation, since there is then no catalog to translate it with.
+UNREADABLE = (
+    "twisted-names: warning: the {language} translation cannot be read ({why});"
+    " messages are in English"
+)
+
+
+def load(
+    languages: list[str],
+    localedir: Path = LOCALE_DIR,
+    warn: Callable[[str], object] | None = None,
+) -> gettext.NullTranslations:
+    """
+    The catalog for the first of C{languages} that has one, or English.
+
+    A catalog that cannot be read (a corrupt or truncated C{.mo}, a bad
+    header) gives English for every message, and C{warn} is told why, once:
+    a person's language is worth less than a program that runs.
+    """
+    try:
+        return gettext.translation(
+            DOMAIN,
+            localedir,
+            languages=languages or ["en"],
+            fallback=True,
+            class_=CheckedTranslations,
+        )
+    except Exception as e:  # Whatever the file holds: it is data, not code.
+        if warn is not None:
+            found = gettext.find(DOMAIN, str(localedir), languages or ["en"]) or "?"
+            why = " ".join(str(e).split()) or type(e).__name__
+            warn(UNREADABLE.format(language=", ".join(languages), why=f"{found}: {why}"))
+        return gettext.NullTranslations()
+
+
+def _warnOnStderr(text: str) -> None:
+    """One line on stderr, if there is one to write to."""
+    try:
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 _current: gettext.NullTranslations | None = None
 
 
 def current() -> gettext.NullTranslations:
-    """This process's catalog, chosen from its environment on first use."""
+    """
+    This process's catalog, chosen from its environment on first use (when
+    the options are parsed, before any terminal is set up: a catalog that
+    cannot be read is said on stderr then).
+    """
     global _current
     if _current is None:
-        _current = load(chosenLanguages(os.environ, windowsUILanguage))
+        _current = load(chosenLanguages(os.environ, windowsUILanguage), warn=_warnOnStderr)
     return _current
 
 
@@ -145,6 +265,11 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The form of a message for C{n} things, in the chosen language."""
     return current().ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """C{message}, in the sense C{context} gives it, in the chosen language."""
+    return current().pgettext(context, message)
 
 
 def N_(message: str) -> str:

@@ -260,7 +260,7 @@ def _traced(
 
     show = console.show if plan.trace else None
     colour = useColour(os.environ, console.colour)
-    tracer = makeTracer(Role.SERVER, reactor, show, colour, plan.traceFile)
+    tracer = makeTracer(Role.SERVER, reactor, show, colour, plan.traceFile, say=console.show)
     return TracedReplies(replies, tracer), TracingServerEndpoint(endpoint, tracer)
 
 

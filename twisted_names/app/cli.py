@@ -583,6 +583,7 @@ def _traced(
         (shown or show) if options["trace"] else None,
         useColour(os.environ, _onTerminal(stderr)),
         options["trace-file"],
+        say=show,
     )
     return TracingClientEndpoint(endpoint, tracer), tracer
 
@@ -751,13 +752,22 @@ def _openClosedStdio() -> None:
 def _logProblemsOnly(stderr: TextIO | None) -> None:
     """
     Twisted logs to nobody, except errors nobody handled (bugs), each shown
-    as one line.  Not the C{CertificateError} Twisted's TLS verification
+    as one line, and our own warnings (a C{--trace-file} that cannot be
+    written), in the person's language.  Not the C{CertificateError} Twisted's TLS verification
     logs for a certificate without a subjectAltName: the client says what
     that means itself (L{twisted_names.trust}).
     """
 
     @provider(ILogObserver)
     def observe(event: LogEvent) -> None:
+        if _ownWarning(event):
+            # Ours, for the person (a --trace-file the disk no longer takes).
+            text = formatEvent({**event, "log_format": _(event["log_format"])})
+            if stderr is not None:
+                with suppress(OSError, ValueError):
+                    warning = _("warning: {text}").format(text=" ".join(text.split()))
+                    stderr.write(f"names-client: {_visible(warning)}\n")
+            return
         if event.get("log_level") not in (LogLevel.error, LogLevel.critical):
             return
         if event.get("log_namespace") == "twisted.internet._sslverify":
@@ -771,6 +781,15 @@ def _logProblemsOnly(stderr: TextIO | None) -> None:
                 stderr.write(f"names-client: {_visible(' '.join(text.split()))}\n")
 
     globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
+
+
+def _ownWarning(event: LogEvent) -> bool:
+    """Whether C{event} is one of our own warnings, worded for a person."""
+    return (
+        event.get("log_level") == LogLevel.warn
+        and event.get("log_namespace") == "names"
+        and isinstance(event.get("log_format"), str)
+    )
 
 
 def run(argv: list[str] | None = None) -> NoReturn:

@@ -116,7 +116,7 @@ def proxyService(
 
         show = console.show if plan.ladder else None
         colour = useColour(os.environ, _stdoutIsTerminal())
-        tracer = makeTracer(Role.PROXY, reactor, show, colour, plan.traceFile)
+        tracer = makeTracer(Role.PROXY, reactor, show, colour, plan.traceFile, say=console.show)
         watcher = TracingWatcher(tracer, plan.server)
         endpoint = TracingServerEndpoint(endpoint, tracer, Role.CLIENT)
     else:

@@ -69,6 +69,11 @@ class Options(ServerPluginOptions):
         "{option} is twistd's own option: put it before names-proxy,"
         " as in 'twistd {option} ... names-proxy ...'"
     )
+    profileForm = N_(
+        "twistd names-proxy: error: -p {value} before names-proxy is twistd's"
+        " --profile (a profile written to a file named {value}), not the port:"
+        " put it after names-proxy, as in 'twistd -n names-proxy -p {value}'\n"
+    )
     synopsis = N_("[options]")
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
@@ -169,7 +174,8 @@ class Options(ServerPluginOptions):
             # Last: it creates the file, which a refusal above must not leave.
             from twisted_names.trace.file import checkTraceFile
 
-            checkTraceFile(self)
+            # Not the terminal: the ladder is drawn there.
+            checkTraceFile(self, terminalAllowed=False)
 
 
 def makeService(options: Options, reactor: Any = None) -> IService:

@@ -10,7 +10,9 @@ L{listeningWhere}.
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from twisted.python import usage
@@ -102,12 +104,30 @@ def twistdOptionHint(option: str | None, twistd: usage.Options, form: str) -> st
     return f" ({_(form).format(option=option)})"
 
 
+def refuseProfileForPort(twistd: Mapping[str, Any], form: str) -> None:
+    """
+    C{twistd -p 5001 names-server}: twistd's own C{-p} is C{--profile}, so
+    it would run the server on the default port and write a profile into a
+    file named C{5001}.  A value of digits only is a port given on the wrong
+    side of the plugin's name: one line, C{form} (marked with L{N_}, a
+    C{{value}} field) translated, and exit status 2, before twistd writes
+    anything (a profile really meant for such a file can be given as
+    C{--profile=./5001}).
+    """
+    value = twistd.get("profile")
+    if isinstance(value, str) and re.fullmatch("[0-9]+", value):
+        sys.stderr.write(_(form).format(value=value))
+        raise SystemExit(2)
+
+
 class ServerPluginOptions(TranslatedOptions):
     """
     The options of a twistd plugin: under twistd, a bad option is one clear
     line and exit status 2 instead of twistd's whole usage text.
 
     @cvar usageErrorForm: that line (marked with L{N_}; a C{{message}} field).
+    @cvar profileForm: the line for C{-p PORT} before the plugin's name
+        (L{refuseProfileForPort}).
     @cvar twistdOptionForm: the hint for twistd's own options given after the
         plugin's name (L{twistdOptionHint}).
     """
@@ -121,12 +141,20 @@ class ServerPluginOptions(TranslatedOptions):
         " as in 'twistd {option} ... names-server ...'"
     )
 
+    profileForm: ClassVar[str] = N_(
+        "twistd names-server: error: -p {value} before names-server is twistd's"
+        " --profile (a profile written to a file named {value}), not the port:"
+        " put it after names-server, as in 'twistd -n names-server -p {value}'\n"
+    )
+
     def parseOptions(self, options: list[str] | None = None) -> None:
         """
         Parse; under twistd, a bad option gives one clear line and exit
         status 2 instead of twistd's whole usage text.
         """
         argv = sys.argv[1:] if options is None else list(options)
+        if self.parent is not None:
+            refuseProfileForPort(self.parent, self.profileForm)
         try:
             super().parseOptions(options)
         except usage.UsageError as e:

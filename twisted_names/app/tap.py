@@ -179,7 +179,7 @@ class Options(ServerPluginOptions):
             # Last: it creates the file, which a refusal above must not leave.
             from twisted_names.trace.file import checkTraceFile
 
-            checkTraceFile(self)
+            checkTraceFile(self, terminalAllowed=False)
 
 
 def makeService(options: Options, reactor: Any = None) -> NamesServerService:

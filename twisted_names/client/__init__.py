@@ -426,8 +426,9 @@ def explain(failure: Failure, where: str, timeout: float | None = None) -> BaseE
     if isinstance(value, error.ConnectionRefusedError):
         return CannotConnect(
             _(
-                "cannot connect to {where}: connection refused (is the server running, on"
-                " that port?)"
+                "cannot connect to {where}: connection refused (is the server running, and"
+                " listening on that address and port? Its console says where: 127.0.0.1 unless"
+                " started with --interface 0.0.0.0, which lets other machines in)"
             ).format(where=where)
         )
     if isinstance(value, error.DNSLookupError):
