@@ -84,7 +84,8 @@ _pluginRoot: str | None = None
 def pluginRoot() -> str:
     """
     A directory made for this test run, holding C{twisted/plugins/}: a link
-    to (or a copy of) the checkout's C{twisted_plugins/names_server.py}, and
+    to (or a copy of) the checkout's C{twisted_plugins/names_server.py} and
+    C{names_proxy.py}, and
     no C{__init__.py}, so that it is a plugin directory to Twisted and not a
     package.  twistd writes its C{dropin.cache} there, not in the checkout.
     Removed when the run ends.
@@ -95,12 +96,13 @@ def pluginRoot() -> str:
         atexit.register(shutil.rmtree, root, True)
         plugins = os.path.join(root, "twisted", "plugins")
         os.makedirs(plugins)
-        source = os.path.join(CHECKOUT, "twisted_plugins", "names_server.py")
-        target = os.path.join(plugins, "names_server.py")
-        try:
-            os.symlink(source, target)
-        except OSError:  # No symbolic links (Windows without the privilege).
-            shutil.copyfile(source, target)
+        for plugin in ("names_server.py", "names_proxy.py"):
+            source = os.path.join(CHECKOUT, "twisted_plugins", plugin)
+            target = os.path.join(plugins, plugin)
+            try:
+                os.symlink(source, target)
+            except OSError:  # No symbolic links (Windows without the privilege).
+                shutil.copyfile(source, target)
         _pluginRoot = root
     return _pluginRoot
 

@@ -37,11 +37,15 @@ L{twisted_names.logs}: the server's logs.  Which observer, log events worded
 for the console, a log file safe to rotate and to fill, and the bound on
 floods.
 
-L{twisted_names.app}: the two programs.  C{twistd names-server}'s options (a
-thin tap) and the assembly that builds its services from them, what only the
-whole process does (signals, limits, exit status), and C{names-client}'s
-command line; what both command lines share.  C{python -m
-twisted_names.client} is the one entry from the core into it
+L{twisted_names.proxy}: C{names-proxy}'s relay (on Twisted's portforward:
+half-closes and resets passed on, the server's connect bounded) and what it
+tells the trace or the log.
+
+L{twisted_names.app}: the programs.  C{twistd names-server}'s and C{twistd
+names-proxy}'s options (thin taps) and the assembly that builds their
+services from them, what only the whole process does (signals, limits, exit
+status), and C{names-client}'s command line; what the command lines share.
+C{python -m twisted_names.client} is the one entry from the core into it
 (C{client/__main__.py}, which nothing imports).
 """
 

@@ -63,6 +63,8 @@ PORT = number(int, 0, _NOT_A_PORT)
 COUNT = number(int, 1, N_("{value} is not a whole number of at least 1"))
 COUNT_OR_ZERO = number(int, 0, N_("{value} is not a whole number (0 for no limit)"))
 SECONDS = number(float, 0, N_("{value} is not a number of seconds (0 for no limit)"))
+#: A wait that must end: at least a millisecond.
+WAIT = number(float, 0.001, N_("{value} is not a number of seconds above 0"))
 
 
 def checkPort(options: usage.Options) -> None:

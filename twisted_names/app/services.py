@@ -21,7 +21,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TextIO, TypeVar, cast
+from typing import Any, Protocol, TextIO, TypeVar, cast
 
 from twisted.application.internet import StreamServerEndpointService
 from twisted.application.service import MultiService, Service
@@ -69,6 +69,13 @@ class ListeningAddress:
         """The TCP endpoint string (an IPv6 address's colons escaped)."""
         interface = escapeForEndpoint(self.interface)
         return f"tcp:{self.port}:interface={interface}:backlog={self.backlog}"
+
+
+class ClosesAll(Protocol):
+    """A server factory that can close all its connections (at shutdown)."""
+
+    def closeAll(self) -> int:
+        """Close every connection; return how many there were."""
 
 
 class CannotListen(SystemExit):
@@ -123,12 +130,17 @@ class ListeningService(StreamServerEndpointService):
     _raiseSynchronously = True
     port: IListeningPort | None = None
     stderr: TextIO | None = sys.__stderr__
+    #: What is said (marked with L{N_}): where it listens, and why it cannot
+    #: (another program's, names-proxy's, say their own name).
+    listeningForm = N_("names-server listening on {address}")
+    cannotListenForm = CANNOT_LISTEN
+    portInUseForm = PORT_IN_USE
 
     def __init__(
         self,
         endpoint: IStreamServerEndpoint,
         description: str,
-        factory: NameServerFactory,
+        factory: NameServerFactory | ClosesAll,
         onFailure: Callable[[], object] = lambda: None,
         where: str | None = None,
     ) -> None:
@@ -164,9 +176,7 @@ class ListeningService(StreamServerEndpointService):
         self.whenListening().addCallback(self._sayWhere)
 
     def _sayWhere(self, port: IListeningPort) -> None:
-        log.info(
-            N_("names-server listening on {address}"), address=describeAddress(port.getHost())
-        )
+        log.info(self.listeningForm, address=describeAddress(port.getHost()))
 
     def _listening(self, port: IListeningPort) -> IListeningPort:
         self.port = port
@@ -182,14 +192,14 @@ class ListeningService(StreamServerEndpointService):
         socketError = getattr(reason, "socketError", None)
         cause = socketError if isinstance(socketError, BaseException) else reason
         why: object = cause
-        form = CANNOT_LISTEN
+        form = self.cannotListenForm
         if isinstance(why, OSError) and why.errno == errno.EADDRINUSE:
-            form = PORT_IN_USE
+            form = self.portInUseForm
         elif isinstance(why, OSError) and why.strerror:
             why = why.strerror  # Not Twisted's lock file's name for it.
         fields = {"where": self.where, "why": str(why)}
         if self.stderr is not None:
-            said = fields if form is PORT_IN_USE else {**fields, "why": describe(cause)}
+            said = fields if form is self.portInUseForm else {**fields, "why": describe(cause)}
             self.stderr.write(_(form).format(**said) + "\n")
             self.stderr.flush()
         if self._starting:
@@ -222,6 +232,8 @@ class TerminalService(Service):
 
     stdioFds: tuple[int | None, int | None] | None = None
     _stdio: Any = None
+    #: The last line shown (names-proxy says its own name).
+    stoppedText = N_("names-server: stopped.")
     #: Descriptors opened here (C{/dev/null}s), closed with the terminal.
     _opened: list[int]
 
@@ -270,7 +282,7 @@ class TerminalService(Service):
         if stdio is None:
             return succeed(None)
         self._stdio = None
-        terminal.show(_("names-server: stopped."))
+        terminal.show(_(self.stoppedText))
 
         def giveBack(flushed: bool) -> None:
             if self.logObserver is not None:

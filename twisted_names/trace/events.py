@@ -27,6 +27,11 @@ class Role(Enum):
 
     CLIENT = "client"
     SERVER = "server"
+    #: C{names-proxy}: between a client and a server, relaying both ways.
+    #: Each relayed connection has two legs (the client's connection to
+    #: the proxy, the proxy's to the server), traced under one number;
+    #: an event's C{side} says which leg it happened on.
+    PROXY = "proxy"
 
 
 class Family(Enum):
@@ -71,6 +76,9 @@ class Connected:
     @ivar wallClock: when, in seconds since the epoch (the reactor's clock).
     @ivar connectTook: on a client, seconds from the endpoint's C{connect}
         call to the connection (C{None}: not known).
+    @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
+        client's connection; L{Role.SERVER}: the connection to the server);
+        C{None} in the client and the server, whose one connection it is.
     """
 
     connection: int
@@ -81,6 +89,7 @@ class Connected:
     tls: bool
     wallClock: float = 0.0
     connectTook: float | None = None
+    side: Role | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,9 @@ class Chunk:
 
     @ivar data: the first L{KEPT_BYTES} of them.
     @ivar size: how many there were.
+    @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
+        client's connection; L{Role.SERVER}: the connection to the server);
+        C{None} in the client and the server, whose one connection it is.
     """
 
     connection: int
@@ -97,15 +109,23 @@ class Chunk:
     outgoing: bool
     data: bytes
     size: int
+    side: Role | None = None
 
     @classmethod
-    def of(cls, connection: int, at: float, outgoing: bool, data: bytes) -> Chunk:
+    def of(
+        cls, connection: int, at: float, outgoing: bool, data: bytes, side: Role | None = None
+    ) -> Chunk:
         """The event for C{data}, keeping at most L{KEPT_BYTES} of it."""
-        return cls(connection, at, outgoing, data[:KEPT_BYTES], len(data))
+        return cls(connection, at, outgoing, data[:KEPT_BYTES], len(data), side)
 
     @classmethod
     def ofSequence(
-        cls, connection: int, at: float, outgoing: bool, sequence: Iterable[bytes]
+        cls,
+        connection: int,
+        at: float,
+        outgoing: bool,
+        sequence: Iterable[bytes],
+        side: Role | None = None,
     ) -> Chunk:
         """
         The event for the bytes of C{sequence} (a C{writeSequence}), taking
@@ -117,7 +137,7 @@ class Chunk:
             size += len(data)
             if len(kept) < KEPT_BYTES:
                 kept += data[: KEPT_BYTES - len(kept)]
-        return cls(connection, at, outgoing, bytes(kept), size)
+        return cls(connection, at, outgoing, bytes(kept), size, side)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +208,18 @@ class NotReplied:
 
 @dataclass(frozen=True, slots=True)
 class Closing:
-    """This program ends the connection (or its sending side)."""
+    """
+    This program ends the connection (or its sending side).
+
+    @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
+        client's connection; L{Role.SERVER}: the connection to the server);
+        C{None} in the client and the server, whose one connection it is.
+    """
 
     connection: int
     at: float
     how: CloseHow
+    side: Role | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,10 +228,15 @@ class PeerFinished:
     The other side finished sending: a FIN was read.  It may have closed
     only its sending side (a half-close) or the whole connection: TCP does
     not say which.
+
+    @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
+        client's connection; L{Role.SERVER}: the connection to the server);
+        C{None} in the client and the server, whose one connection it is.
     """
 
     connection: int
     at: float
+    side: Role | None = None
 
 
 class Ending(Enum):
@@ -232,6 +264,9 @@ class Closed:
     @ivar ending: how it ended.
     @ivar detail: what Twisted or the system said beyond L{ending} (raw, in
         English), or C{""} when it said nothing more.
+    @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
+        client's connection; L{Role.SERVER}: the connection to the server);
+        C{None} in the client and the server, whose one connection it is.
     """
 
     connection: int
@@ -240,6 +275,7 @@ class Closed:
     peerFinished: bool
     ending: Ending
     detail: str = ""
+    side: Role | None = None
 
     @property
     def clean(self) -> bool:
@@ -247,6 +283,82 @@ class Closed:
         return self.ending is Ending.DONE
 
 
+class NoServer(Enum):
+    """Why a proxy could not connect to its server."""
+
+    #: Nothing listens there: the server's system answered with a reset.
+    REFUSED = "refused"
+    #: No route to it: the network or the host is unreachable.
+    UNREACHABLE = "unreachable"
+    #: No answer within the connect timeout (L{UpstreamFailed.timeout}).
+    TIMED_OUT = "timed out"
+    #: Anything else (L{UpstreamFailed.detail} says what).
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamFailed:
+    """
+    A proxy could not connect to its server, so it closes the client's
+    connection (and goes on serving others).
+
+    @ivar server: where it tried (the C{--to} given), escaped for display.
+    @ivar took: seconds it tried for.
+    @ivar timeout: the connect timeout, for L{NoServer.TIMED_OUT}.
+    @ivar detail: for L{NoServer.OTHER}, the system's own words (raw).
+    """
+
+    connection: int
+    at: float
+    server: str
+    why: NoServer
+    took: float
+    timeout: float = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IdleTimedOut:
+    """A proxy closes both legs: no bytes either way for C{timeout} seconds."""
+
+    connection: int
+    at: float
+    timeout: float
+
+
+@dataclass(frozen=True, slots=True)
+class RelayEnded:
+    """
+    A proxy's relayed connection is over (both legs gone): who ended it
+    first, as the proxy saw it, and how many bytes went each way.
+
+    @ivar first: whose FIN or reset the proxy saw first (C{None}: neither:
+        the proxy itself ended it: no server, an idle timeout, a shutdown).
+    @ivar reset: whether that first end was a reset (RST) or a broken
+        connection, not a FIN.
+    @ivar toServer: bytes relayed from the client to the server.
+    @ivar toClient: bytes relayed from the server to the client.
+    """
+
+    connection: int
+    at: float
+    first: Role | None
+    reset: bool
+    toServer: int
+    toClient: int
+
+
 TraceEvent = (
-    Connected | Chunk | Framed | Asked | Replied | NotReplied | Closing | PeerFinished | Closed
+    Connected
+    | Chunk
+    | Framed
+    | Asked
+    | Replied
+    | NotReplied
+    | Closing
+    | PeerFinished
+    | Closed
+    | UpstreamFailed
+    | IdleTimedOut
+    | RelayEnded
 )

@@ -246,6 +246,8 @@ def runHeading(role: Role, started: time.struct_time, appended: bool) -> str:
     clock = time.strftime("%H:%M:%S", started)
     if role is Role.SERVER:
         title = _("names-server trace, started on {date} at {time}")
+    elif role is Role.PROXY:
+        title = _("names-proxy trace, started on {date} at {time}")
     else:
         title = _("names-client trace, started on {date} at {time}")
     intro = fileHeading(role).split("\n\n", 1)[1]

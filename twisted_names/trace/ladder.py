@@ -35,13 +35,17 @@ from twisted_names.trace.events import (
     Ending,
     Family,
     Framed,
+    IdleTimedOut,
+    NoServer,
     NotReplied,
     PeerFinished,
+    RelayEnded,
     Replied,
     ReplyHow,
     Role,
     TraceEvent,
     Unanswered,
+    UpstreamFailed,
 )
 from twisted_names.wire import CRLF
 
@@ -378,11 +382,189 @@ def closedText(role: Role, event: Closed) -> list[str]:
     return lines
 
 
+#: A proxy's connection made: by leg, and whether TCP did a handshake.
+_PROXY_CONNECTED = {
+    (Role.CLIENT, True): N_(
+        "connection from the client {client} to this proxy {proxy} ({carrier}) at {time};"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.CLIENT, False): N_(
+        "connection from the client {client} to this proxy {proxy} ({carrier}) at {time};"
+        " the operating system connected the two ends"
+    ),
+    (Role.SERVER, True): N_(
+        "the proxy connected from {proxy} to the server {server} ({carrier}) in {ms} ms;"
+        " the operating system did the TCP handshake"
+    ),
+    (Role.SERVER, False): N_(
+        "the proxy connected to the server {server} ({carrier}) in {ms} ms;"
+        " the operating system connected the two ends"
+    ),
+}
+
+#: A proxy's leg whose peer sent a FIN, passed on to the other.
+_PROXY_FINISHED = {
+    Role.CLIENT: N_(
+        "the client finished sending (FIN); the proxy passes it on: the server will read"
+        " the end of the stream"
+    ),
+    Role.SERVER: N_(
+        "the server finished sending (FIN); the proxy passes it on: the client will read"
+        " the end of the stream"
+    ),
+}
+
+#: A proxy's reset, passed on (or its own): by leg.
+_PROXY_RESETS = {
+    Role.CLIENT: N_("the proxy resets the client's connection (RST)"),
+    Role.SERVER: N_("the proxy resets its connection to the server (RST)"),
+}
+
+#: How a proxy's leg ended: by leg, and how.
+_PROXY_CLOSED = {
+    (Role.CLIENT, "clean"): N_("the client's connection is closed"),
+    (Role.SERVER, "clean"): N_("the connection to the server is closed"),
+    (Role.CLIENT, "peer"): N_("the client reset its connection (RST), or it broke"),
+    (Role.SERVER, "peer"): N_("the server reset its connection (RST), or it broke"),
+    (Role.CLIENT, "us"): N_("the client's connection is closed: the proxy reset it"),
+    (Role.SERVER, "us"): N_("the connection to the server is closed: the proxy reset it"),
+    (Role.CLIENT, "other"): N_("the client's connection is lost, for another reason"),
+    (Role.SERVER, "other"): N_("the connection to the server is lost, for another reason"),
+}
+
+#: Who ended a relayed connection first, as the proxy saw it.
+_PROXY_FIRST = {
+    (Role.CLIENT, False): N_("end: the client finished sending first (FIN), as the proxy saw it"),
+    (Role.SERVER, False): N_("end: the server finished sending first (FIN), as the proxy saw it"),
+    (Role.CLIENT, True): N_(
+        "end: the client reset the connection first (RST), or it broke, as the proxy saw it"
+    ),
+    (Role.SERVER, True): N_(
+        "end: the server reset the connection first (RST), or it broke, as the proxy saw it"
+    ),
+}
+
+#: Why the proxy could not connect to its server (L{NoServer.TIMED_OUT} and
+#: L{NoServer.OTHER} have words of their own, with a value).
+_NO_SERVER = {
+    NoServer.REFUSED: N_(
+        "the proxy could not connect to the server {server}: connection refused (nothing"
+        " listens there); it closes the client's connection"
+    ),
+    NoServer.UNREACHABLE: N_(
+        "the proxy could not connect to the server {server}: the network or the host is"
+        " unreachable; it closes the client's connection"
+    ),
+}
+
+
+def upstreamFailedText(event: UpstreamFailed) -> str:
+    """Why a proxy could not connect to its server: one line."""
+    if event.why is NoServer.TIMED_OUT:
+        return _(
+            "the proxy could not connect to the server {server}: no answer within {seconds} s"
+            " (--connect-timeout); it closes the client's connection"
+        ).format(server=event.server, seconds=seconds(event.timeout))
+    if event.why is NoServer.OTHER:
+        return _(
+            "the proxy could not connect to the server {server} ({detail}); it closes the"
+            " client's connection"
+        ).format(server=event.server, detail=quoted(event.detail))
+    return _(_NO_SERVER[event.why]).format(server=event.server)
+
+
+def relayEndedText(event: RelayEnded) -> list[str]:
+    """Who ended a relayed connection first, and how many bytes went each way."""
+    if event.first is None:
+        first = _("end: the proxy ended it (no server, --idle-timeout or the proxy's stop)")
+    else:
+        first = _(_PROXY_FIRST[event.first, event.reset])
+    toServer = ngettext("{count} byte", "{count} bytes", event.toServer).format(
+        count=event.toServer
+    )
+    toClient = ngettext("{count} byte", "{count} bytes", event.toClient).format(
+        count=event.toClient
+    )
+    relayed = _(
+        "relayed {toServer} from the client to the server and {toClient} from the server"
+        " to the client"
+    ).format(toServer=toServer, toClient=toClient)
+    return [first, relayed]
+
+
+def proxyText(event: TraceEvent) -> list[str]:
+    """
+    What C{event} says on a proxy, whose connections have two legs (the
+    event's C{side}): each chunk once, as it was read (it is written to the
+    other leg at once, as one write); a FIN as it was read, and passed on; the
+    legs' ends; who ended first.  Lines with nothing to add are left out.
+    """
+    side = getattr(event, "side", None) or Role.CLIENT
+    if isinstance(event, Chunk):
+        if event.outgoing:
+            return []  # The same bytes as the chunk read on the other leg.
+        client, server = _("client"), _("server")
+        arrow = f"{client} --> {server}" if side is Role.CLIENT else f"{client} <-- {server}"
+        return [f"{arrow}  {chunkText(event.data, event.size)}"]
+    if isinstance(event, Connected):
+        handshake = event.family is not Family.UNIX
+        ms = milliseconds(event.connectTook or 0.0)
+        line = _(_PROXY_CONNECTED[side, handshake]).format(
+            client=event.remote,
+            server=event.remote,
+            proxy=event.local,
+            carrier=familyText(event.family, event.tls),
+            time=clockTime(event.wallClock),
+            ms=ms,
+        )
+        if event.tls:
+            return [
+                line,
+                _("TLS: the bytes shown are the application's; on the wire they are encrypted"),
+            ]
+        return [line]
+    if isinstance(event, PeerFinished):
+        words = [_(_PROXY_FINISHED[side])]
+    elif isinstance(event, Closing):
+        if event.how is CloseHow.RESET:
+            words = [_(_PROXY_RESETS[side])]
+        else:
+            return []  # A FIN passed on (said with it), or the proxy's own (said why).
+    elif isinstance(event, Closed):
+        if event.clean:
+            how = "clean"
+        elif event.ending is Ending.LOST and event.closedBy is not CloseHow.RESET:
+            how = "peer"
+        elif event.ending is Ending.ABORTED:
+            how = "us"
+        else:
+            how = "other"
+        words = [_(_PROXY_CLOSED[side, how])]
+        if event.detail and not event.clean:
+            words.append(_("what the system said: {reason}").format(reason=quoted(event.detail)))
+    elif isinstance(event, UpstreamFailed):
+        words = [upstreamFailedText(event)]
+    elif isinstance(event, IdleTimedOut):
+        words = [
+            _(
+                "no bytes either way for {seconds} s (--idle-timeout): the proxy closes both"
+                " connections"
+            ).format(seconds=seconds(event.timeout))
+        ]
+    elif isinstance(event, RelayEnded):
+        words = relayEndedText(event)
+    else:  # The framing and the operator's wait are the server's, not a proxy's.
+        return []
+    return [f"   {line}" for line in words]
+
+
 def eventText(role: Role, event: TraceEvent) -> list[str]:
     """
     What C{event} says, without its connection and time: one line, two for a
     TLS connection's start.  Arrows for chunks, words for the rest.
     """
+    if role is Role.PROXY:
+        return proxyText(event)
     if isinstance(event, Chunk):
         client, server = _("client"), _("server")
         toServer = event.outgoing == (role is Role.CLIENT)
@@ -402,8 +584,10 @@ def eventText(role: Role, event: TraceEvent) -> list[str]:
         words = _(_CLOSING[role, event.how])
     elif isinstance(event, PeerFinished):
         words = _(_PEER_FINISHED[role])
-    else:
+    elif isinstance(event, Closed):
         return [f"   {words}" for words in closedText(role, event)]
+    else:  # A proxy's own events: not in a client's or a server's trace.
+        return []
     return [f"   {words}"]
 
 

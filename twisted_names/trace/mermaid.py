@@ -38,8 +38,10 @@ from twisted_names.trace.events import (
     Closing,
     Connected,
     PeerFinished,
+    RelayEnded,
     Role,
     TraceEvent,
+    UpstreamFailed,
 )
 from twisted_names.trace.ladder import eventText, milliseconds, preview
 
@@ -116,6 +118,8 @@ class Diagram:
         self.maxArrows = maxArrows
         #: Who is at each end: the client's and the server's addresses.
         self.ends: tuple[str, str] | None = None
+        #: On a proxy: its own address (the client's connection's far end).
+        self.proxyAt: str | None = None
         self.statements: list[str] = []
         self.drawn = 0
         #: The L{Closed} event's statements, once it came.
@@ -125,19 +129,41 @@ class Diagram:
     def add(self, event: TraceEvent) -> None:
         """Draw C{event}, if there is room; count it otherwise."""
         us, them = ("S", "C") if self.role is Role.SERVER else ("C", "S")
-        if isinstance(event, Connected) and self.ends is None:
+        if self.role is Role.PROXY:
+            # Three participants: the event's leg is between the proxy (P)
+            # and the peer that leg faces.
+            side = getattr(event, "side", None)
+            us, them = ("P", "S") if side is Role.SERVER else ("P", "C")
+            self._proxyEnds(event)
+        elif isinstance(event, Connected) and self.ends is None:
             self.ends = (
                 (event.remote, event.local)
                 if self.role is Role.SERVER
                 else (event.local, event.remote)
             )
-        if isinstance(event, Closed):
+        if self.role is Role.PROXY and isinstance(event, (Closed, RelayEnded)):
+            # Two legs end, then the relay: always drawn, in their order.
+            self.statements.extend(self._statements(event, us, them))
+        elif isinstance(event, Closed):
             self.end = self._statements(event, us, them)
         elif self.drawn < self.maxArrows:
             self.statements.extend(self._statements(event, us, them))
             self.drawn += 1
         else:
             self.left += 1
+
+    def _proxyEnds(self, event: TraceEvent) -> None:
+        """A proxy's participants, from its legs' connections (or its target)."""
+        client, server = self.ends or ("", "")
+        if isinstance(event, Connected) and event.side is Role.SERVER:
+            server = event.remote
+        elif isinstance(event, Connected):
+            client, self.proxyAt = event.remote, event.local
+        elif isinstance(event, UpstreamFailed):
+            server = event.server
+        else:
+            return
+        self.ends = (client, server)
 
     def markdown(self) -> str:
         """The diagram, in a Markdown section of its own."""
@@ -149,7 +175,17 @@ class Diagram:
         """The diagram's statements, after C{sequenceDiagram}."""
         client, server = _("client"), _("server")
         lines: list[str] = []
-        if self.ends is not None:
+        if self.role is Role.PROXY:
+            clientAt, serverAt = self.ends or ("", "")
+            proxyAt = self.proxyAt or ""
+            for letter, name, at in (
+                ("C", client, clientAt),
+                ("P", _("proxy"), proxyAt),
+                ("S", server, serverAt),
+            ):
+                alias = f"{name} {mermaidSafe(at, alias=True)}" if at else name
+                lines.append(f"participant {letter} as {alias}")
+        elif self.ends is not None:
             clientAt, serverAt = self.ends
             lines.append(f"participant C as {client} {mermaidSafe(clientAt, alias=True)}")
             lines.append(f"participant S as {server} {mermaidSafe(serverAt, alias=True)}")
@@ -178,39 +214,49 @@ class Diagram:
             text = preview(event.data, event.size, ARROW_BYTES)
             count = ngettext("{count} byte", "{count} bytes", event.size).format(count=event.size)
             return [f"{sender}->>{receiver}: {mermaidText(f'{when}{text} ({count})')}"]
+        # On a proxy, notes about one leg span that leg; the rest, all three.
+        leg = f"{min(us, them)},{max(us, them)}" if self.role is Role.PROXY else "C,S"
+        note = self._note(when, event)
         if isinstance(event, Closing):
             mark = "-x" if event.how is CloseHow.RESET else "-)"
             signal = "RST" if event.how is CloseHow.RESET else "FIN"
-            return [
-                f"{us}{mark}{them}: {when}{signal}",
-                f"Note over {us}: {self._note(when, event)}",
-            ]
+            statements = [f"{us}{mark}{them}: {when}{signal}"]
+            return statements + ([f"Note over {us}: {note}"] if note else [])
         if isinstance(event, PeerFinished):
-            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {self._note(when, event)}"]
+            return [f"{them}-){us}: {when}FIN", f"Note over {us}: {note}"]
         if isinstance(event, Closed):
             statements = []
             if event.closedBy is None and not event.peerFinished:
                 signal = "FIN" if event.clean else "RST"
                 mark = "-)" if event.clean else "-x"
                 statements.append(f"{them}{mark}{us}: {when}{signal}")
-            statements.append(f"Note over C,S: {self._note(when, event)}")
+            statements.append(f"Note over {leg}: {note}")
             return statements
-        where = "C,S" if isinstance(event, Connected) else us
-        return [f"Note over {where}: {self._note(when, event)}"]
+        if not note:
+            return []
+        where = leg if isinstance(event, Connected) else us
+        if self.role is Role.PROXY and not isinstance(event, Connected):
+            where = "C,S"  # The relay's own words (no server, idle, its end).
+        return [f"Note over {where}: {note}"]
 
     def _note(self, when: str, event: TraceEvent) -> str:
         """
         What C{event} says, after its time: each of its lines (a whole
-        sentence each) starts a line of the note.
+        sentence each) starts a line of the note (C{""}: it says nothing).
         """
         lines = [line.strip() for line in eventText(self.role, event)]
+        if not lines:
+            return ""
         lines[0] = when + lines[0]
         return "<br>".join(mermaidText(line) for line in lines)
 
 
 def fileHeading(role: Role) -> str:
     """The start of a trace file."""
-    title = _("names-server trace") if role is Role.SERVER else _("names-client trace")
+    if role is Role.PROXY:
+        title = _("names-proxy trace")
+    else:
+        title = _("names-server trace") if role is Role.SERVER else _("names-client trace")
     intro = _(
         "Each connection as a Mermaid sequence diagram (times in milliseconds since the"
         " connection began)."

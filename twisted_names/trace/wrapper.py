@@ -49,7 +49,7 @@ from twisted.internet.protocol import Protocol as TwistedProtocol
 from twisted.internet.protocol import connectionDone
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
 from twisted.python.failure import Failure
-from zope.interface import directlyProvides, implementer, providedBy
+from zope.interface import alsoProvides, directlyProvides, implementer, providedBy
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import FramingNote, MessageReceiver
@@ -115,6 +115,12 @@ class Tracer:
         #: The open connections, by their peer as the protocol describes it.
         self._byPeer: dict[str, list[TracingProtocol]] = {}
         self._idle: list[Deferred[None]] = []
+        #: A proxy's connections have two legs under one number: how many
+        #: are open, by number; and what to emit when the last one ends.
+        self._legs: dict[int, int] = {}
+        self._atEnd: dict[int, Callable[[], object]] = {}
+        #: When each open connection began (a proxy's legs count from its first).
+        self._began: dict[int, float] = {}
 
     def number(self) -> int:
         """The next connection's number."""
@@ -124,6 +130,7 @@ class Tracer:
     def opened(self, wrapper: TracingProtocol) -> None:
         """C{wrapper}'s connection is made: it counts as open until L{ended}."""
         self.open += 1
+        self._legs[wrapper.connection] = self._legs.get(wrapper.connection, 0) + 1
         self._byPeer.setdefault(wrapper.peer, []).append(wrapper)
 
     def asker(self, peer: str) -> TracingProtocol | None:
@@ -139,6 +146,13 @@ class Tracer:
             return candidates[0]
         current = self.current
         return current if current is not None and current in candidates else None
+
+    def atEnd(self, connection: int, emit: Callable[[], object]) -> None:
+        """
+        Call C{emit} when C{connection}'s last leg has ended, before the
+        sinks are told it ended (a proxy's summary of a relayed connection).
+        """
+        self._atEnd[connection] = emit
 
     def emit(self, event: TraceEvent) -> None:
         """
@@ -162,8 +176,17 @@ class Tracer:
                 del self._byPeer[wrapper.peer]
         if self.current is wrapper:
             self.current = None
-        for sink in self.sinks:
-            sink.ended(wrapper.connection)
+        number = wrapper.connection
+        legs = self._legs.pop(number, 1) - 1
+        if legs > 0:
+            self._legs[number] = legs  # A proxy's other leg is still open.
+        else:
+            self._began.pop(number, None)
+            last = self._atEnd.pop(number, None)
+            if last is not None:
+                last()
+            for sink in self.sinks:
+                sink.ended(number)
         if not self.open:
             idle, self._idle = self._idle, []
             for d in idle:
@@ -216,7 +239,9 @@ class TracingProtocol(ProtocolWrapper):
     def __init__(self, factory: TracingFactory, wrappedProtocol: IProtocol) -> None:
         super().__init__(factory, wrappedProtocol)
         tracer = self.tracer = factory.tracer
-        self.connection = tracer.number()
+        self.connection = factory.connection or tracer.number()
+        #: On a proxy, the leg: which peer this connection faces.
+        self.side = factory.side
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
@@ -225,12 +250,19 @@ class TracingProtocol(ProtocolWrapper):
         #: C{connectionLost} has begun: closing calls made now (a protocol's
         #: clean-up, run from its own C{connectionLost}) close nothing.
         self.lost = False
+        # Said now, not only in makeConnection: a client endpoint's own
+        # wrapper asks, as it is made, whether its protocol (this one)
+        # takes half-closes; asked too late, a FIN read ends the connection.
+        if IHalfCloseableProtocol.providedBy(wrappedProtocol):
+            alsoProvides(self, IHalfCloseableProtocol)
 
     def _at(self) -> float:
         return self.tracer.clock.seconds() - self.started
 
     def makeConnection(self, transport: Any) -> None:
-        self.started = self.tracer.clock.seconds()
+        now = self.tracer.clock.seconds()
+        # A proxy's second leg: its times count from the client's connection.
+        self.started = self.tracer._began.setdefault(self.connection, now)
         connecting = self.factory.connecting
         wrapped = self.wrappedProtocol
         host, peer = transport.getHost(), transport.getPeer()
@@ -239,13 +271,14 @@ class TracingProtocol(ProtocolWrapper):
         self.tracer.emit(
             Connected(
                 self.connection,
-                0.0,
+                now - self.started,  # 0 but for a proxy's second leg.
                 describeAddress(host),
                 self.peer,
                 family(host),
                 ISSLTransport.providedBy(transport),
-                self.started,
-                None if connecting is None else self.started - connecting,
+                now,
+                None if connecting is None else now - connecting,
+                self.side,
             )
         )
         if isinstance(wrapped, MessageReceiver):
@@ -274,12 +307,12 @@ class TracingProtocol(ProtocolWrapper):
     # What the protocol does to the connection.
 
     def write(self, data: bytes) -> None:
-        self.tracer.emit(Chunk.of(self.connection, self._at(), True, data))
+        self.tracer.emit(Chunk.of(self.connection, self._at(), True, data, self.side))
         self.transport.write(data)
 
     def writeSequence(self, data: Any) -> None:
         data = list(data)  # Read twice: for the trace, and by the transport.
-        self.tracer.emit(Chunk.ofSequence(self.connection, self._at(), True, data))
+        self.tracer.emit(Chunk.ofSequence(self.connection, self._at(), True, data, self.side))
         self.transport.writeSequence(data)
 
     def _closing(self, how: CloseHow) -> None:
@@ -287,7 +320,7 @@ class TracingProtocol(ProtocolWrapper):
             return  # Already gone: not this program's doing.
         if self.closedBy is None or (how is CloseHow.RESET and self.closedBy is not how):
             self.closedBy = how
-            self.tracer.emit(Closing(self.connection, self._at(), how))
+            self.tracer.emit(Closing(self.connection, self._at(), how, self.side))
 
     def loseConnection(self) -> None:
         self._closing(CloseHow.FULL)
@@ -305,12 +338,12 @@ class TracingProtocol(ProtocolWrapper):
     # What the connection does to the protocol.
 
     def dataReceived(self, data: bytes) -> None:
-        self.tracer.emit(Chunk.of(self.connection, self._at(), False, data))
+        self.tracer.emit(Chunk.of(self.connection, self._at(), False, data, self.side))
         self.wrappedProtocol.dataReceived(data)
 
     def readConnectionLost(self) -> None:
         self.peerFinished = True
-        self.tracer.emit(PeerFinished(self.connection, self._at()))
+        self.tracer.emit(PeerFinished(self.connection, self._at(), self.side))
         self.wrappedProtocol.readConnectionLost()  # type: ignore[attr-defined]
 
     def writeConnectionLost(self) -> None:
@@ -319,20 +352,25 @@ class TracingProtocol(ProtocolWrapper):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         tracer, connection = self.tracer, self.connection
         self.lost = True
+        closed = Closed(
+            connection,
+            self._at(),
+            self.closedBy,
+            self.peerFinished,
+            *ending(reason),
+            side=self.side,
+        )
+        if self.side is not None:
+            # A proxy's leg: its end is said before the relay passes it on
+            # (a reset on the other leg follows this one's).
+            tracer.emit(closed)
         try:
             # What the framing decides now (bytes sent just before the
             # close) comes before the end.
             super().connectionLost(reason)
         finally:
-            tracer.emit(
-                Closed(
-                    connection,
-                    self._at(),
-                    self.closedBy,
-                    self.peerFinished,
-                    *ending(reason),
-                )
-            )
+            if self.side is None:
+                tracer.emit(closed)
             tracer.ended(self)
 
 
@@ -361,12 +399,23 @@ class TracingFactory(WrappingFactory[TracingProtocol]):
     protocol = TracingProtocol
     noisy = False
 
-    def __init__(self, wrappedFactory: IProtocolFactory, tracer: Tracer) -> None:
+    def __init__(
+        self,
+        wrappedFactory: IProtocolFactory,
+        tracer: Tracer,
+        side: Role | None = None,
+        connection: int | None = None,
+    ) -> None:
         super().__init__(wrappedFactory)
         self.tracer = tracer
         #: On a client, when the endpoint was asked to connect (the
         #: reactor's clock), to say how long connecting took.
         self.connecting: float | None = None
+        #: On a proxy, the leg its connections are (L{Connected.side}).
+        self.side = side
+        #: On a proxy's connection to the server, the number of the
+        #: client's connection it relays (C{None}: a number of its own).
+        self.connection = connection
 
     def logPrefix(self) -> str:
         """
@@ -380,29 +429,45 @@ class TracingFactory(WrappingFactory[TracingProtocol]):
 
 @implementer(IStreamServerEndpoint)
 class TracingServerEndpoint:
-    """An endpoint whose connections are traced (see L{TracingFactory})."""
+    """
+    An endpoint whose connections are traced (see L{TracingFactory}); on a
+    proxy, as the leg C{side}.
+    """
 
-    def __init__(self, endpoint: IStreamServerEndpoint, tracer: Tracer) -> None:
+    def __init__(
+        self, endpoint: IStreamServerEndpoint, tracer: Tracer, side: Role | None = None
+    ) -> None:
         self.endpoint = endpoint
         self.tracer = tracer
+        self.side = side
 
     def listen(self, protocolFactory: IProtocolFactory) -> Deferred[IListeningPort]:
-        return self.endpoint.listen(TracingFactory(protocolFactory, self.tracer))
+        return self.endpoint.listen(TracingFactory(protocolFactory, self.tracer, self.side))
 
 
 @implementer(IStreamClientEndpoint)
 class TracingClientEndpoint:
     """
     An endpoint whose connections are traced (see L{TracingFactory}); what
-    C{connect} fires with is the protocol, not the wrapper.
+    C{connect} fires with is the protocol, not the wrapper.  On a proxy,
+    its connection is the leg C{side} of the connection numbered
+    C{connection}.
     """
 
-    def __init__(self, endpoint: IStreamClientEndpoint, tracer: Tracer) -> None:
+    def __init__(
+        self,
+        endpoint: IStreamClientEndpoint,
+        tracer: Tracer,
+        side: Role | None = None,
+        connection: int | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.tracer = tracer
+        self.side = side
+        self.connection = connection
 
     def connect(self, protocolFactory: IProtocolFactory) -> Deferred[IProtocol]:
-        factory = TracingFactory(protocolFactory, self.tracer)
+        factory = TracingFactory(protocolFactory, self.tracer, self.side, self.connection)
         factory.connecting = self.tracer.clock.seconds()
         connecting: Deferred[Any] = self.endpoint.connect(factory)
         return connecting.addCallback(lambda wrapper: wrapper.wrappedProtocol)
