@@ -227,11 +227,16 @@ class Closed:
     """
     The connection is gone.
 
-    @ivar closedBy: how this program closed it first (C{None}: it did not).
+    @ivar closedBy: how this program first closed it (C{None}: it did not).
     @ivar peerFinished: whether the other side's FIN was read before.
     @ivar ending: how it ended.
     @ivar detail: what Twisted or the system said beyond L{ending} (raw, in
         English), or C{""} when it said nothing more.
+    @ivar peerFinishedFirst: whether the other side's FIN was read before
+        this program closed (or with it never closing): the only order a
+        side can observe.  Each side of a normal exchange sends its FIN
+        before reading the other's, so "who closed first" is not a fact
+        either side can state.
     """
 
     connection: int
@@ -240,6 +245,7 @@ class Closed:
     peerFinished: bool
     ending: Ending
     detail: str = ""
+    peerFinishedFirst: bool = False
 
     @property
     def clean(self) -> bool:

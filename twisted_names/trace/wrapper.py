@@ -213,6 +213,8 @@ class TracingProtocol(ProtocolWrapper):
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
+        #: The other side's FIN was read before this program closed.
+        self.peerFinishedFirst = False
         #: The peer, described as protocols describe it (L{describeAddress}).
         self.peer = ""
         #: C{connectionLost} has begun: closing calls made now (a protocol's
@@ -303,6 +305,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def readConnectionLost(self) -> None:
         self.peerFinished = True
+        self.peerFinishedFirst = self.closedBy is None
         self.tracer.emit(PeerFinished(self.connection, self._at()))
         self.wrappedProtocol.readConnectionLost()  # type: ignore[attr-defined]
 
@@ -324,6 +327,7 @@ class TracingProtocol(ProtocolWrapper):
                     self.closedBy,
                     self.peerFinished,
                     *ending(reason),
+                    peerFinishedFirst=self.peerFinishedFirst or self.closedBy is None,
                 )
             )
             tracer.ended(self)
