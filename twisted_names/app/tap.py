@@ -92,6 +92,16 @@ class Options(TranslatedOptions):
                 " for the reply, and how the connection ended (docs/teaching.md)."
             ),
         ],
+        [
+            "no-evict",
+            None,
+            N_(
+                "When --max-clients are connected, refuse every new client. By default a"
+                " client from another address is let in, and the connection that has been"
+                " silent longest (no name sent yet) of the address holding the most such"
+                " connections is closed for it."
+            ),
+        ],
     ]
     optParameters = [
         ["port", "p", ADDRESS.port, N_("TCP port to listen on (0: any free port)."), PORT],
@@ -286,6 +296,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         maxClients=options["max-clients"],
         maxPerAddress=options["max-per-address"],
         replyTimeout=options["reply-timeout"],
+        evictSilent=not options["no-evict"],
     )
     queue: ReplyQueue | None = None
     replies: ReplySource
