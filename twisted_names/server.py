@@ -397,7 +397,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         aborted: a FIN would wait behind them.
         """
         timeout = self.factory.settings.nameTimeout
-        if self.paused:
+        if self.pausedByConsumer:
             self._close(Why.NOT_READING, abort=True, timeout=timeout)
         elif self._exchanges:
             self._close(Why.NEXT_LINE_TIMEOUT, timeout=timeout)
