@@ -267,9 +267,11 @@ class MessageReceiver(LineReceiver):
         # isinstance, not Failure.check: that builds qualified names, a
         # measurable part of an exchange (benchmarks/tracecost.py).
         clean = isinstance(reason.value, ConnectionDone)
-        self._cancelNextTurn()
+        if self._nextTurn is not None:
+            self._cancelNextTurn()
         self.flushUnterminated(Decision.PEER_FINISHED if clean else Decision.CONNECTION_LOST)
-        self._cancelNextTurn()  # Delivering what was buffered may have yielded.
+        if self._nextTurn is not None:  # Delivering what was buffered yielded.
+            self._cancelNextTurn()
 
     def _cancelNextTurn(self) -> None:
         nextTurn, self._nextTurn = self._nextTurn, None

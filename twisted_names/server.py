@@ -206,6 +206,9 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     factory: NameServerFactory
     #: The IP address this connection counts against (--max-per-address).
     hostForLimit: str | None = None
+    #: No name sent yet, and not closing: a candidate to close for a
+    #: newcomer when the server is full (L{NameServerFactory.spoke}).
+    silent = True
 
     def __init__(self, factory: NameServerFactory) -> None:
         settings = factory.settings
@@ -274,7 +277,7 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if self.phase is Phase.READING:
             self.phase = Phase.ASKING
             self.setTimeout(None)
-            if not self._exchanges:
+            if self.silent:
                 self.factory.spoke(self)
         if self._backlog is None:
             self.stopMessages()  # One-shot: the name is all we read.
@@ -300,7 +303,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self.transport.write(encodeLine(reply, self._ending))
         logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
         if self._backlog is None:
-            self._close(None)
+            # One reply of at most --max-length bytes, the only write: the
+            # kernel's send buffer takes it whole, so the close cannot wait
+            # on the peer, and an exchange saves the bound's timer.
+            self._close(None, bounded=False)
         elif self._backlog:  # Owed, even after an empty line ended the chat.
             self._ask(self._backlog.popleft())
         elif self.phase is Phase.ENDING:
@@ -314,18 +320,22 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         reason: str | None,
         *,
         abort: bool = False,
+        bounded: bool = True,
         level: LogLevel = LogLevel.info,
         **fields: object,
     ) -> None:
         """
         The one way a connection is closed by us: read nothing more, leave the
         reply queue, stop the timeout, log C{reason} (a L{Why}) with
-        C{fields}, close.
+        C{fields}, close: at once if C{abort}, else with a FIN after what is
+        queued, aborted after L{CLOSING_TIMEOUT} if C{bounded} and the peer
+        has not taken it by then.
         """
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return
         self.phase = Phase.CLOSED
-        self.factory.spoke(self)  # Closing: not silent any more, never evicted.
+        if self.silent:
+            self.factory.spoke(self)  # Closing: never chosen for a newcomer.
         if self.takingMessages:
             self.stopMessages()
         self.setTimeout(None)
@@ -335,7 +345,8 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if abort:
             self.transport.abortConnection()
         else:
-            self._closing = self.clock.callLater(CLOSING_TIMEOUT, self._closeTookTooLong)
+            if bounded:
+                self._closing = self.clock.callLater(CLOSING_TIMEOUT, self._closeTookTooLong)
             self.transport.loseConnection()
 
     def _closeTookTooLong(self) -> None:
@@ -436,9 +447,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         left = self.phase is not Phase.CLOSED  # Else _close did the rest.
         self.phase = Phase.GONE
-        closing, self._closing = self._closing, None
-        if closing is not None and closing.active():
-            closing.cancel()
+        if self._closing is not None:
+            closing, self._closing = self._closing, None
+            if closing.active():
+                closing.cancel()
         # What the client sent just before leaving is logged, not asked.
         super().connectionLost(reason)
         if left:
@@ -515,7 +527,10 @@ class NameServerFactory(ServerFactory):
         if host is not None:
             self._perAddress[host] = self._perAddress.get(host, 0) + 1
         protocol.hostForLimit = host
-        self._silent.setdefault(host, {})[protocol] = None
+        silent = self._silent.get(host)
+        if silent is None:
+            silent = self._silent[host] = {}
+        silent[protocol] = None
         return protocol
 
     def _longestSilent(self, host: str | None) -> NameServerProtocol | None:
@@ -539,6 +554,7 @@ class NameServerFactory(ServerFactory):
 
     def spoke(self, protocol: NameServerProtocol) -> None:
         """C{protocol} sent its name, or is closing: it is not silent any more."""
+        protocol.silent = False
         host = protocol.hostForLimit
         silent = self._silent.get(host)
         if silent is not None and protocol in silent:
@@ -584,7 +600,8 @@ class NameServerFactory(ServerFactory):
         self._reportRefused()
         if protocol not in self.clients:
             return
-        self.spoke(protocol)
+        if protocol.silent:
+            self.spoke(protocol)
         self.clients.discard(protocol)
         host = protocol.hostForLimit
         if host is not None:
