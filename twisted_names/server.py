@@ -527,10 +527,10 @@ class NameServerFactory(ServerFactory):
         if host is not None:
             self._perAddress[host] = self._perAddress.get(host, 0) + 1
         protocol.hostForLimit = host
-        silent = self._silent.get(host)
-        if silent is None:
-            silent = self._silent[host] = {}
-        silent[protocol] = None
+        sameHost = self._silent.get(host)
+        if sameHost is None:
+            sameHost = self._silent[host] = {}
+        sameHost[protocol] = None
         return protocol
 
     def _longestSilent(self, host: str | None) -> NameServerProtocol | None:
