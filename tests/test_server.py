@@ -253,7 +253,7 @@ class TimeoutTests(ServerTestCase):
         self.clock.advance(29.9)
         self.assertFalse(client.transport.disconnecting)
         self.clock.advance(0.1)
-        self.assertTrue(client.transport.disconnected)
+        self.assertTrue(client.transport.disconnecting)  # A FIN: see tests/test_nametimeout.py.
         self.assertEqual(len(self.logged("sent no name within 30 s")), 1)
 
     def test_slowlorisCutAtNameTimeout(self) -> None:
@@ -263,7 +263,7 @@ class TimeoutTests(ServerTestCase):
             client.send(b"x")
             self.clock.advance(1)
         self.clock.advance(1)
-        self.assertTrue(client.transport.disconnected)
+        self.assertTrue(client.transport.disconnecting)
         self.assertEqual(len(self.queue), 0)
 
     def test_noNameTimeoutWhileWaitingForReply(self) -> None:
@@ -416,9 +416,9 @@ class ChatTests(ServerTestCase):
         self.clock.advance(100)
         self.queue.answer("1")
         self.clock.advance(29)
-        self.assertFalse(client.transport.disconnected)
+        self.assertFalse(client.transport.disconnecting)
         self.clock.advance(1)
-        self.assertTrue(client.transport.disconnected)
+        self.assertTrue(client.transport.disconnecting)
         self.assertEqual(len(self.logged("sent no next line within 30 s")), 1)
 
     def test_unterminatedChatPeer(self) -> None:

@@ -17,12 +17,12 @@ from typing import Any
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint, connectProtocol
-from twisted.internet.task import Clock
+from twisted.internet.task import Clock, LoopingCall
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import SkipTest, TestCase
 
-from tests.pipes import reactor
+from tests.pipes import reactor, until
 from tests.processes import TIMEOUT, TWISTD, ProgramTestCase, RawPeer, spawn, withTimeout
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory, NameServerProtocol, ServerSettings
@@ -78,6 +78,12 @@ class ChatBackpressureTests(TestCase):
             "connecting",
         )
         peer.transport.pauseProducing()  # Reads nothing.
+        # The fake clock's zero-delay calls run as the reactor turns: the
+        # framing hands a client's lines over a turn at a time (issue 16).
+        turns = LoopingCall(clock.advance, 0)
+        turns.clock = reactor
+        turns.start(0.001)
+        self.addCleanup(turns.stop)
         protocol = await withTimeout(factory.built, TIMEOUT, "the server's protocol")
         sent = 0
         for _ in range(64):  # 4 MB of lines: far more than any buffer holds.
@@ -85,6 +91,8 @@ class ChatBackpressureTests(TestCase):
             peer.send(chunk)
             sent += len(chunk)
         await withTimeout(factory.paused, TIMEOUT, "the server to stop reading")
+        # Paused by its full send buffer, and no turn of its lines pending.
+        await until(lambda: protocol.pausedByConsumer and protocol._nextTurn is None)
 
         server: Any = protocol.transport
         held = len(server.dataBuffer) + server._tempDataLen + len(protocol._buffer)

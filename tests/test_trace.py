@@ -129,7 +129,7 @@ EXPECTED_SERVER = """\
 #1    2753.0 ms  client <-- server  "Bob"  3 bytes  42 6f 62
 #1    2753.0 ms     the server closes the connection: a FIN follows the bytes still queued; \
 the client will read the end of the stream
-#1    2754.5 ms     connection closed: the server closed it first
+#1    2754.5 ms     connection closed: the server sent its FIN before reading one from the client
 """
 
 EXPECTED_SERVER_FILE = """\
@@ -157,7 +157,8 @@ message: #quot;Ana#quot;
     S-)C: 2753.0 ms: FIN
     Note over S: 2753.0 ms: the server closes the connection: a FIN follows<br>\
 the bytes still queued#59; the client will read the end of the<br>stream
-    Note over C,S: 2754.5 ms: connection closed: the server closed it first
+    Note over C,S: 2754.5 ms: connection closed: the server sent its FIN before<br>\
+reading one from the client
 ```
 
 """
@@ -216,7 +217,8 @@ class KnownExchangeTests(SynchronousTestCase):
                 " still queued; the client will read the end of the stream",
                 "#1       0.0 ms     the client finished sending (FIN): the server"
                 " read the end of the stream",
-                "#1       0.0 ms     connection closed: the server closed it first",
+                "#1       0.0 ms     connection closed: the server sent its FIN before reading"
+                " one from the client",
             ],
         )
 
@@ -244,7 +246,8 @@ class KnownExchangeTests(SynchronousTestCase):
             '#1       2.0 ms     line complete (LF): "Bob"\n'
             "#1       2.0 ms     the client closes the connection: a FIN follows the bytes"
             " still queued; the server will read the end of the stream\n"
-            "#1       2.0 ms     connection closed: the client closed it first\n",
+            "#1       2.0 ms     connection closed: the client sent its FIN before reading"
+            " one from the server\n",
         )
         self.assertIn("    C->>S: 0.0 ms: #quot;Ana\\n#quot; (4 bytes)\n", t.file.getvalue())
         self.assertIn("    C-)S: 2.0 ms: FIN\n", t.file.getvalue())
@@ -265,7 +268,7 @@ class KnownExchangeTests(SynchronousTestCase):
         protocol.connectionLost(Failure(ConnectionDone()))
         self.assertEqual(
             t.lines[-1][17:],
-            "   connection closed: the server closed it first; the client read"
+            "   connection closed: the server's FIN arrived first; the client read"
             " the end of the stream",
         )
         self.assertNotIn("the client closes", t.text())

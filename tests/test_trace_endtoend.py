@@ -54,7 +54,10 @@ class TraceEndToEndTests(ProgramTestCase):
         self.assertEqual(await peer.whenClosed(), b"Bob")
         await server.waitFor(NOTE + r'the operator typed the reply "Bob" after \d+\.\d s$')
         await server.waitFor(ONE + r'client <-- server  "Bob"  3 bytes  42 6f 62$')
-        await server.waitFor(NOTE + r"connection closed: the server closed it first$")
+        await server.waitFor(
+            NOTE
+            + r"connection closed: the server sent its FIN before reading one from the client$"
+        )
         self.assertNotIn("\x1b", server.out)
         self.assertEqual(await self.stop(server), 0)
         self.assertNoTraceback(server)
@@ -88,6 +91,9 @@ class TraceEndToEndTests(ProgramTestCase):
         self.assertEqual(await client.ended, 0, client.describe())
         self.assertEqual(client.out, "Server: Bob\n")
         self.assertRegex(client.err, r'#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes')
-        self.assertRegex(client.err, r"connection closed: the client closed it first")
+        self.assertRegex(
+            client.err,
+            r"connection closed: the client sent its FIN before reading one from the server",
+        )
         self.assertNotIn("\x1b", client.err)
         self.assertEqual(await self.stop(server), 0)

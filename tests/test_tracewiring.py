@@ -151,7 +151,10 @@ class ClientWiringTests(CLITestCase):
         self.assertRegex(lines[1], r"^#1 +0\.0 ms  connecting took \d+\.\d ms ")
         self.assertRegex(lines[2], r'^#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes  ')
         self.assertIn('client <-- server  "Bob\\n"  4 bytes  42 6f 62 0a', err)
-        self.assertRegex(lines[-1], r"connection closed: the client closed it first")
+        self.assertRegex(
+            lines[-1],
+            r"connection closed: the client sent its FIN before reading one from the server",
+        )
         with open(path, encoding="utf-8") as f:
             text = f.read()
         self.assertEqual(checkStructure(self, text), 1)

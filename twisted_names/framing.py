@@ -12,6 +12,13 @@ from then on what the peer sends is dropped as it arrives, unparsed (it is
 L{LineReceiver}'s raw mode), so a peer that keeps sending after it was
 answered costs one call a read, not one a line.
 
+A peer can send a whole read's worth (64 KiB) of tiny lines at once, and
+L{LineReceiver} delivers them all in one call: with a reply for each, that
+held the reactor for most of a second (issue 16).  So a receiver delivers at
+most L{MESSAGES_PER_TURN} messages per reactor turn: then it stops, stops
+reading (the kernel's buffers push back on the peer), and goes on at the
+next turn (C{callLater(0)}), after everyone else's events.
+
 Each decision can be told to an observer (L{MessageReceiver.framingObserver},
 a L{FramingNote} each): the trace (L{twisted_names.trace.wrapper}) shows students
 why bytes became a message.  Without one, what it costs is an attribute test
@@ -39,6 +46,12 @@ from twisted_names.wire import (
     decodeMessage,
     splitEnding,
 )
+
+#: The most messages delivered for one connection in one reactor turn (see
+#: the module's docstring).  A person's client sends one line a turn; 32
+#: chat replies took about 0.5 ms, 2.7 ms with --trace (benchmarks/fairness.py,
+#: the attacker's lines answered per second; docs/performance.md).
+MESSAGES_PER_TURN = 32
 
 
 class Decision(Enum):
@@ -105,6 +118,12 @@ class MessageReceiver(LineReceiver):
     _quietCall: IDelayedCall | None = None
     #: Told of every framing decision, if set (the trace sets it).
     framingObserver: Callable[[FramingNote], None] | None = None
+    #: Messages delivered since this turn's data arrived (L{MESSAGES_PER_TURN}).
+    _delivered = 0
+    #: Set when this turn's share was used: delivery goes on there.
+    _nextTurn: IDelayedCall | None = None
+    #: Whether our consumer (the transport, its buffer full) paused us.
+    pausedByConsumer = False
 
     def setLimits(self, maxLength: int, quietPeriod: float) -> None:
         """Set L{maxLength} and L{quietPeriod}; call before data arrives."""
@@ -158,17 +177,67 @@ class MessageReceiver(LineReceiver):
         if not self.line_mode:
             self._ignored(data)
             return None
+        if data and self._nextTurn is None:
+            self._delivered = 0  # New bytes: a new turn.
         why = super().dataReceived(data)
         self._armQuiet()
         return why
 
+    def pauseProducing(self) -> None:
+        """The consumer is full: deliver and read nothing until it resumes us."""
+        self.pausedByConsumer = True
+        super().pauseProducing()
+
     def resumeProducing(self) -> None:
-        super().resumeProducing()  # Delivers the lines buffered while paused.
+        """
+        The consumer takes more: deliver what is buffered and read again,
+        unless this turn's share is used (the next turn will).
+        """
+        self.pausedByConsumer = False
+        if self._nextTurn is None:
+            self._deliverBuffered()
+
+    def _deliverBuffered(self) -> None:
+        """
+        Deliver the lines buffered (at most this turn's share), then read
+        again if all were delivered.  What L{LineReceiver.resumeProducing}
+        does, in the other order: reading resumes only once the buffer holds
+        no whole line, so what is buffered stays bounded by one read.
+        """
+        self.paused = False
+        if self.line_mode:
+            super().dataReceived(b"")
+        if not self.paused and self.transport is not None:
+            self.transport.resumeProducing()  # type: ignore[attr-defined]
         self._armQuiet()
+
+    def _yieldTurn(self) -> None:
+        """This turn's share is used: stop, stop reading, go on next turn."""
+        self.paused = True
+        self.transport.pauseProducing()  # type: ignore[attr-defined]
+        self._nextTurn = self.clock.callLater(0, self._turnCame)
+
+    def _turnCame(self) -> None:
+        self._nextTurn = None
+        self._delivered = 0
+        if self.pausedByConsumer or self.transport is None:
+            return  # The consumer's resumeProducing will go on.
+        if self.transport.disconnecting:  # type: ignore[attr-defined]
+            return
+        self._deliverBuffered()
 
     def lineReceived(self, line: bytes) -> None:
         content, ending = splitEnding(line)
         self._deliver(content, ending)
+        self._delivered += 1
+        if (
+            self._delivered >= MESSAGES_PER_TURN
+            and not self.paused
+            and self.line_mode
+            and self._nextTurn is None
+            and not self.transport.disconnecting  # type: ignore[attr-defined]
+        ):
+            self._yieldTurn()
 
     def lineLengthExceeded(self, line: bytes) -> None:
         self._overflow(len(line))
@@ -198,7 +267,16 @@ class MessageReceiver(LineReceiver):
         # isinstance, not Failure.check: that builds qualified names, a
         # measurable part of an exchange (benchmarks/tracecost.py).
         clean = isinstance(reason.value, ConnectionDone)
+        if self._nextTurn is not None:
+            self._cancelNextTurn()
         self.flushUnterminated(Decision.PEER_FINISHED if clean else Decision.CONNECTION_LOST)
+        if self._nextTurn is not None:  # Delivering what was buffered yielded.
+            self._cancelNextTurn()
+
+    def _cancelNextTurn(self) -> None:
+        nextTurn, self._nextTurn = self._nextTurn, None
+        if nextTurn is not None and nextTurn.active():
+            nextTurn.cancel()
 
     def _armQuiet(self) -> None:
         """

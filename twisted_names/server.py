@@ -69,6 +69,17 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
 #: How many lines a chat client may send ahead of the operator's replies.
 CHAT_BACKLOG = 16
 
+#: Seconds a connection we close gracefully (a FIN after what is queued)
+#: has to take what is queued and go; past it, it is aborted: a peer that
+#: reads nothing must not keep it open.
+CLOSING_TIMEOUT = 10.0
+
+#: Seconds after telling the operator of a kind of closing (a client that
+#: sent no name, one closed to let others in) during which more of the same
+#: kind are only counted, then said in one line: a flood is told in two
+#: lines, not one a connection.
+NOTICE_WINDOW = 10.0
+
 
 @dataclass(frozen=True)
 class ServerSettings:
@@ -87,6 +98,10 @@ class ServerSettings:
     @ivar maxClients: connections open at once; more are refused.
     @ivar maxPerAddress: connections open at once from one IP address; 0 for
         no limit.
+    @ivar evictSilent: when C{maxClients} are connected, a new client from
+        another address closes the longest-silent connection (no name sent
+        yet) of the address holding the most such connections, rather than
+        being refused (see L{NameServerFactory.buildProtocol}).
     """
 
     maxLength: int = DEFAULT_MAX_LENGTH
@@ -96,6 +111,7 @@ class ServerSettings:
     chat: bool = False
     maxClients: int = 1000
     maxPerAddress: int = 0
+    evictSilent: bool = True
 
 
 class Phase(Enum):
@@ -130,6 +146,53 @@ class Why:
     TOO_LONG = N_("{peer} sent a line longer than {limit} bytes ({size} bytes); closing")
     BACKLOG = N_("{peer} sent more than {limit} lines ahead of the replies; closing")
     REPLY_FAILED = N_("{peer} gets no reply: the reply source failed; closing")
+    EVICTED = N_(
+        "{peer} had sent no name and the server is full (--max-clients {limit});"
+        " closing it to let in {newcomer}"
+    )
+    CLOSE_TIMEOUT = N_(
+        "{peer} took nothing of what was queued within {timeout:g} s of being closed;"
+        " dropping the connection"
+    )
+
+
+class Notices:
+    """
+    One kind of closing, told to the operator once for a flood: the first
+    is logged as a warning (the console shows warnings), the next ones
+    within L{NOTICE_WINDOW} seconds at their usual level (the log file still
+    has each), then one warning says how many more there were.
+    """
+
+    def __init__(self, clock: IReactorTime, more: str) -> None:
+        self.clock = clock
+        #: The format of the line saying how many more: fields C{count} and
+        #: those of the last closing.
+        self.more = more
+        self._window: IDelayedCall | None = None
+        self._count = 0
+        self._fields: dict[str, object] = {}
+
+    def level(self, **fields: object) -> LogLevel:
+        """The level to log one more closing of this kind at (and count it)."""
+        level: LogLevel
+        if self._window is None:
+            self._window = self.clock.callLater(NOTICE_WINDOW, self.flush)
+            level = LogLevel.warn
+        else:
+            self._count += 1
+            self._fields = fields
+            level = LogLevel.info
+        return level
+
+    def flush(self) -> None:
+        """Say how many more there were since the first, if any; start afresh."""
+        window, self._window = self._window, None
+        if window is not None and window.active():
+            window.cancel()
+        count, self._count = self._count, 0
+        if count:
+            log.warn(self.more, **{**self._fields, "count": count})
 
 
 @implementer(IHalfCloseableProtocol, IPushProducer)
@@ -146,6 +209,9 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     factory: NameServerFactory
     #: The IP address this connection counts against (--max-per-address).
     hostForLimit: str | None = None
+    #: No name sent yet, and not closing: a candidate to close for a
+    #: newcomer when the server is full (L{NameServerFactory.spoke}).
+    silent = True
 
     def __init__(self, factory: NameServerFactory) -> None:
         settings = factory.settings
@@ -162,6 +228,8 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self._backlog: deque[Message] | None = deque() if settings.chat else None
         #: Warnings already logged for this connection: each at most once.
         self._warned: set[str] | None = None
+        #: Once we closed gracefully: the abort if the peer does not let go.
+        self._closing: IDelayedCall | None = None
 
     def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
         """L{TimeoutMixin}'s timer, on the factory's clock."""
@@ -212,6 +280,8 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if self.phase is Phase.READING:
             self.phase = Phase.ASKING
             self.setTimeout(None)
+            if self.silent:
+                self.factory.spoke(self)
         if self._backlog is None:
             self.stopMessages()  # One-shot: the name is all we read.
         self._name, self._ending = message.text, message.ending
@@ -236,7 +306,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self.transport.write(encodeLine(reply, self._ending))
         logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
         if self._backlog is None:
-            self._close(None)
+            # One reply of at most --max-length bytes, the only write: the
+            # kernel's send buffer takes it whole, so the close cannot wait
+            # on the peer, and an exchange saves the bound's timer.
+            self._close(None, bounded=False)
         elif self._backlog:  # Owed, even after an empty line ended the chat.
             self._ask(self._backlog.popleft())
         elif self.phase is Phase.ENDING:
@@ -250,13 +323,16 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         reason: str | None,
         *,
         abort: bool = False,
+        bounded: bool = True,
         level: LogLevel = LogLevel.info,
         **fields: object,
     ) -> None:
         """
         The one way a connection is closed by us: read nothing more, leave the
         reply queue, stop the timeout, log C{reason} (a L{Why}) with
-        C{fields}, close.
+        C{fields}, close: at once if C{abort}, else with a FIN after what is
+        queued, aborted after L{CLOSING_TIMEOUT} if C{bounded} and the peer
+        has not taken it by then.
         """
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return
@@ -266,6 +342,8 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             self.phase is Phase.READING or (self.phase is Phase.ENDING and reason is None)
         ) and level in (LogLevel.debug, LogLevel.info)
         self.phase = Phase.CLOSED
+        if self.silent:
+            self.factory.spoke(self)  # Closing: never chosen for a newcomer.
         if self.takingMessages:
             self.stopMessages()
         self.setTimeout(None)
@@ -278,7 +356,24 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         if abort:
             self.transport.abortConnection()
         else:
+            if bounded:
+                self._closing = self.clock.callLater(CLOSING_TIMEOUT, self._closeTookTooLong)
             self.transport.loseConnection()
+
+    def _closeTookTooLong(self) -> None:
+        """Closed gracefully, but what was queued was not taken: drop it."""
+        self._closing = None
+        log.info(Why.CLOSE_TIMEOUT, peer=self.peer, timeout=CLOSING_TIMEOUT)
+        self.transport.abortConnection()
+
+    def evict(self, newcomer: str) -> None:
+        """
+        The server is full and this connection has sent no name: close it
+        (a FIN, as for a name timeout) to let C{newcomer} in.
+        """
+        limit = self.factory.settings.maxClients
+        level = self.factory.evictions.level(limit=limit)
+        self._close(Why.EVICTED, level=level, limit=limit, newcomer=newcomer)
 
     def _warnOnce(self, kind: str, text: str, level: LogLevel = LogLevel.warn) -> None:
         """Log C{text} unless this kind of warning was logged for this connection."""
@@ -314,13 +409,23 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         self.paused = True
 
     def timeoutConnection(self) -> None:
-        """The client sent no name (chat: no next line, or took no reply) in time."""
+        """
+        The client sent no name (chat: no next line, or took no reply) in time.
+
+        A client that sent nothing is closed with a FIN, not a reset: the
+        course's C{cliente.py} connects first and then asks its user for the
+        name, and a slow typist's C{recv} should return C{b""}, not raise
+        C{ConnectionResetError}.  One that does not take its replies is
+        aborted: a FIN would wait behind them.
+        """
         timeout = self.factory.settings.nameTimeout
-        if self.paused:
-            why = Why.NOT_READING
+        if self.pausedByConsumer:
+            self._close(Why.NOT_READING, abort=True, timeout=timeout)
+        elif self._exchanges:
+            self._close(Why.NEXT_LINE_TIMEOUT, timeout=timeout)
         else:
-            why = Why.NEXT_LINE_TIMEOUT if self._exchanges else Why.NAME_TIMEOUT
-        self._close(why, abort=True, timeout=timeout)
+            level = self.factory.silentClosed.level(timeout=timeout)
+            self._close(Why.NAME_TIMEOUT, level=level, timeout=timeout)
 
     def readConnectionLost(self) -> None:
         """
@@ -364,6 +469,10 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         left = self.phase is not Phase.CLOSED  # Else _close did the rest.
         betweenTurns = self.phase is Phase.READING
         self.phase = Phase.GONE
+        if self._closing is not None:
+            closing, self._closing = self._closing, None
+            if closing.active():
+                closing.cancel()
         # What the client sent just before leaving is logged, not asked.
         super().connectionLost(reason)
         if left:
@@ -403,11 +512,33 @@ class NameServerFactory(ServerFactory):
         self.settings = settings or ServerSettings()
         self.clients: set[NameServerProtocol] = set()
         self._perAddress: dict[str, int] = {}
+        #: By address (C{None}: UNIX sockets), the connections that have sent
+        #: no name yet, the longest-silent first (a dict as an ordered set).
+        self._silent: dict[str | None, dict[NameServerProtocol, None]] = {}
         self._refused = 0
+        #: The operator is told of these closings once a flood (L{Notices}).
+        self.silentClosed = Notices(
+            clock,
+            N_("more clients that sent no name within {timeout:g} s were closed: {count}"),
+        )
+        self.evictions = Notices(
+            clock,
+            N_(
+                "the server is full (--max-clients {limit}): more connections that had sent no"
+                " name were closed to let in clients from other addresses: {count}"
+            ),
+        )
 
     def buildProtocol(self, addr: IAddress) -> Protocol:  # type: ignore[override]
         host = getattr(addr, "host", None)
-        refusal = self._refusal(host)
+        full = len(self.clients) >= self.settings.maxClients
+        refusal = self._refusal(host, full=False)
+        if refusal is None and full:
+            silent = self._longestSilent(host)
+            if silent is None:
+                refusal = self._refusal(host, full=True)
+            else:
+                silent.evict(describeAddress(addr))
         if refusal is not None:
             self._refused += 1
             if self._refused == 1:
@@ -420,7 +551,40 @@ class NameServerFactory(ServerFactory):
         if host is not None:
             self._perAddress[host] = self._perAddress.get(host, 0) + 1
         protocol.hostForLimit = host
+        sameHost = self._silent.get(host)
+        if sameHost is None:
+            sameHost = self._silent[host] = {}
+        sameHost[protocol] = None
         return protocol
+
+    def _longestSilent(self, host: str | None) -> NameServerProtocol | None:
+        """
+        The server is full and a client from C{host} came: the connection to
+        close for it, if one is fair to close.  The longest-silent one (no
+        name sent yet) of the address holding the most silent connections,
+        if that address would still hold more than C{host} does with the
+        newcomer: one address's flood of silent connections cannot keep
+        other addresses out, and the flood's own newcomers evict nobody.
+        A class behind one NAT address, or a demo on 127.0.0.1, is never
+        touched while the server is not full.
+        """
+        if not self.settings.evictSilent:
+            return None
+        most, chosen = len(self._silent.get(host, ())) + 1, None
+        for address, silent in self._silent.items():
+            if address != host and len(silent) > most:
+                most, chosen = len(silent), silent
+        return None if chosen is None else next(iter(chosen))
+
+    def spoke(self, protocol: NameServerProtocol) -> None:
+        """C{protocol} sent its name, or is closing: it is not silent any more."""
+        protocol.silent = False
+        host = protocol.hostForLimit
+        silent = self._silent.get(host)
+        if silent is not None and protocol in silent:
+            del silent[protocol]
+            if not silent:
+                del self._silent[host]
 
     def _reportRefused(self) -> None:
         """Say how many were refused in the run of refusals that just ended."""
@@ -428,13 +592,15 @@ class NameServerFactory(ServerFactory):
             log.warn(N_("refused {count} connections while over a limit"), count=self._refused)
         self._refused = 0
 
-    def _refusal(self, host: str | None) -> tuple[str, dict[str, object]] | None:
+    def _refusal(self, host: str | None, full: bool) -> tuple[str, dict[str, object]] | None:
         """
         Why a new connection is refused, if it is: the log format (marked for
-        the console) and its fields besides C{peer}.
+        the console) and its fields besides C{peer}.  C{full}: refused if
+        C{--max-clients} are connected (else that is not checked: not full,
+        or a silent connection is being closed for it).
         """
         settings = self.settings
-        if len(self.clients) >= settings.maxClients:
+        if full:
             count = len(self.clients)
             return N_("refusing {peer}: {count} clients connected, the limit (--max-clients)"), {
                 "count": count,
@@ -458,6 +624,8 @@ class NameServerFactory(ServerFactory):
         self._reportRefused()
         if protocol not in self.clients:
             return
+        if protocol.silent:
+            self.spoke(protocol)
         self.clients.discard(protocol)
         host = protocol.hostForLimit
         if host is not None:
@@ -468,8 +636,10 @@ class NameServerFactory(ServerFactory):
                 del self._perAddress[host]
 
     def stopFactory(self) -> None:
-        """No more listening: say how many were refused, if any were."""
+        """No more listening: say how many were refused or closed, if any were."""
         self._reportRefused()
+        self.silentClosed.flush()
+        self.evictions.flush()
 
     def closeAll(self) -> int:
         """Close every client's connection (at shutdown); return how many."""

@@ -70,6 +70,16 @@ class Options(ServerPluginOptions):
                 " for the reply, and how the connection ended (docs/teaching.md)."
             ),
         ],
+        [
+            "no-evict",
+            None,
+            N_(
+                "When --max-clients are connected, refuse every new client. By default a"
+                " client from another address is let in, and the connection that has been"
+                " silent longest (no name sent yet) of the address holding the most such"
+                " connections is closed for it."
+            ),
+        ],
     ]
     optParameters = [
         LISTENING_OPTIONS["port"],
@@ -193,6 +203,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         maxClients=options["max-clients"],
         maxPerAddress=options["max-per-address"],
         replyTimeout=options["reply-timeout"],
+        evictSilent=not options["no-evict"],
     )
     plan = ServerPlan(
         settings,

@@ -259,7 +259,7 @@ class Closed:
     """
     The connection is gone.
 
-    @ivar closedBy: how this program closed it first (C{None}: it did not).
+    @ivar closedBy: how this program first closed it (C{None}: it did not).
     @ivar peerFinished: whether the other side's FIN was read before.
     @ivar ending: how it ended.
     @ivar detail: what Twisted or the system said beyond L{ending} (raw, in
@@ -267,6 +267,11 @@ class Closed:
     @ivar side: on a proxy, the leg: the peer it faces (L{Role.CLIENT}: the
         client's connection; L{Role.SERVER}: the connection to the server);
         C{None} in the client and the server, whose one connection it is.
+    @ivar peerFinishedFirst: whether the other side's FIN was read before
+        this program closed (or with it never closing): the only order a
+        side can observe.  Each side of a normal exchange sends its FIN
+        before reading the other's, so "who closed first" is not a fact
+        either side can state.
     """
 
     connection: int
@@ -276,6 +281,7 @@ class Closed:
     ending: Ending
     detail: str = ""
     side: Role | None = None
+    peerFinishedFirst: bool = False
 
     @property
     def clean(self) -> bool:

@@ -163,31 +163,42 @@ _PEER_FINISHED = {
     Role.CLIENT: N_("the server finished sending (FIN): the client read the end of the stream"),
 }
 
+#: This side closed (sent its FIN, or reset) before it read the other side's
+#: FIN: said as this side saw it, never as who "closed first" (both sides of
+#: a normal exchange send their FIN before reading the other's).
 _CLOSED_BY_US = {
-    (Role.SERVER, CloseHow.FULL): N_("connection closed: the server closed it first"),
-    (Role.CLIENT, CloseHow.FULL): N_("connection closed: the client closed it first"),
+    (Role.SERVER, CloseHow.FULL): N_(
+        "connection closed: the server sent its FIN before reading one from the client"
+    ),
+    (Role.CLIENT, CloseHow.FULL): N_(
+        "connection closed: the client sent its FIN before reading one from the server"
+    ),
     (Role.SERVER, CloseHow.HALF): N_(
-        "connection closed: the server closed its sending side first"
+        "connection closed: the server closed its sending side (FIN) before reading"
+        " a FIN from the client"
     ),
     (Role.CLIENT, CloseHow.HALF): N_(
-        "connection closed: the client closed its sending side first"
+        "connection closed: the client closed its sending side (FIN) before reading"
+        " a FIN from the server"
     ),
     (Role.SERVER, CloseHow.RESET): N_("connection closed: the server reset it"),
     (Role.CLIENT, CloseHow.RESET): N_("connection closed: the client reset it"),
 }
 
+#: The other side's FIN arrived first: by whether this side closed after it
+#: (C{True}) or never did (Twisted closed for it once the stream ended).
 _CLOSED_BY_PEER = {
     (Role.SERVER, False): N_(
-        "connection closed: the client closed it first; the server read the end of the stream"
+        "connection closed: the client's FIN arrived first; the server read the end of the stream"
     ),
     (Role.CLIENT, False): N_(
-        "connection closed: the server closed it first; the client read the end of the stream"
+        "connection closed: the server's FIN arrived first; the client read the end of the stream"
     ),
     (Role.SERVER, True): N_(
-        "connection closed: the client finished sending first (FIN), then the server closed"
+        "connection closed: the client's FIN arrived first, then the server closed"
     ),
     (Role.CLIENT, True): N_(
-        "connection closed: the server finished sending first (FIN), then the client closed"
+        "connection closed: the server's FIN arrived first, then the client closed"
     ),
 }
 
@@ -367,14 +378,18 @@ _LOST = {
 
 def closedText(role: Role, event: Closed) -> list[str]:
     """
-    How the connection ended: who closed first, and how; then, if Twisted
+    How the connection ended, as this side saw it: whether it sent its FIN
+    (or reset) before reading the other side's, and how; then, if Twisted
     or the system said more than that, its words (escaped), on a line of
     their own.
     """
-    if event.closedBy is CloseHow.RESET or (event.closedBy is not None and event.clean):
-        lines = [_(_CLOSED_BY_US[role, event.closedBy])]
+    ours = event.closedBy
+    if ours is CloseHow.RESET or (
+        ours is not None and event.clean and not event.peerFinishedFirst
+    ):
+        lines = [_(_CLOSED_BY_US[role, ours])]
     elif event.clean:
-        lines = [_(_CLOSED_BY_PEER[role, event.peerFinished])]
+        lines = [_(_CLOSED_BY_PEER[role, ours is not None])]
     else:
         lines = [_(_LOST[None if event.closedBy is None else role, event.ending])]
     if event.detail and not event.clean:

@@ -14,7 +14,7 @@ GitHub, GitLab and in most Markdown editors).
         Note right of S: 1.3 ms: line complete (LF): "Ana"
         S->>C: 2403.1 ms: "Bob\\n" (4 bytes)
         S-)C: 2403.2 ms: FIN
-        Note over C,S: 2404.0 ms: connection closed: the server closed it first
+        Note over C,S: 2404.0 ms: connection closed: the server sent its FIN ...
     ```
 
 One arrow per chunk (as it was received or written), notes for the

@@ -245,6 +245,8 @@ class TracingProtocol(ProtocolWrapper):
         self.started = tracer.clock.seconds()
         self.closedBy: CloseHow | None = None
         self.peerFinished = False
+        #: The other side's FIN was read before this program closed.
+        self.peerFinishedFirst = False
         #: The peer, described as protocols describe it (L{describeAddress}).
         self.peer = ""
         #: C{connectionLost} has begun: closing calls made now (a protocol's
@@ -343,6 +345,7 @@ class TracingProtocol(ProtocolWrapper):
 
     def readConnectionLost(self) -> None:
         self.peerFinished = True
+        self.peerFinishedFirst = self.closedBy is None
         self.tracer.emit(PeerFinished(self.connection, self._at(), self.side))
         self.wrappedProtocol.readConnectionLost()  # type: ignore[attr-defined]
 
@@ -359,6 +362,7 @@ class TracingProtocol(ProtocolWrapper):
             self.peerFinished,
             *ending(reason),
             side=self.side,
+            peerFinishedFirst=self.peerFinishedFirst or self.closedBy is None,
         )
         if self.side is not None:
             # A proxy's leg: its end is said before the relay passes it on
