@@ -2,11 +2,12 @@
 End-to-end tests of faults, transports and interoperability: the real
 server under C{twistd -n} on IPv6, a UNIX socket and TLS; killed, restarted
 and signalled; with an operator's stdout that is not read or is closed; with
-peers written like the course's blocking scripts and with C{nc}; and flooded
-past its connection limits.
+the course's blocking server script and with C{nc}.
 
 As in L{tests.test_endtoend}, tests synchronise on what the server prints and
-every wait is bounded (see L{tests.processes}).
+every wait is bounded (see L{tests.processes}).  The limits (C{--max-clients},
+C{--max-per-address}) and the course-style clients are exchanges in memory,
+in L{tests.test_exchanges}.
 """
 
 from __future__ import annotations
@@ -40,7 +41,6 @@ from tests.processes import (
     WatchedProcess,
     connectRaw,
     connectRawTo,
-    connectRefused,
     reactor,
     spawn,
     spawnServer,
@@ -155,28 +155,6 @@ def openbsdNetcat() -> str | None:
         return None
     return nc if "OpenBSD netcat" in usage.stdout + usage.stderr else None
 
-
-#: A client written like the course's: the name with no line ending, one recv.
-COURSE_CLIENT = """\
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.send(b"Alice")
-print(repr(s.recv(1024)))
-s.close()
-"""
-
-#: The course's chat client: a line with no ending, one recv, turn after turn.
-COURSE_CHAT_CLIENT = """\
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.send(b"one")
-print(repr(s.recv(1024)))
-s.send(b"two")
-print(repr(s.recv(1024)))
-s.close()
-"""
 
 #: A server written like the course's: one recv, the name with no line
 #: ending, and the connection kept open until the process is killed.
@@ -482,37 +460,6 @@ class FaultTests(ProgramTestCase):
 
     # Peers written like the course's, with the socket module.
 
-    async def test_courseStyleClient(self):
-        """
-        A client that sends its name with no line ending and reads once gets
-        the operator's reply with no line ending.
-        """
-        server, port = await startServer(self)
-        course = spawn(self, "course client", [PYTHON, "-c", COURSE_CLIENT, str(port)])
-        await server.waitFor(asking("Alice"))
-        server.write(b"Server\n")
-        self.assertExited(course, await course.ended, 0)
-        self.assertEqual(course.out, "b'Server'\n", course.describe())
-        await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, course)
-
-    async def test_courseStyleChatClient(self):
-        """The course's chat client, turn after turn, answers unterminated."""
-        server, port = await startServer(self, "--chat")
-        course = spawn(self, "course chat", [PYTHON, "-c", COURSE_CHAT_CLIENT, str(port)])
-        first = await server.waitFor(asking("one"))
-        server.write(b"1\n")
-        second = await server.waitFor(asking("two"))
-        self.assertEqual(first[1], second[1], "one connection for both turns")
-        server.write(b"2\n")
-        self.assertExited(course, await course.ended, 0)
-        self.assertEqual(course.out, "b'1'\nb'2'\n", course.describe())
-        await server.waitFor(exchangeLogged("two", "2"))
-        self.assertNotIn("left before your reply", server.out)
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, course)
-
     async def test_clientAgainstCourseStyleServerScript(self):
         """
         The client against the course's server script (an unterminated
@@ -563,59 +510,3 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(client.out, "Bob\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Bob"))
         self.assertEqual(await self.stop(server), 0)
-
-    # Floods.
-
-    async def test_maxClients(self):
-        """
-        With --max-clients 3, of 5 connections the last 2 are closed at
-        once with no data, logged once; the 3 others are answered, and then
-        a new client is accepted.
-        """
-        server, port = await startServer(self, "--max-clients", "3")
-        # One at a time: the server accepts them in this order.
-        peers = [await connectRaw(self, port) for _ in range(3)]
-        for _ in range(2):
-            await connectRefused(self, port)
-        await server.waitFor(r"refusing 127\.0\.0\.1:\d+: 3 clients connected, the limit")
-        for peer, name in zip(peers, ["Ann", "Ben", "Cat"], strict=True):
-            peer.send(f"{name}\n".encode())
-            await server.waitFor(rf'^"{name}" \({ADDRESS}\) is (asking for your name|waiting too)')
-        self.assertEqual([peer.isClosed for peer in peers], [False, False, False])
-        server.write(b"One\nTwo\nThree\n")
-        self.assertEqual(
-            await gatherResults([peer.whenClosed() for peer in peers]),
-            [b"One\n", b"Two\n", b"Three\n"],
-        )
-        dan = startClient(self, port, "--name", "Dan", label="Dan")
-        await server.waitFor(asking("Dan"))
-        server.write(b"Four\n")
-        await self.assertAnswered(dan, "Four")
-        await server.waitFor(r"refused 2 connections while over a limit")
-        self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server)
-
-    async def test_maxPerAddress(self):
-        """
-        With --max-per-address 2, a third connection from 127.0.0.1 is
-        closed at once; the first two are answered.
-        """
-        server, port = await startServer(self, "--max-per-address", "2")
-        peers = [await connectRaw(self, port) for _ in range(2)]
-        await connectRefused(self, port)
-        await server.waitFor(
-            r"refusing 127\.0\.0\.1:\d+: 2 connections from 127\.0\.0\.1, the limit"
-            r" \(--max-per-address\)"
-        )
-        peers[0].send(b"Ann\n")
-        await server.waitFor(asking("Ann"))
-        peers[1].send(b"Ben\n")
-        await server.waitFor(waitingToo("Ben"))
-        server.write(b"One\nTwo\n")
-        self.assertEqual(
-            await gatherResults([peer.whenClosed() for peer in peers]), [b"One\n", b"Two\n"]
-        )
-        self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server)

@@ -38,33 +38,11 @@ from tests.processes import (
     reactor,
     spawn,
     startClient,
-    startServer,
 )
 from twisted_names.logs.limit import LIMIT
 
 if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
     raise SkipTest("POSIX only")
-
-
-class PipedInputTests(ProgramTestCase):
-    """The operator's replies read from a pipe or a file."""
-
-    async def test_lastLineWithoutLineEnding(self) -> None:
-        """
-        C{printf 'Leo\\nMia' | twistd -n names-server}: the last line has no
-        line ending and still answers the second client.
-        """
-        server, port = await startServer(self, stdin=b"Leo\nMia", closeStdin=True)
-        await server.waitFor(
-            r"^2 typed-ahead lines will answer the next clients; later ones will be closed\.$"
-        )
-        first = startClient(self, port, "--name", "Ann", label="Ann")
-        await self.assertAnswered(first, "Leo")
-        second = startClient(self, port, "--name", "Ben", label="Ben")
-        await self.assertAnswered(second, "Mia")
-        server.signal("TERM")
-        self.assertExited(server, await server.ended, 0)
-        self.assertNoTraceback(server)
 
 
 #: twistd names-server with an endpoint that listens asynchronously and
