@@ -16,25 +16,25 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import sys
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest
 
 from tests.pipes import Pipe
 from tests.processes import (
+    ADOPTED,
     LISTENING,
     PYTHON,
     TIMEOUT,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
-    RawPeer,
     WatchedProcess,
     connectRaw,
+    heldListener,
     reactor,
     spawn,
     startClient,
@@ -88,30 +88,6 @@ class ListeningTests(ProgramTestCase):
         self.assertNoTraceback(server)
 
 
-def freePort() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def connectWhenListening(testCase: Any, port: int) -> RawPeer:
-    """
-    A raw peer connected to C{port} as soon as something listens there
-    (tried every 20 ms, for at most L{TIMEOUT} seconds): for a server that
-    cannot say where it listens.
-    """
-    deadline = reactor.seconds() + TIMEOUT
-    while True:
-        try:
-            return await connectRaw(testCase, port)
-        except ConnectionRefusedError:
-            if reactor.seconds() > deadline:
-                raise AssertionError(f"nothing listening on {port} after {TIMEOUT:g} s") from None
-            await deferLater(reactor, 0.02)
-
-
 #: Log lines to C{names-server.json}, for a server whose stdout is closed.
 JSON_LOG = "--logger=twisted_names.logs.jsonFile"
 
@@ -124,18 +100,22 @@ class ClosedStandardStreamsTests(ProgramTestCase):
     """
 
     async def serve(self, childFDs: dict[int, int | str], *options: str) -> WatchedProcess:
-        """The server on a free port with C{childFDs}; one client served."""
-        port = freePort()
+        """
+        The server with C{childFDs}; one client served.  With stdout closed
+        it cannot say where it listens: it adopts a listening socket of the
+        test's (L{heldListener}), whose port is known before it starts.
+        """
+        held = heldListener(self)
         twistdOptions = [o for o in options if o.startswith("--logger")]
         serverOptions = [o for o in options if not o.startswith("--logger")]
         argv = [
-            *TWISTD, "-n", "--pidfile=", *twistdOptions,
-            "names-server", "--port", str(port), *serverOptions,
+            *TWISTD_ADOPTING, "-n", "--pidfile=", *twistdOptions,
+            "names-server", "--endpoint", ADOPTED, *serverOptions,
         ]  # fmt: skip
         path = os.path.abspath(self.mktemp())
         os.makedirs(path)
-        server = spawn(self, "server", argv, path=path, childFDs=childFDs)
-        peer = await connectWhenListening(self, port)
+        server = spawn(self, "server", argv, path=path, childFDs={**childFDs, 3: held.fileno()})
+        peer = await connectRaw(self, held.getsockname()[1])
         peer.send(b"Ann\n")
         received = await peer.whenClosed()
         if "--name" in options:
