@@ -319,6 +319,11 @@ class WatchedProcess(ProcessProtocol):
         """The exit status, waited for at most L{TIMEOUT} seconds."""
         return self.waitForEnd()
 
+    async def listeningPort(self, timeout: float = TIMEOUT) -> int:
+        """The port the server says it listens on (L{saidPort}), once it says so."""
+        match = await self.waitFor(LISTENING, timeout=timeout)
+        return int(match.group(1))
+
     def lines(self, stream: str = "out") -> list[str]:
         text = self.out if stream == "out" else self.err
         return text.splitlines()
@@ -454,8 +459,7 @@ async def startServer(
     server = spawnServer(
         testCase, *options, stdin=stdin, closeStdin=closeStdin, language=language, env=env
     )
-    match = await server.waitFor(LISTENING)
-    return server, int(match.group(1))
+    return server, await server.listeningPort()
 
 
 def startClient(

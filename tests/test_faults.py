@@ -32,7 +32,6 @@ from tests.certs import makeCertificates
 from tests.pipes import Pipe, until
 from tests.processes import (
     CLIENT,
-    LISTENING,
     PYTHON,
     TIMEOUT,
     TWISTD,
@@ -42,6 +41,7 @@ from tests.processes import (
     connectRaw,
     connectRawTo,
     reactor,
+    saidPort,
     spawn,
     spawnServer,
     startClient,
@@ -277,7 +277,7 @@ class FaultTests(ProgramTestCase):
         # At once: her own --timeout is minutes, the wait's guard seconds.
         await self.assertNoAnswer(alice)
         again = spawnServer(self, port=port)
-        self.assertEqual(int((await again.waitFor(LISTENING))[1]), port, again.describe())
+        self.assertEqual(await again.listeningPort(), port, again.describe())
         bob = startClient(self, port, "--name", "Bob", label="Bob")
         await again.waitFor(asking("Bob"))
         again.write(b"Again\n")
@@ -296,7 +296,8 @@ class FaultTests(ProgramTestCase):
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         # Our write end stays open, to tell when the pipe is full.
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
-        port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
+        port = saidPort(greeting)
+        assert port is not None, greeting
         return server, stdout, port
 
     async def fillStdout(self, server: WatchedProcess, stdout: Pipe) -> list[str]:
@@ -364,7 +365,8 @@ class FaultTests(ProgramTestCase):
         """
         stdout = Pipe(self)
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv("--name", "Bob"))
-        port = int((await stdout.readMatch(rb"listening on 127\.0\.0\.1:(\d+)\n"))[1])
+        port = saidPort((await stdout.readMatch(rb"listening on 127\.0\.0\.1:\d+\n"))[0])
+        assert port is not None
 
         async def exchange() -> None:
             peer = await connectRaw(self, port)
@@ -394,7 +396,8 @@ class FaultTests(ProgramTestCase):
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         stdout.closeWriteEnd()
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
-        port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
+        port = saidPort(greeting)
+        assert port is not None, greeting
         stdout.closeReadEnd()
         server.write(b"Ahead\n")
         ann = startClient(self, port, "--name", "Ann", label="Ann")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gettext
 import io
-import re
 import sys
 from typing import Any
 
@@ -30,6 +29,7 @@ from tests.processes import (
     childEnvironment,
     reactor,
     readToEnd,
+    saidPort,
     sendOver,
     spawn,
     spawnServer,
@@ -416,11 +416,11 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         for _attempt in range(int(TIMEOUT * 20)):
             try:
                 with open(path, encoding="utf-8") as f:
-                    match = re.search(r"listening on 127\.0\.0\.1:(\d+)", f.read())
+                    port = saidPort(f.read())
             except FileNotFoundError:
-                match = None
-            if match is not None:
-                return int(match.group(1))
+                port = None
+            if port is not None:
+                return port
             await deferLater(reactor, 0.05, lambda: None)
         self.fail(f"no listening line in {path}")
 
@@ -478,9 +478,10 @@ if sys.platform != "win32":
             return screen
 
         def port(self, screen: Screen, words: str) -> int:
-            match = re.search(words + r" 127\.0\.0\.1:(\d+)", screen.text)
-            assert match is not None, screen.text
-            return int(match.group(1))
+            self.assertIn(words, screen.text)
+            port = saidPort(screen.text)
+            assert port is not None, screen.text
+            return port
 
         def test_portuguese(self) -> None:
             """

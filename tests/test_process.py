@@ -36,6 +36,7 @@ from tests.processes import (
     connectRaw,
     heldListener,
     reactor,
+    saidPort,
     spawn,
     startClient,
 )
@@ -278,9 +279,9 @@ class SignalTests(ProgramTestCase):
                 os.kill(pid, signal.SIGKILL)
 
         self.addCleanup(kill)
-        match = await terminal.readUntil(rb"listening on 127\.0\.0\.1:(\d+)")
+        match = await terminal.readUntil(LISTENING.encode())
         await bounded(lambda: not terminal.blocking, "the server makes its terminal non-blocking")
-        return job, pid, terminal, int(match.group(1))
+        return job, pid, terminal, int(match[1])
 
     async def assertEndsBy(self, name: str) -> None:
         """C{name} ends the server as usual, its terminal given back first."""
@@ -405,7 +406,7 @@ class LogTests(ProgramTestCase):
             "RLIMIT_NOFILE", 64, "names-server", "--port", "0", "--name", "Bob",
             "--max-clients", "100",
         )  # fmt: skip
-        port = int((await server.waitFor(LISTENING)).group(1))
+        port = await server.listeningPort()
         self.assertIn(
             "[names#warn] --max-clients 100 needs about 132 open files, but the limit is 64"
             " (ulimit -n)",
@@ -446,7 +447,8 @@ class LogTests(ProgramTestCase):
                 return f.read()
 
         await bounded(lambda: os.path.exists(log) and "listening on" in logged(), "listening")
-        port = int(re.findall(r"listening on 127\.0\.0\.1:(\d+)", logged())[0])
+        port = saidPort(logged())
+        assert port is not None, logged()
         for i in range(30):  # Some 17 kB of log lines: they cannot all be written.
             peer = await connectRaw(self, port)
             peer.send(b"%03d" % i + b"n" * 500 + b"\n")
