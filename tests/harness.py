@@ -201,7 +201,7 @@ class Network:
         self.reactor.listenTCP(port, factory, interface=HOST)
         self._listening[port] = factory
 
-    def connect(self, client: Protocol, port: int = PORT) -> IOPump:
+    def connect(self, client: IProtocol, port: int = PORT) -> IOPump:
         """
         Connect C{client} to what listens on C{port}, as the kernel would:
         each side sees its own address and the other's.
@@ -211,7 +211,7 @@ class Network:
         serverAddress = IPv4Address("TCP", HOST, port)
         server = self._listening[port].buildProtocol(clientAddress)
         assert server is not None
-        pump = connect(
+        pump: IOPump = connect(
             server,
             FakeTransport(server, True, hostAddress=serverAddress, peerAddress=clientAddress),
             client,
@@ -271,6 +271,7 @@ class Network:
                 factory.clientConnectionFailed(connector, Failure(refused))
                 continue
             client = factory.buildProtocol(IPv4Address("TCP", host, port))
+            assert client is not None
             self.connect(client, port)
         return True
 

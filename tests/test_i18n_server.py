@@ -17,7 +17,7 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
-from twisted.internet.testing import EventLoggingObserver
+from twisted.internet.testing import EventLoggingObserver, MemoryReactorClock
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
@@ -175,21 +175,6 @@ class PlainConsoleInPortugueseTests(InPortuguese):
         )
 
 
-class FakeLogFile:
-    def __init__(self) -> None:
-        self.written = ""
-
-    def write(self, text: str) -> None:
-        self.written += text
-
-
-class FakeReactor:
-    running = False
-
-    def seconds(self) -> float:
-        return 0.0
-
-
 class LogsInPortugueseTests(InPortuguese):
     """
     The console shows log lines translated; the log file keeps the same
@@ -212,12 +197,12 @@ class LogsInPortugueseTests(InPortuguese):
         terminal = TerminalLogObserver(None)
         terminal.plain = plain
         terminal.show = shown.append
-        logFile = FakeLogFile()
-        batched = BatchedFileLogObserver(logFile, FakeReactor())  # type: ignore[arg-type]
+        logFile = io.StringIO()
+        batched = BatchedFileLogObserver(logFile, MemoryReactorClock())  # type: ignore[arg-type]
         for event in self.events():
             terminal(event)
             batched(event)
-        return shown, logFile.written
+        return shown, logFile.getvalue()
 
     def test_pipe(self) -> None:
         """On a pipe every line is shown, translated; the log file has English."""
