@@ -400,6 +400,20 @@ class ClientErrorTests(ExchangeTestCase):
         self.assertEqual(len(client.err.splitlines()), 1, client.describe())
         self.assertNotIn("Traceback", client.err)
 
+    def test_endpointGarbage(self) -> None:
+        """
+        An endpoint string that is not one: exit status 2, two lines (the
+        error and the hint), escaped.  (It ran five processes.)
+        """
+        network = Network(self)
+        for garbage in ["", "tcp:host=x:port=abc", "tls:", "nosuchkind:x", "\x1b[2J"]:
+            client = network.clientTo("-e", garbage, "-n", "Ana")
+            self.assertExited(client, 2)
+            self.assertEqual(len(client.err.splitlines()), 2, client.describe())
+            self.assertTrue(client.err.startswith("error: bad endpoint "), client.describe())
+            self.assertNotIn("\x1b", client.err)
+            self.assertNotIn("Traceback", client.err)
+
     def test_clientEmptyName(self) -> None:
         """An empty --name is a usage error: exit status 2, nothing sent."""
         network = Network(self)
