@@ -33,7 +33,8 @@ from typing import Any
 from twisted.internet import error
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import IProtocol, IProtocolFactory
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.interfaces import IProtocol, IProtocolFactory, IStreamServerEndpoint
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.logger import globalLogPublisher
@@ -159,7 +160,21 @@ class Network:
     @ivar factory: the server's factory.
     """
 
-    def __init__(self, testCase: Any, name: str | None = None, **settings: Any) -> None:
+    def __init__(
+        self,
+        testCase: Any,
+        name: str | None = None,
+        trace: bool = False,
+        traceFile: str | None = None,
+        **settings: Any,
+    ) -> None:
+        """
+        @param name: C{--name}: every client answered at once with it.
+        @param trace: C{--trace}: the ladder shown with the console's lines.
+        @param traceFile: C{--trace-file}: the diagrams written there (once
+            L{stop} has run what the reactor runs after shutting down).
+        @param settings: L{ServerSettings}' fields, for the other options.
+        """
         self.reactor = MemoryReactorClock()
         self.settings = ServerSettings(**settings)
         self._pumps: list[tuple[IOPump, IProtocol, IProtocol]] = []
@@ -189,17 +204,40 @@ class Network:
         globalLogPublisher.addObserver(observer)
         testCase.addCleanup(globalLogPublisher.removeObserver, observer)
 
+        endpoint: IStreamServerEndpoint = TCP4ServerEndpoint(self.reactor, PORT, interface=HOST)
+        if trace or traceFile is not None:
+            # As makeService traces, on a pipe (no colour).
+            from twisted_names.trace.events import Role
+            from twisted_names.trace.file import makeTracer
+            from twisted_names.trace.ladder import useColour
+            from twisted_names.trace.wrapper import TracedReplies, TracingServerEndpoint
+
+            tracer = makeTracer(
+                Role.SERVER,
+                self.reactor,
+                self.terminal.show if trace else None,
+                useColour(os.environ, False),
+                traceFile,
+            )
+            replies = TracedReplies(replies, tracer)
+            endpoint = TracingServerEndpoint(endpoint, tracer)
         self.factory = NameServerFactory(replies, self.reactor, self.settings)
-        self.listen(PORT, self.factory)
+        self._listenOn(PORT, endpoint, self.factory)
         if self.console is not None:
             self.console.greet(f"{HOST}:{PORT}")
 
     # The network.
 
     def listen(self, port: int, factory: IProtocolFactory) -> None:
-        """Listen on C{port} with C{factory} (the server's, or another)."""
-        self.reactor.listenTCP(port, factory, interface=HOST)
-        self._listening[port] = factory
+        """Listen on C{port} with C{factory} (another server than ours)."""
+        self._listenOn(port, TCP4ServerEndpoint(self.reactor, port, interface=HOST), factory)
+
+    def _listenOn(self, port: int, endpoint: IStreamServerEndpoint, factory: Any) -> None:
+        """Listen through C{endpoint}: what it gives the reactor takes the connections."""
+        endpoint.listen(factory)
+        listened, listening, _, _ = self.reactor.tcpServers[-1]
+        assert listened == port, (listened, port)
+        self._listening[port] = listening
 
     def connect(self, client: IProtocol, port: int = PORT) -> IOPump:
         """
@@ -308,6 +346,8 @@ class Network:
         self.factory.closeAll()
         self.flush()
         self.terminal.show("names-server: stopped.")
+        for call, args, kwargs in self.reactor.triggers.get("after", {}).get("shutdown", []):
+            call(*args, **kwargs)
 
     # The client's command line.
 

@@ -9,6 +9,7 @@ the test advances the clock past it, never sooner or later.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.harness import ADDRESS, ClientRun, Network
+from twisted_names.display import isUnsafe
 
 
 def asking(name: str) -> str:
@@ -573,3 +575,76 @@ class StopTests(ExchangeTestCase):
         self.assertIn("Stopping: closed 2 connections.\n", network.out)
         self.assertIn("names-server: stopped.", network.out)
         self.assertNoTraceback(network)
+
+
+#: A line of the trace: connection 1, milliseconds, then the words.
+ONE = r"^#1 +\d+\.\d ms  "
+#: A note of connection 1 (a decision, a wait, the close): indented.
+NOTE = ONE + "   "
+
+
+class TraceTests(ExchangeTestCase):
+    """C{--trace} and C{--trace-file} (issue 10), in memory."""
+
+    def test_courseClientQuietPeriod(self) -> None:
+        """
+        A course-style client sends C{Ana} with no line ending and waits: the
+        server's trace shows the chunk, the quiet-period decision, the wait
+        for the operator, the reply and the close, with no colour on a pipe;
+        the trace file holds its diagram.
+        """
+        from tests.test_trace import checkStructure
+
+        path = os.path.abspath(self.mktemp())
+        network = Network(self, trace=True, traceFile=path, quietPeriod=0.1)
+        peer = network.peer()
+        self.seen(network, ONE + r"connection from the client 127\.0\.0\.1:\d+ to this server")
+        peer.send(b"Ana")
+        self.seen(network, ONE + r'client --> server  "Ana"  3 bytes  41 6e 61$')
+        network.advance(0.1)
+        self.seen(
+            network,
+            NOTE + r"no line ending: quiet for 0\.1 s, taken as the whole message: \"Ana\"$",
+        )
+        self.seen(network, NOTE + r"waiting for the operator to type a reply$")
+        self.seen(network, asking("Ana"))
+        network.type(b"Bob\n")
+        self.assertTrue(peer.isClosed)
+        self.assertEqual(peer.received, b"Bob")
+        self.seen(network, NOTE + r'the operator typed the reply "Bob" after \d+\.\d s$')
+        self.seen(network, ONE + r'client <-- server  "Bob"  3 bytes  42 6f 62$')
+        self.seen(network, NOTE + r"connection closed: the server closed it first$")
+        self.assertNotIn("\x1b", network.out)
+        network.stop()
+        self.assertNoTraceback(network)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertEqual(checkStructure(self, text), 1)
+        self.assertIn(
+            "no line ending: quiet for 0.1 s, taken as the whole message",
+            text.replace("<br>", " "),
+        )
+
+    def test_hostileBytesEscaped(self) -> None:
+        """Control characters, bidi overrides and forged lines reach the terminal escaped."""
+        network = Network(self, name="Bob", trace=True)
+        peer = network.peer()
+        peer.send(b"\x1b]0;pwned\x07\xe2\x80\xae\r\n#2     0.0 ms  forged\x00\n")
+        self.assertTrue(peer.isClosed)
+        self.seen(network, NOTE + r"connection closed")
+        traced = [line for line in network.lines() if line.startswith("#")]
+        self.assertIn(
+            '"\\x1b]0;pwned\\x07\\u202e\\r\\n#2     0.0 ms  forged\\x00\\n"', "\n".join(traced)
+        )
+        self.assertFalse([line for line in traced if not line.startswith("#1 ")])
+        self.assertFalse([c for c in network.out if isUnsafe(c) and c != "\n"])
+
+    def test_clientTrace(self) -> None:
+        """The client's trace is on stderr; stdout holds only the answer."""
+        network = Network(self, name="Bob")
+        client = network.client("--name", "Ana", "--trace")
+        self.assertExited(client, 0)
+        self.assertEqual(client.out, "Server: Bob\n")
+        self.assertRegex(client.err, r'#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes')
+        self.assertRegex(client.err, r"connection closed: the client closed it first")
+        self.assertNotIn("\x1b", client.err)
