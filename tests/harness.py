@@ -53,9 +53,6 @@ from twisted_names.server import NameServerFactory, ServerSettings
 HOST = "127.0.0.1"
 PORT = 5000
 
-#: A client's address as the server shows it (a pattern).
-ADDRESS = r"127\.0\.0\.1:\d+"
-
 #: The first port of the clients' addresses (each connection takes the next).
 FIRST_CLIENT_PORT = 40000
 

@@ -187,7 +187,7 @@ def _relay(source: Deferred[Any], target: Deferred[Any]) -> None:
     source.addBoth(fire)
 
 
-def _scratchDirectory(testCase: Any) -> str:
+def scratchDirectory(testCase: Any) -> str:
     """A new directory for a process to run in (twistd may write files there)."""
     path = os.path.abspath(str(testCase.mktemp()))
     os.makedirs(path)
@@ -433,7 +433,7 @@ def spawnServer(
         testCase,
         "server",
         [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
-        path=_scratchDirectory(testCase),
+        path=scratchDirectory(testCase),
         language=language,
         env=env,
     )

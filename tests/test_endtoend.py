@@ -34,43 +34,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
-
-#: A client's address as the server shows it.
-ADDRESS = r"127\.0\.0\.1:\d+"
-
-
-def asking(name: str) -> str:
-    """The console line for the client the next line answers, on arrival."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) is asking for your name\.$'
-
-
-def waitingToo(name: str) -> str:
-    """The console line for a client that arrives while another waits."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) is waiting too\.$'
-
-
-def sent(reply: str, name: str) -> str:
-    """The console line once a typed reply went to a client."""
-    return rf'^Sent "{re.escape(reply)}" to "{re.escape(name)}" \(({ADDRESS})\)\.$'
-
-
-def exchangeLogged(name: str, reply: str) -> str:
-    """twistd's log line for one exchange."""
-    return (
-        rf"\[names#info\] ({ADDRESS}) {re.escape(repr(name))} answered"
-        rf" {re.escape(repr(reply))} in \d+\.\d{{3}} s$"
-    )
-
-
-def leftEarly(name: str) -> str:
-    """The console line for a waiting client that disconnected."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) left before your reply\.$'
-
-
-def nextAnswers(name: str, waiting: int) -> str:
-    """The console's status line: who the next line answers, how many wait."""
-    return rf'^> Next line answers "{re.escape(name)}" \(({ADDRESS})\) \[{waiting} waiting\]$'
-
+from tests.said import ADDRESS, asking, exchangeLogged, leftEarly, nextAnswers, sent, waitingToo
 
 #: A twistd application file that says where twistd found our code.
 REPORT_TAC = """\

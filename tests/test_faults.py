@@ -42,33 +42,13 @@ from tests.processes import (
     connectRawTo,
     reactor,
     saidPort,
+    scratchDirectory,
     spawn,
     spawnServer,
     startClient,
     startServer,
 )
-
-#: A client's address on 127.0.0.1 as the server shows it.
-ADDRESS = r"127\.0\.0\.1:\d+"
-
-
-def asking(name: str, address: str = ADDRESS) -> str:
-    """The console line for the client the next line answers, on arrival."""
-    return rf'^"{re.escape(name)}" \(({address})\) is asking for your name\.$'
-
-
-def waitingToo(name: str, address: str = ADDRESS) -> str:
-    """The console line for a client that arrives while another waits."""
-    return rf'^"{re.escape(name)}" \(({address})\) is waiting too\.$'
-
-
-def exchangeLogged(name: str, reply: str, address: str = ADDRESS) -> str:
-    """twistd's log line for one exchange."""
-    return (
-        rf"\[names#info\] ({address}) {re.escape(repr(name))} answered"
-        rf" {re.escape(repr(reply))} in \d+\.\d{{3}} s$"
-    )
-
+from tests.said import asking, exchangeLogged, waitingToo
 
 #: What the terminal says once a stdout that was not read drains.
 NOT_SHOWN = r"^\((\d+) lines not shown: the output was not being read\)$"
@@ -110,12 +90,6 @@ def pipeIsFull(writeFd: int) -> bool:
     """Whether a write to the pipe C{writeFd} would block (POSIX C{select})."""
     _, writable, _ = select.select([], [writeFd], [], 0)
     return not writable
-
-
-def scratchDirectory(testCase: Any) -> str:
-    path = os.path.abspath(str(testCase.mktemp()))
-    os.makedirs(path)
-    return path
 
 
 def socketPath(testCase: Any) -> str:

@@ -36,7 +36,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
-from tests.test_faults import ADDRESS
+from tests.said import ADDRESS
 from tests.test_i18n import portuguese
 from tests.test_operator import FakeView
 from twisted_names import i18n
