@@ -23,24 +23,21 @@ from functools import cache
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.endpoints import UNIXClientEndpoint
-from twisted.internet.error import ConnectError
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest
 
 from tests.certs import makeCertificates
 from tests.pipes import Pipe, until
 from tests.processes import (
+    ADOPTED,
     CLIENT,
     PYTHON,
     TIMEOUT,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
-    RawPeer,
     WatchedProcess,
     connectRaw,
-    connectRawTo,
-    reactor,
+    heldListener,
     saidPort,
     scratchDirectory,
     spawn,
@@ -97,24 +94,6 @@ def socketPath(testCase: Any) -> str:
     directory = tempfile.mkdtemp()
     testCase.addCleanup(shutil.rmtree, directory, True)
     return os.path.join(directory, "names.sock")
-
-
-async def connectWhenListening(testCase: Any, path: str) -> RawPeer:
-    """
-    Connect a raw peer to the UNIX socket C{path} as soon as something
-    listens there, trying every 20 ms for at most L{TIMEOUT} seconds: for a
-    server whose console cannot say that it listens.  (A path of our own,
-    unlike a TCP port found free, cannot be taken by another program
-    meanwhile.)
-    """
-    deadline = reactor.seconds() + TIMEOUT
-    while True:
-        try:
-            return await connectRawTo(testCase, UNIXClientEndpoint(reactor, path), path)
-        except ConnectError:  # No socket file yet, or not listening yet.
-            if reactor.seconds() > deadline:
-                raise AssertionError(f"nothing listening on {path} after {TIMEOUT:g} s") from None
-            await deferLater(reactor, 0.02)
 
 
 @cache
@@ -390,18 +369,22 @@ class FaultTests(ProgramTestCase):
         """
         stdout = Pipe(self)
         stdout.closeReadEnd()
-        path = socketPath(self)
-        server = spawnServerWritingTo(
+        # It listens on a socket the test holds: it cannot say where it listens.
+        held = heldListener(self)
+        server = spawn(
             self,
-            stdout.writeFd,
-            [*TWISTD, "-n", "--pidfile=", "names-server", "--endpoint", f"unix:{path}"],
+            "server",
+            [*TWISTD_ADOPTING, "-n", "--pidfile=", "names-server", "--endpoint", ADOPTED],
+            path=scratchDirectory(self),
+            childFDs={0: "w", 1: stdout.writeFd, 2: "r", 3: held.fileno()},
         )
         stdout.closeWriteEnd()
         server.write(b"Ahead\n")
-        peer = await connectWhenListening(self, path)
+        port = held.getsockname()[1]
+        peer = await connectRaw(self, port)
         peer.send(b"Ann\n")
         self.assertEqual(await peer.whenClosed(), b"Ahead\n")
-        ben = startEndpointClient(self, f"unix:path={path}", "--name", "Ben", label="Ben")
+        ben = startClient(self, port, "--name", "Ben", label="Ben")
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
         self.assertTrue(server.running, server.describe())
