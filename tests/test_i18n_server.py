@@ -23,10 +23,12 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.processes import (
-    TIMEOUT,
+    ADOPTED,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
     childEnvironment,
+    heldListener,
     reactor,
     readToEnd,
     saidPort,
@@ -364,24 +366,27 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         English text of the same exchange.
         """
         path = self.mktemp()
+        # It logs to the file, not to stdout: it listens on a socket the test holds.
+        held = heldListener(self)
         server = spawn(
             self,
             "server",
             [
-                *TWISTD,
+                *TWISTD_ADOPTING,
                 "-n",
                 "--pidfile=",
                 f"--logfile={path}",
                 "names-server",
-                "--port",
-                "0",
+                "--endpoint",
+                ADOPTED,
                 "--name",
                 "Conceição",
             ],
             language=PT,
+            childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
         )
         self.addCleanup(lambda: server.signal("TERM") if server.running else None)
-        port = await self.logFilePort(path)
+        port = held.getsockname()[1]
         peer = Peer("José\n".encode())
         await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer)
         self.assertEqual(await peer.closed, "Conceição\n".encode())
@@ -393,21 +398,6 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         self.assertRegex(text, r"'José' answered 'Conceição' in \d+\.\d{3} s")
         self.assertNotIn("escutando", text)
         self.assertNotIn("recebeu", text)
-
-    async def logFilePort(self, path: str) -> int:
-        """The port the server listens on, from its log file (bounded wait)."""
-        from twisted.internet.task import deferLater
-
-        for _attempt in range(int(TIMEOUT * 20)):
-            try:
-                with open(path, encoding="utf-8") as f:
-                    port = saidPort(f.read())
-            except FileNotFoundError:
-                port = None
-            if port is not None:
-                return port
-            await deferLater(reactor, 0.05, lambda: None)
-        self.fail(f"no listening line in {path}")
 
     async def test_help(self) -> None:
         """C{twistd names-server --help} in Portuguese, and in English without a language."""
