@@ -1,5 +1,8 @@
 """
-The tests (C{python -m twisted.trial tests}).
+The tests (C{python -m twisted.trial -j2 tests}).
+
+Whole exchanges run in memory (L{tests.harness}); the real programs run as
+processes (L{tests.processes}) only where a process is the point.
 
 Hypothesis' per-example deadline (200 ms unless a test says otherwise) is a
 wall-clock assertion that a loaded machine fails: property tests are

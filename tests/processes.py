@@ -71,12 +71,40 @@ sys.exit(run())
 #: C{twistd}, with the checkout's plugin (prefix for its options).
 TWISTD: list[str] = [PYTHON, "-c", _TWISTD_MAIN]
 
+#: C{twistd} adopting the listening socket a test passes as its descriptor
+#: 3 (L{heldListener}, L{ADOPTED}): it says, as systemd would, that the
+#: descriptor is for this very process, before Twisted reads that.
+TWISTD_ADOPTING: list[str] = [
+    PYTHON,
+    "-c",
+    "import os\n"
+    "os.environ.update(LISTEN_PID=str(os.getpid()), LISTEN_FDS='1', LISTEN_FDNAMES='held')\n"
+    + _TWISTD_MAIN,
+]
+
+#: The server endpoint of L{TWISTD_ADOPTING}: the socket at descriptor 3.
+ADOPTED = "systemd:domain=INET:index=0"
+
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 
 #: What the server's console says once it listens (with --name, its log
 #: line), in English or in Portuguese (C{language="pt_BR.UTF-8"}).
 LISTENING = r"(?:listening on|escutando em) 127\.0\.0\.1:(\d+)"
+
+
+def saidPort(text: str | bytes) -> int | None:
+    """
+    The port the server said it listens on (L{LISTENING}: its console or
+    its log, in English or in Portuguese) in C{text}, or C{None} if it has
+    not said so yet.  The one place that reads it: tests start the server on
+    port 0 and read the port back, never choosing one themselves.
+    """
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    match = re.search(LISTENING, text)
+    return None if match is None else int(match.group(1))
+
 
 _pluginRoot: str | None = None
 
@@ -161,7 +189,7 @@ def _relay(source: Deferred[Any], target: Deferred[Any]) -> None:
     source.addBoth(fire)
 
 
-def _scratchDirectory(testCase: Any) -> str:
+def scratchDirectory(testCase: Any) -> str:
     """A new directory for a process to run in (twistd may write files there)."""
     path = os.path.abspath(str(testCase.mktemp()))
     os.makedirs(path)
@@ -293,6 +321,11 @@ class WatchedProcess(ProcessProtocol):
         """The exit status, waited for at most L{TIMEOUT} seconds."""
         return self.waitForEnd()
 
+    async def listeningPort(self, timeout: float = TIMEOUT) -> int:
+        """The port the server says it listens on (L{saidPort}), once it says so."""
+        match = await self.waitFor(LISTENING, timeout=timeout)
+        return int(match.group(1))
+
     def lines(self, stream: str = "out") -> list[str]:
         text = self.out if stream == "out" else self.err
         return text.splitlines()
@@ -402,7 +435,7 @@ def spawnServer(
         testCase,
         "server",
         [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
-        path=_scratchDirectory(testCase),
+        path=scratchDirectory(testCase),
         language=language,
         env=env,
     )
@@ -428,8 +461,7 @@ async def startServer(
     server = spawnServer(
         testCase, *options, stdin=stdin, closeStdin=closeStdin, language=language, env=env
     )
-    match = await server.waitFor(LISTENING)
-    return server, int(match.group(1))
+    return server, await server.listeningPort()
 
 
 def startClient(
@@ -597,6 +629,22 @@ def refusingPort(testCase: Any) -> int:
     testCase.addCleanup(held.close)
     held.bind(("127.0.0.1", 0))
     return int(held.getsockname()[1])
+
+
+def heldListener(testCase: Any) -> socket.socket:
+    """
+    A TCP socket listening on 127.0.0.1, on a port the system chose, held
+    until the test ends: a port in use, or one for a server to adopt
+    (L{TWISTD_ADOPTING}).  Connections to it queue in its backlog from the
+    start, so a test never waits for a server to listen, and no other
+    program can take the port meanwhile (as it could a port found free,
+    closed and given to the server).
+    """
+    held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    testCase.addCleanup(held.close)
+    held.bind(("127.0.0.1", 0))
+    held.listen(16)
+    return held
 
 
 def sendOver(testCase: Any, port: int, data: bytes) -> socket.socket:

@@ -7,17 +7,26 @@
 #   bash tests/stress.sh [N]
 #
 # PYTHON selects the interpreter (default: .venv/bin/python), TESTS what trial
-# runs (default: tests, the whole suite).
+# runs (default: tests, the whole suite), JOBS how many workers it runs them in
+# (default: 2, as the README's command; 1: one process, no -j).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 runs=${1:-20}
 python=${PYTHON:-.venv/bin/python}
 tests=${TESTS:-tests}  # Split into names on purpose.
+jobs=${JOBS:-2}
 case $runs in '' | *[!0-9]* | 0)
     echo "usage: bash tests/stress.sh [N]   (N > 0 runs, default 20)" >&2
     exit 2
     ;;
+esac
+case $jobs in '' | *[!0-9]* | 0)
+    echo "stress: JOBS must be a number of workers, 1 or more" >&2
+    exit 2
+    ;;
+    1) parallel= ;;
+    *) parallel=-j$jobs ;;
 esac
 
 # trial runs in a process group of its own (setsid, where there is one), so
@@ -38,11 +47,11 @@ trap stop EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-echo "stress: $runs runs of trial $tests, a CPU hog (pid $hog) keeping one core busy"
+echo "stress: $runs runs of trial $parallel $tests, a CPU hog (pid $hog) keeping one core busy"
 started=$SECONDS
 for ((run = 1; run <= runs; run++)); do
     runStarted=$SECONDS
-    $setsid "$python" -m twisted.trial $tests >"$log" 2>&1 </dev/null &
+    $setsid "$python" -m twisted.trial $parallel $tests >"$log" 2>&1 </dev/null &
     trial=$!
     wait "$trial" # Returns at once on INT or TERM, for the traps.
     status=$?

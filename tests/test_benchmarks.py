@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import stat
 import sys
 from pathlib import Path
@@ -22,7 +21,7 @@ from twisted.internet.interfaces import ITransport
 from twisted.internet.protocol import Factory
 from twisted.protocols.basic import LineOnlyReceiver
 
-from tests.processes import PYTHON, ProgramTestCase, reactor, spawn, startServer
+from tests.processes import PYTHON, ProgramTestCase, reactor, refusingPort, spawn, startServer
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 #: Bound on building the C generator (a cold compile takes well under 5 s).
@@ -116,12 +115,7 @@ class CLoadGeneratorTests(BenchmarkTestCase):
         the run still ends on time.
         """
         binary = await self.buildC()
-        # Bound but not listening: connects to it are refused, and no other
-        # program can take the port meanwhile.
-        closed = socket.socket()
-        self.addCleanup(closed.close)
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
+        port = refusingPort(self)
         report = await self.runGenerator([binary, str(port), "-c", "2", "-d", "0.2"])
         self.assertEqual(report["exchanges_total"], 0)
         self.assertGreater(report["error_kinds"].get("ECONNREFUSED", 0), 0, report)

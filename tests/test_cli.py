@@ -15,18 +15,12 @@ from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from tests.harness import Input
 from tests.pipes import Pipe, reactor
 from twisted_names import __version__
 from twisted_names.app.cli import ClientOptions, Screen, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
-
-
-class Input(io.StringIO):
-    """A stdin that is not a terminal."""
-
-    def isatty(self) -> bool:
-        return False
 
 
 class CLITestCase(TestCase):

@@ -19,6 +19,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python import usage
 from twisted.trial.unittest import SkipTest, SynchronousTestCase
 
+from tests.harness import Input
 from tests.processes import (
     CLIENT,
     ProgramTestCase,
@@ -27,7 +28,7 @@ from tests.processes import (
     refusingPort,
     spawn,
 )
-from tests.test_cli import CLITestCase, Input
+from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from twisted_names import i18n
 from twisted_names.app.cli import ClientOptions, answerLine

@@ -217,15 +217,6 @@ class StreamTests(ClientProcessTestCase):
         self.assertExited(client, await client.ended, 3)
         self.assertEqual(client.out, "", client.describe())
 
-    async def test_endpointGarbage(self) -> None:
-        for garbage in ["", "tcp:host=x:port=abc", "tls:", "nosuchkind:x", "\x1b[2J"]:
-            client = self.client("-e", garbage, "-n", "Ana", label=repr(garbage))
-            self.assertExited(client, await client.ended, 2)
-            self.assertEqual(len(client.lines("err")), 2, client.describe())
-            self.assertTrue(client.err.startswith("error: bad endpoint "), client.describe())
-            self.assertNotIn("\x1b", client.err)
-            self.assertNoTraceback(client)
-
 
 class EntryPointTests(ClientProcessTestCase):
     async def test_version(self) -> None:

@@ -12,12 +12,11 @@ import sys
 
 assert sys.platform != "win32", "pseudo-terminals are POSIX"
 
-import re
 import socket
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TWISTD, childEnvironment, readToEnd, sendOver
+from tests.processes import TWISTD, childEnvironment, readToEnd, saidPort, sendOver
 from tests.screen import Screen
 
 
@@ -31,9 +30,9 @@ class ServerOnATerminal(SynchronousTestCase):
         self.screen = Screen(argv, columns=100, rows=30, env=environment)
         self.addCleanup(self.screen.close)
         self.screen.expect("nobody waiting >")
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", self.screen.text)
-        assert match is not None, self.screen.text
-        self.port = int(match.group(1))
+        port = saidPort(self.screen.text)
+        assert port is not None, self.screen.text
+        self.port = port
 
     def connect(self, name: str) -> socket.socket:
         return sendOver(self, self.port, name.encode() + b"\n")

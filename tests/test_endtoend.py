@@ -5,74 +5,36 @@ command line and raw TCP peers, on 127.0.0.1 and ports the system chose.
 Tests synchronise on what the server prints to its operator (see
 L{tests.processes}); every wait is bounded, so a broken program fails a test
 instead of hanging the run.
+
+Only what needs the processes is here: one whole exchange as a smoke test,
+signals, the client's chat through real stdio, piped input ending, twistd's
+errors and the plugin.  Every other exchange (the line of clients, leavers,
+timeouts, line endings, typed-ahead lines, limits) runs in memory, with the
+same assertions, in L{tests.test_exchanges}.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import socket
-from typing import Any
 
-from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.endpoints import TCP4ServerEndpoint
-from twisted.internet.protocol import Factory, Protocol, connectionDone
-from twisted.python.failure import Failure
+from twisted.internet.defer import gatherResults
+from twisted.internet.protocol import Factory, Protocol
 
 from tests.processes import (
     CHECKOUT,
     PYTHON,
-    TIMEOUT,
     TWISTD,
     ProgramTestCase,
     WatchedProcess,
-    connectRaw,
-    connectRefused,
     pluginRoot,
     reactor,
     spawn,
     spawnServer,
     startClient,
     startServer,
-    withTimeout,
 )
-
-#: A client's address as the server shows it.
-ADDRESS = r"127\.0\.0\.1:\d+"
-
-
-def asking(name: str) -> str:
-    """The console line for the client the next line answers, on arrival."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) is asking for your name\.$'
-
-
-def waitingToo(name: str) -> str:
-    """The console line for a client that arrives while another waits."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) is waiting too\.$'
-
-
-def sent(reply: str, name: str) -> str:
-    """The console line once a typed reply went to a client."""
-    return rf'^Sent "{re.escape(reply)}" to "{re.escape(name)}" \(({ADDRESS})\)\.$'
-
-
-def exchangeLogged(name: str, reply: str) -> str:
-    """twistd's log line for one exchange."""
-    return (
-        rf"\[names#info\] ({ADDRESS}) {re.escape(repr(name))} answered"
-        rf" {re.escape(repr(reply))} in \d+\.\d{{3}} s$"
-    )
-
-
-def leftEarly(name: str) -> str:
-    """The console line for a waiting client that disconnected."""
-    return rf'^"{re.escape(name)}" \(({ADDRESS})\) left before your reply\.$'
-
-
-def nextAnswers(name: str, waiting: int) -> str:
-    """The console's status line: who the next line answers, how many wait."""
-    return rf'^> Next line answers "{re.escape(name)}" \(({ADDRESS})\) \[{waiting} waiting\]$'
-
+from tests.said import ADDRESS, asking, exchangeLogged, leftEarly, nextAnswers, sent, waitingToo
 
 #: A twistd application file that says where twistd found our code.
 REPORT_TAC = """\
@@ -123,102 +85,6 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(await self.stop(server), 0)
         self.assertNoTraceback(server, client)
 
-    # The line of waiting clients.
-
-    async def test_waitingClientsAnsweredInOrder(self):
-        """
-        Clients that arrive while one waits wait in line; the lines typed
-        answer them in the order they came.
-        """
-        server, port = await startServer(self)
-        first = startClient(self, port, "--name", "Ann", label="Ann")
-        await server.waitFor(asking("Ann"))
-        second = startClient(self, port, "--name", "Ben", label="Ben")
-        await server.waitFor(waitingToo("Ben"))
-        third = startClient(self, port, "--name", "Cat", label="Cat")
-        await server.waitFor(waitingToo("Cat"))
-        await server.waitFor(nextAnswers("Ann", 3))
-        server.write(b"One\nTwo\nThree\n")
-        await gatherResults(
-            [
-                Deferred.fromCoroutine(self.assertAnswered(first, "One")),
-                Deferred.fromCoroutine(self.assertAnswered(second, "Two")),
-                Deferred.fromCoroutine(self.assertAnswered(third, "Three")),
-            ]
-        )
-        for reply, name in [("One", "Ann"), ("Two", "Ben"), ("Three", "Cat")]:
-            await server.waitFor(sent(reply, name))
-            await server.waitFor(exchangeLogged(name, reply))
-        await server.waitFor(r"^Nobody is waiting now\.$")
-        self.assertEqual(await self.stop(server), 0)
-
-    # Clients that leave, or only finish sending.
-
-    async def test_leaverTurnGoesToNextWaitingClient(self):
-        """
-        A client that disconnects while waiting is taken out of the line: the
-        next line typed answers the client after it, and is not lost.
-        """
-        server, port = await startServer(self)
-        leaver = await connectRaw(self, port)
-        leaver.send(b"Alice\n")
-        await server.waitFor(asking("Alice"))
-        bob = startClient(self, port, "--name", "Bob", label="Bob")
-        await server.waitFor(waitingToo("Bob"))
-        leaver.disconnect()
-        await leaver.whenClosed()
-        await server.waitFor(leftEarly("Alice"))
-        await server.waitFor(nextAnswers("Bob", 1))
-        server.write(b"ForBob\n")
-        await self.assertAnswered(bob, "ForBob")
-        await server.waitFor(sent("ForBob", "Bob"))
-        self.assertEqual(leaver.received, b"")
-        self.assertNotIn('to "Alice"', server.out)
-        self.assertEqual(await self.stop(server), 0)
-
-    async def test_lineTypedAfterLeaverIsKeptForNextClient(self):
-        """
-        When the only waiting client left, the next line typed is kept, said
-        so, and answers the next client to arrive.
-        """
-        server, port = await startServer(self)
-        leaver = await connectRaw(self, port)
-        leaver.send(b"Alice\n")
-        await server.waitFor(asking("Alice"))
-        leaver.disconnect()
-        await server.waitFor(leftEarly("Alice"))
-        await server.waitFor(r"^Nobody is waiting now; the next line answers the next client\.$")
-        server.write(b"Kept\n")
-        await server.waitFor(
-            r'^Nobody is waiting: "Kept" will answer the next client \(1 typed ahead\)\.$'
-        )
-        carol = startClient(self, port, "--name", "Carol")
-        await self.assertAnswered(carol, "Kept")
-        await server.waitFor(
-            rf'^"Carol" \({ADDRESS}\) was answered "Kept", typed ahead \(0 more typed ahead\)\.$'
-        )
-        await server.waitFor(exchangeLogged("Carol", "Kept"))
-        self.assertEqual(await self.stop(server), 0)
-
-    async def test_halfClosedClientLeavesTheLine(self):
-        """
-        A peer that closes its sending side (a FIN: what a client that quits,
-        is interrupted or killed sends) while it waits is out of the line: the
-        next line typed answers the client behind it.
-        """
-        server, port = await startServer(self)
-        peer = await connectRaw(self, port)
-        peer.send(b"Alice\n")
-        await server.waitFor(asking("Alice"))
-        bob = startClient(self, port, "--name", "Bob", label="Bob")
-        await server.waitFor(waitingToo("Bob"))
-        peer.finishSending()
-        await server.waitFor(leftEarly("Alice"))
-        self.assertEqual(await peer.whenClosed(), b"")
-        server.write(b"ForBob\n")
-        await self.assertAnswered(bob, "ForBob")
-        self.assertEqual(await self.stop(server), 0)
-
     async def test_interruptedClientLeavesTheLine(self):
         """
         The client interrupted (Ctrl-C) while it waits exits with status 130,
@@ -231,105 +97,6 @@ class EndToEndTests(ProgramTestCase):
         self.assertExited(alice, await alice.ended, 130)
         # Noticed when she leaves, not at a timeout: the server's are minutes.
         await server.waitFor(leftEarly("Alice"))
-
-    async def test_timedOutClientLeavesTheLine(self):
-        """
-        A client that gave up waiting (--timeout, exit status 4) is out of
-        the line: the next line typed answers the client after it.
-        """
-        server, port = await startServer(self)
-        await self.clientTimesOutInLine(server, port)
-        ben = startClient(self, port, "--name", "Ben", label="Ben")
-        # Ben is first in line from the moment the server says so, whatever
-        # an earlier try of clientTimesOutInLine left behind.
-        await server.waitFor(rf'^> Next line answers "Ben" \({ADDRESS}\) \[\d+ waiting\]$')
-        server.write(b"ForBen\n")
-        await self.assertAnswered(ben, "ForBen")
-        await server.waitFor(sent("ForBen", "Ben"))
-
-    async def clientTimesOutInLine(self, server: WatchedProcess, port: int) -> str:
-        """
-        Start a client with a short --timeout and see it wait in line, time
-        out (exit status 4) and be taken out of the line; return its name.
-
-        Its --timeout counts from before it connects, so on a loaded machine
-        it can run out before the name is even sent: that client never was
-        in line (which the server cannot tell us), so try again with another
-        name and a longer timeout.  The outcome never depends on speed, only
-        how many tries it takes.
-        """
-        for attempt, timeout in enumerate(["0.5", "2", "8"], 1):
-            name = f"Ann {attempt}"
-            client = startClient(self, port, "--name", name, "--timeout", timeout, label=name)
-            inLine = server.waitFor(rf'^"{name}" \({ADDRESS}\) is (asking|waiting)')
-            self.assertExited(client, await client.ended, 4)
-            self.assertEqual(client.out, "", client.describe())
-            self.assertIn("no answer", client.err)
-            try:
-                await inLine
-            except AssertionError:
-                continue  # Its name was never sent (see above).
-            await server.waitFor(leftEarly(name))
-            return name
-        raise AssertionError(f"no client got in line before its --timeout\n{server.describe()}")
-
-    # Timeouts on the server's side.
-
-    async def test_replyTimeoutClosesWaitingClient(self):
-        """
-        A client nobody answers within --reply-timeout is closed (exit
-        status 5) and the operator told; a later line is kept, not lost.
-        """
-        server, port = await startServer(self, "--reply-timeout", "0.5")
-        ann = startClient(self, port, "--name", "Ann")
-        await server.waitFor(asking("Ann"))
-        self.assertExited(ann, await ann.ended, 5)
-        await server.waitFor(
-            rf'^"Ann" \({ADDRESS}\) waited too long for a reply and was closed\.$'
-        )
-        await server.waitFor(rf"{ADDRESS} gets no reply \(no reply within 0\.5 s\); closing")
-        server.write(b"Late\n")
-        await server.waitFor(r'^Nobody is waiting: "Late" will answer the next client')
-        self.assertEqual(await self.stop(server), 0)
-
-    async def test_nameTimeoutClosesSilentPeer(self):
-        """A peer that sends nothing within --name-timeout is closed, and logged."""
-        server, port = await startServer(self, "--name-timeout", "0.3")
-        await connectRefused(self, port)  # Closed, with nothing sent.
-        await server.waitFor(rf"{ADDRESS} sent no name within 0\.3 s; closing")
-        self.assertNotIn("is asking", server.out)
-        self.assertEqual(await self.stop(server), 0)
-
-    # The end of the operator's input.
-
-    async def test_stdinClosedClosesWaitingAndLaterClients(self):
-        """
-        At the end of the operator's input, every waiting client is closed at
-        once (exit status 5), and so is every later client; the server keeps
-        running until it is told to stop.
-        """
-        server, port = await startServer(self)
-        first = startClient(self, port, "--name", "Ann", label="Ann")
-        await server.waitFor(asking("Ann"))
-        second = startClient(self, port, "--name", "Ben", label="Ben")
-        await server.waitFor(waitingToo("Ben"))
-        server.closeStdin()
-        await server.waitFor(r"^Input closed: no more replies\. Closed 2 waiting clients\.$")
-        statuses = await gatherResults([first.ended, second.ended])
-        self.assertEqual(statuses, [5, 5], first.describe() + second.describe())
-        for client in (first, second):
-            self.assertEqual(client.out, "", client.describe())
-            self.assertIn("closed the connection without answering", client.err)
-
-        later = startClient(self, port, "--name", "Cat", label="Cat")
-        self.assertExited(later, await later.ended, 5)
-        self.assertEqual(later.out, "", later.describe())
-        await server.waitFor(
-            rf'^"Cat" \({ADDRESS}\) was closed: no more replies \(input closed\)\.$'
-        )
-        self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, first, second, later)
 
     # Lines typed ahead.
 
@@ -356,58 +123,6 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(rf'^"Cat" \({ADDRESS}\) was closed: no more replies')
         self.assertTrue(server.running, server.describe())
         self.assertEqual(await self.stop(server), 0)
-
-    # Line endings: the server answers the way the client wrote.
-
-    async def test_unterminatedNameGetsUnterminatedReply(self):
-        """
-        A peer written like the course's client sends its name with no line
-        ending and keeps the connection open: after the quiet period it is a
-        name, and the reply comes back with no line ending either, then the
-        server closes.
-        """
-        server, port = await startServer(self, "--quiet-period", "0.1")
-        peer = await connectRaw(self, port)
-        peer.send(b"Alice")
-        await server.waitFor(asking("Alice"))
-        server.write(b"Server\n")
-        self.assertEqual(await peer.whenClosed(), b"Server")
-        await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
-
-    async def test_crlfNameGetsCrlfReply(self):
-        """A telnet-like peer ending its name with CRLF gets CRLF back."""
-        server, port = await startServer(self)
-        peer = await connectRaw(self, port)
-        peer.send(b"Alice\r\n")
-        await server.waitFor(asking("Alice"))
-        server.write(b"Server\n")
-        self.assertEqual(await peer.whenClosed(), b"Server\r\n")
-        self.assertEqual(await self.stop(server), 0)
-
-    # The client against a server like the course's.
-
-    async def test_clientAgainstCourseStyleServer(self):
-        """
-        Against a server like the course's (answers with no line ending and
-        never closes), the client takes the answer after its quiet period,
-        prints it and exits 0.
-        """
-        course = CourseServerFactory(b"Bob")
-        port = await withTimeout(
-            TCP4ServerEndpoint(reactor, 0, interface="127.0.0.1").listen(course),
-            TIMEOUT,
-            "listening",
-        )
-        self.addCleanup(port.stopListening)
-        self.addCleanup(course.abortAll)
-        client = startClient(self, port.getHost().port, "--name", "Alice", "--quiet-period", "0.1")
-        await self.assertAnswered(client, "Bob")
-        connection = course.connections[0]
-        self.assertEqual(len(course.connections), 1)
-        # The client closes once it has the answer: the server does not.
-        await withTimeout(connection.whenClosed(), TIMEOUT, "the client to close")
-        self.assertEqual(connection.received, b"Alice\n")
 
     # Chat mode.
 
@@ -457,37 +172,6 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(server.err, "", server.describe())
         self.assertNoTraceback(server, first, second)
 
-    # --name: no operator.
-
-    async def test_fixedName(self):
-        """With --name, every client is answered at once, concurrently."""
-        server, port = await startServer(self, "--name", "Bob")
-        clients = [
-            startClient(self, port, "--name", name, label=name) for name in ("Ann", "Ben", "Cat")
-        ]
-        await gatherResults(
-            [Deferred.fromCoroutine(self.assertAnswered(c, "Bob")) for c in clients]
-        )
-        for name in ("Ann", "Ben", "Cat"):
-            await server.waitFor(exchangeLogged(name, "Bob"))
-        self.assertNotIn("is asking", server.out)
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server)
-
-    async def test_clientReadsNameFromStdin(self):
-        """Without --name and with stdin not a terminal, the client reads one line."""
-        server, port = await startServer(self, "--name", "Bob")
-        client = startClient(self, port)
-        client.write(b"Zed\n")
-        client.closeStdin()
-        await self.assertAnswered(client, "Bob")
-        await server.waitFor(exchangeLogged("Zed", "Bob"))
-        empty = startClient(self, port, label="empty")
-        empty.closeStdin()
-        self.assertExited(empty, await empty.ended, 2)
-        self.assertIn("no name", empty.err)
-        self.assertEqual(await self.stop(server), 0)
-
     # Errors: one line, an exit status, no traceback.
 
     async def test_portInUse(self):
@@ -532,29 +216,6 @@ class EndToEndTests(ProgramTestCase):
         self.assertIn("bad endpoint 'banana:1'", errors[0])
         self.assertNoTraceback(server)
 
-    async def test_clientConnectionRefused(self):
-        """Nothing listening: exit status 3, and the message says refused."""
-        # A port bound but not listening refuses connections, and stays ours
-        # until the test ends: no other program can start listening there.
-        bound = socket.socket()
-        self.addCleanup(bound.close)
-        bound.bind(("127.0.0.1", 0))
-        number = bound.getsockname()[1]
-        client = startClient(self, number, "--name", "Alice")
-        self.assertExited(client, await client.ended, 3)
-        self.assertEqual(client.out, "", client.describe())
-        self.assertIn("refused", client.err)
-        self.assertEqual(len(client.lines("err")), 1, client.describe())
-        self.assertNoTraceback(client)
-
-    async def test_clientEmptyName(self):
-        """An empty --name is a usage error: exit status 2, nothing sent."""
-        client = startClient(self, 1, "--name", "")
-        self.assertExited(client, await client.ended, 2)
-        self.assertEqual(client.out, "", client.describe())
-        self.assertIn("empty", client.err)
-        self.assertNoTraceback(client)
-
     # The plugin.
 
     async def test_twistdListsPlugin(self):
@@ -594,82 +255,3 @@ class EndToEndTests(ProgramTestCase):
         )
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, f"{package}\n", client.describe())
-
-    # Hostile peers.
-
-    async def test_oversizedLineClosesOnlyThatConnection(self):
-        """
-        A line longer than --max-length closes that connection with no
-        reply, and is logged; a client waiting at the same time is answered.
-        """
-        server, port = await startServer(self)
-        alice = startClient(self, port, "--name", "Alice", label="Alice")
-        await server.waitFor(asking("Alice"))
-        flood = await connectRaw(self, port)
-        flood.send(b"x" * 2000 + b"\n")
-        self.assertEqual(await flood.whenClosed(), b"")
-        await server.waitFor(rf"({ADDRESS}) sent a line longer than 1024 bytes")
-        self.assertNotIn("xxxxxxxx", server.out)
-        server.write(b"Server\n")
-        await self.assertAnswered(alice, "Server")
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, alice)
-
-
-class CourseConnection(Protocol):
-    """
-    One connection to L{CourseServerFactory}: like the course's server, it
-    answers the first bytes received with its name, unterminated, and never
-    closes.
-    """
-
-    factory: CourseServerFactory
-    transport: Any  # a TCP transport, once connected
-
-    def __init__(self) -> None:
-        self.received = b""
-        self.isClosed = False
-        self._closed: list[Deferred[None]] = []
-
-    def connectionMade(self) -> None:
-        self.factory.connections.append(self)
-
-    def dataReceived(self, data: bytes) -> None:
-        if not self.received:
-            self.transport.write(self.factory.name)
-        self.received += data
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        self.isClosed = True
-        closed, self._closed = self._closed, []
-        for d in closed:
-            d.callback(None)
-
-    def whenClosed(self) -> Deferred[None]:
-        d: Deferred[None] = Deferred()
-        if self.isClosed:
-            d.callback(None)
-        else:
-            self._closed.append(d)
-        return d
-
-
-class CourseServerFactory(Factory[CourseConnection]):
-    """A server like the course's C{Servidor.py}, in the test's process."""
-
-    noisy = False
-
-    def __init__(self, name: bytes) -> None:
-        self.name = name
-        self.connections: list[CourseConnection] = []
-
-    protocol = CourseConnection
-
-    def abortAll(self) -> Deferred[list[None]]:
-        """Drop every connection still open; fire once all are gone."""
-        waits = []
-        for connection in self.connections:
-            if not connection.isClosed:
-                waits.append(connection.whenClosed())
-                connection.transport.abortConnection()
-        return gatherResults(waits)

@@ -2,11 +2,12 @@
 End-to-end tests of faults, transports and interoperability: the real
 server under C{twistd -n} on IPv6, a UNIX socket and TLS; killed, restarted
 and signalled; with an operator's stdout that is not read or is closed; with
-peers written like the course's blocking scripts and with C{nc}; and flooded
-past its connection limits.
+the course's blocking server script and with C{nc}.
 
 As in L{tests.test_endtoend}, tests synchronise on what the server prints and
-every wait is bounded (see L{tests.processes}).
+every wait is bounded (see L{tests.processes}).  The limits (C{--max-clients},
+C{--max-per-address}) and the course-style clients are exchanges in memory,
+in L{tests.test_exchanges}.
 """
 
 from __future__ import annotations
@@ -22,53 +23,29 @@ from functools import cache
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.endpoints import UNIXClientEndpoint
-from twisted.internet.error import ConnectError
-from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest
 
 from tests.certs import makeCertificates
 from tests.pipes import Pipe, until
 from tests.processes import (
+    ADOPTED,
     CLIENT,
-    LISTENING,
     PYTHON,
     TIMEOUT,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
-    RawPeer,
     WatchedProcess,
     connectRaw,
-    connectRawTo,
-    connectRefused,
-    reactor,
+    heldListener,
+    saidPort,
+    scratchDirectory,
     spawn,
     spawnServer,
     startClient,
     startServer,
 )
-
-#: A client's address on 127.0.0.1 as the server shows it.
-ADDRESS = r"127\.0\.0\.1:\d+"
-
-
-def asking(name: str, address: str = ADDRESS) -> str:
-    """The console line for the client the next line answers, on arrival."""
-    return rf'^"{re.escape(name)}" \(({address})\) is asking for your name\.$'
-
-
-def waitingToo(name: str, address: str = ADDRESS) -> str:
-    """The console line for a client that arrives while another waits."""
-    return rf'^"{re.escape(name)}" \(({address})\) is waiting too\.$'
-
-
-def exchangeLogged(name: str, reply: str, address: str = ADDRESS) -> str:
-    """twistd's log line for one exchange."""
-    return (
-        rf"\[names#info\] ({address}) {re.escape(repr(name))} answered"
-        rf" {re.escape(repr(reply))} in \d+\.\d{{3}} s$"
-    )
-
+from tests.said import asking, exchangeLogged, waitingToo
 
 #: What the terminal says once a stdout that was not read drains.
 NOT_SHOWN = r"^\((\d+) lines not shown: the output was not being read\)$"
@@ -112,35 +89,11 @@ def pipeIsFull(writeFd: int) -> bool:
     return not writable
 
 
-def scratchDirectory(testCase: Any) -> str:
-    path = os.path.abspath(str(testCase.mktemp()))
-    os.makedirs(path)
-    return path
-
-
 def socketPath(testCase: Any) -> str:
     """A path for a UNIX socket, in a new directory (short: a socket's path has a limit)."""
     directory = tempfile.mkdtemp()
     testCase.addCleanup(shutil.rmtree, directory, True)
     return os.path.join(directory, "names.sock")
-
-
-async def connectWhenListening(testCase: Any, path: str) -> RawPeer:
-    """
-    Connect a raw peer to the UNIX socket C{path} as soon as something
-    listens there, trying every 20 ms for at most L{TIMEOUT} seconds: for a
-    server whose console cannot say that it listens.  (A path of our own,
-    unlike a TCP port found free, cannot be taken by another program
-    meanwhile.)
-    """
-    deadline = reactor.seconds() + TIMEOUT
-    while True:
-        try:
-            return await connectRawTo(testCase, UNIXClientEndpoint(reactor, path), path)
-        except ConnectError:  # No socket file yet, or not listening yet.
-            if reactor.seconds() > deadline:
-                raise AssertionError(f"nothing listening on {path} after {TIMEOUT:g} s") from None
-            await deferLater(reactor, 0.02)
 
 
 @cache
@@ -155,28 +108,6 @@ def openbsdNetcat() -> str | None:
         return None
     return nc if "OpenBSD netcat" in usage.stdout + usage.stderr else None
 
-
-#: A client written like the course's: the name with no line ending, one recv.
-COURSE_CLIENT = """\
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.send(b"Alice")
-print(repr(s.recv(1024)))
-s.close()
-"""
-
-#: The course's chat client: a line with no ending, one recv, turn after turn.
-COURSE_CHAT_CLIENT = """\
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.connect(("127.0.0.1", int(sys.argv[1])))
-s.send(b"one")
-print(repr(s.recv(1024)))
-s.send(b"two")
-print(repr(s.recv(1024)))
-s.close()
-"""
 
 #: A server written like the course's: one recv, the name with no line
 #: ending, and the connection kept open until the process is killed.
@@ -299,7 +230,7 @@ class FaultTests(ProgramTestCase):
         # At once: her own --timeout is minutes, the wait's guard seconds.
         await self.assertNoAnswer(alice)
         again = spawnServer(self, port=port)
-        self.assertEqual(int((await again.waitFor(LISTENING))[1]), port, again.describe())
+        self.assertEqual(await again.listeningPort(), port, again.describe())
         bob = startClient(self, port, "--name", "Bob", label="Bob")
         await again.waitFor(asking("Bob"))
         again.write(b"Again\n")
@@ -318,7 +249,8 @@ class FaultTests(ProgramTestCase):
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         # Our write end stays open, to tell when the pipe is full.
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
-        port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
+        port = saidPort(greeting)
+        assert port is not None, greeting
         return server, stdout, port
 
     async def fillStdout(self, server: WatchedProcess, stdout: Pipe) -> list[str]:
@@ -386,7 +318,8 @@ class FaultTests(ProgramTestCase):
         """
         stdout = Pipe(self)
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv("--name", "Bob"))
-        port = int((await stdout.readMatch(rb"listening on 127\.0\.0\.1:(\d+)\n"))[1])
+        port = saidPort((await stdout.readMatch(rb"listening on 127\.0\.0\.1:\d+\n"))[0])
+        assert port is not None
 
         async def exchange() -> None:
             peer = await connectRaw(self, port)
@@ -416,7 +349,8 @@ class FaultTests(ProgramTestCase):
         server = spawnServerWritingTo(self, stdout.writeFd, serverArgv())
         stdout.closeWriteEnd()
         greeting = await stdout.readUntil(b"Ctrl-C: stop.\n", timeout=TIMEOUT)
-        port = int(re.findall(rb"listening on 127\.0\.0\.1:(\d+)\.", greeting)[0])
+        port = saidPort(greeting)
+        assert port is not None, greeting
         stdout.closeReadEnd()
         server.write(b"Ahead\n")
         ann = startClient(self, port, "--name", "Ann", label="Ann")
@@ -435,18 +369,22 @@ class FaultTests(ProgramTestCase):
         """
         stdout = Pipe(self)
         stdout.closeReadEnd()
-        path = socketPath(self)
-        server = spawnServerWritingTo(
+        # It listens on a socket the test holds: it cannot say where it listens.
+        held = heldListener(self)
+        server = spawn(
             self,
-            stdout.writeFd,
-            [*TWISTD, "-n", "--pidfile=", "names-server", "--endpoint", f"unix:{path}"],
+            "server",
+            [*TWISTD_ADOPTING, "-n", "--pidfile=", "names-server", "--endpoint", ADOPTED],
+            path=scratchDirectory(self),
+            childFDs={0: "w", 1: stdout.writeFd, 2: "r", 3: held.fileno()},
         )
         stdout.closeWriteEnd()
         server.write(b"Ahead\n")
-        peer = await connectWhenListening(self, path)
+        port = held.getsockname()[1]
+        peer = await connectRaw(self, port)
         peer.send(b"Ann\n")
         self.assertEqual(await peer.whenClosed(), b"Ahead\n")
-        ben = startEndpointClient(self, f"unix:path={path}", "--name", "Ben", label="Ben")
+        ben = startClient(self, port, "--name", "Ben", label="Ben")
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
         self.assertTrue(server.running, server.describe())
@@ -481,37 +419,6 @@ class FaultTests(ProgramTestCase):
         await self.assertSignalStops("INT")
 
     # Peers written like the course's, with the socket module.
-
-    async def test_courseStyleClient(self):
-        """
-        A client that sends its name with no line ending and reads once gets
-        the operator's reply with no line ending.
-        """
-        server, port = await startServer(self)
-        course = spawn(self, "course client", [PYTHON, "-c", COURSE_CLIENT, str(port)])
-        await server.waitFor(asking("Alice"))
-        server.write(b"Server\n")
-        self.assertExited(course, await course.ended, 0)
-        self.assertEqual(course.out, "b'Server'\n", course.describe())
-        await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, course)
-
-    async def test_courseStyleChatClient(self):
-        """The course's chat client, turn after turn, answers unterminated."""
-        server, port = await startServer(self, "--chat")
-        course = spawn(self, "course chat", [PYTHON, "-c", COURSE_CHAT_CLIENT, str(port)])
-        first = await server.waitFor(asking("one"))
-        server.write(b"1\n")
-        second = await server.waitFor(asking("two"))
-        self.assertEqual(first[1], second[1], "one connection for both turns")
-        server.write(b"2\n")
-        self.assertExited(course, await course.ended, 0)
-        self.assertEqual(course.out, "b'1'\nb'2'\n", course.describe())
-        await server.waitFor(exchangeLogged("two", "2"))
-        self.assertNotIn("left before your reply", server.out)
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server, course)
 
     async def test_clientAgainstCourseStyleServerScript(self):
         """
@@ -563,59 +470,3 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(client.out, "Bob\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Bob"))
         self.assertEqual(await self.stop(server), 0)
-
-    # Floods.
-
-    async def test_maxClients(self):
-        """
-        With --max-clients 3, of 5 connections the last 2 are closed at
-        once with no data, logged once; the 3 others are answered, and then
-        a new client is accepted.
-        """
-        server, port = await startServer(self, "--max-clients", "3")
-        # One at a time: the server accepts them in this order.
-        peers = [await connectRaw(self, port) for _ in range(3)]
-        for _ in range(2):
-            await connectRefused(self, port)
-        await server.waitFor(r"refusing 127\.0\.0\.1:\d+: 3 clients connected, the limit")
-        for peer, name in zip(peers, ["Ann", "Ben", "Cat"], strict=True):
-            peer.send(f"{name}\n".encode())
-            await server.waitFor(rf'^"{name}" \({ADDRESS}\) is (asking for your name|waiting too)')
-        self.assertEqual([peer.isClosed for peer in peers], [False, False, False])
-        server.write(b"One\nTwo\nThree\n")
-        self.assertEqual(
-            await gatherResults([peer.whenClosed() for peer in peers]),
-            [b"One\n", b"Two\n", b"Three\n"],
-        )
-        dan = startClient(self, port, "--name", "Dan", label="Dan")
-        await server.waitFor(asking("Dan"))
-        server.write(b"Four\n")
-        await self.assertAnswered(dan, "Four")
-        await server.waitFor(r"refused 2 connections while over a limit")
-        self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server)
-
-    async def test_maxPerAddress(self):
-        """
-        With --max-per-address 2, a third connection from 127.0.0.1 is
-        closed at once; the first two are answered.
-        """
-        server, port = await startServer(self, "--max-per-address", "2")
-        peers = [await connectRaw(self, port) for _ in range(2)]
-        await connectRefused(self, port)
-        await server.waitFor(
-            r"refusing 127\.0\.0\.1:\d+: 2 connections from 127\.0\.0\.1, the limit"
-            r" \(--max-per-address\)"
-        )
-        peers[0].send(b"Ann\n")
-        await server.waitFor(asking("Ann"))
-        peers[1].send(b"Ben\n")
-        await server.waitFor(waitingToo("Ben"))
-        server.write(b"One\nTwo\n")
-        self.assertEqual(
-            await gatherResults([peer.whenClosed() for peer in peers]), [b"One\n", b"Two\n"]
-        )
-        self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
-        self.assertNoTraceback(server)

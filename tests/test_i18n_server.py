@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gettext
 import io
-import re
 import sys
 from typing import Any
 
@@ -18,25 +17,28 @@ from twisted.internet.defer import CancelledError, Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.task import Clock
-from twisted.internet.testing import EventLoggingObserver
+from twisted.internet.testing import EventLoggingObserver, MemoryReactorClock
 from twisted.logger import LogLevel, globalLogPublisher
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.processes import (
-    TIMEOUT,
+    ADOPTED,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
     childEnvironment,
+    heldListener,
     reactor,
     readToEnd,
+    saidPort,
     sendOver,
     spawn,
     spawnServer,
     startClient,
     startServer,
 )
-from tests.test_faults import ADDRESS
+from tests.said import ADDRESS
 from tests.test_i18n import portuguese
 from tests.test_operator import FakeView
 from twisted_names import i18n
@@ -175,21 +177,6 @@ class PlainConsoleInPortugueseTests(InPortuguese):
         )
 
 
-class FakeLogFile:
-    def __init__(self) -> None:
-        self.written = ""
-
-    def write(self, text: str) -> None:
-        self.written += text
-
-
-class FakeReactor:
-    running = False
-
-    def seconds(self) -> float:
-        return 0.0
-
-
 class LogsInPortugueseTests(InPortuguese):
     """
     The console shows log lines translated; the log file keeps the same
@@ -212,12 +199,12 @@ class LogsInPortugueseTests(InPortuguese):
         terminal = TerminalLogObserver(None)
         terminal.plain = plain
         terminal.show = shown.append
-        logFile = FakeLogFile()
-        batched = BatchedFileLogObserver(logFile, FakeReactor())  # type: ignore[arg-type]
+        logFile = io.StringIO()
+        batched = BatchedFileLogObserver(logFile, MemoryReactorClock())  # type: ignore[arg-type]
         for event in self.events():
             terminal(event)
             batched(event)
-        return shown, logFile.written
+        return shown, logFile.getvalue()
 
     def test_pipe(self) -> None:
         """On a pipe every line is shown, translated; the log file has English."""
@@ -379,24 +366,27 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         English text of the same exchange.
         """
         path = self.mktemp()
+        # It logs to the file, not to stdout: it listens on a socket the test holds.
+        held = heldListener(self)
         server = spawn(
             self,
             "server",
             [
-                *TWISTD,
+                *TWISTD_ADOPTING,
                 "-n",
                 "--pidfile=",
                 f"--logfile={path}",
                 "names-server",
-                "--port",
-                "0",
+                "--endpoint",
+                ADOPTED,
                 "--name",
                 "Conceição",
             ],
             language=PT,
+            childFDs={0: "w", 1: "r", 2: "r", 3: held.fileno()},
         )
         self.addCleanup(lambda: server.signal("TERM") if server.running else None)
-        port = await self.logFilePort(path)
+        port = held.getsockname()[1]
         peer = Peer("José\n".encode())
         await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer)
         self.assertEqual(await peer.closed, "Conceição\n".encode())
@@ -408,21 +398,6 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         self.assertRegex(text, r"'José' answered 'Conceição' in \d+\.\d{3} s")
         self.assertNotIn("escutando", text)
         self.assertNotIn("recebeu", text)
-
-    async def logFilePort(self, path: str) -> int:
-        """The port the server listens on, from its log file (bounded wait)."""
-        from twisted.internet.task import deferLater
-
-        for _attempt in range(int(TIMEOUT * 20)):
-            try:
-                with open(path, encoding="utf-8") as f:
-                    match = re.search(r"listening on 127\.0\.0\.1:(\d+)", f.read())
-            except FileNotFoundError:
-                match = None
-            if match is not None:
-                return int(match.group(1))
-            await deferLater(reactor, 0.05, lambda: None)
-        self.fail(f"no listening line in {path}")
 
     async def test_help(self) -> None:
         """C{twistd names-server --help} in Portuguese, and in English without a language."""
@@ -478,9 +453,10 @@ if sys.platform != "win32":
             return screen
 
         def port(self, screen: Screen, words: str) -> int:
-            match = re.search(words + r" 127\.0\.0\.1:(\d+)", screen.text)
-            assert match is not None, screen.text
-            return int(match.group(1))
+            self.assertIn(words, screen.text)
+            port = saidPort(screen.text)
+            assert port is not None, screen.text
+            return port
 
         def test_portuguese(self) -> None:
             """

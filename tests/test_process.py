@@ -16,55 +16,34 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import sys
 from typing import Any
 
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
 from twisted.trial.unittest import SkipTest
 
 from tests.pipes import Pipe
 from tests.processes import (
+    ADOPTED,
     LISTENING,
     PYTHON,
     TIMEOUT,
     TWISTD,
+    TWISTD_ADOPTING,
     ProgramTestCase,
-    RawPeer,
     WatchedProcess,
     connectRaw,
+    heldListener,
     reactor,
+    saidPort,
     spawn,
     startClient,
-    startServer,
 )
 from twisted_names.logs.limit import LIMIT
 
 if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
     raise SkipTest("POSIX only")
-
-
-class PipedInputTests(ProgramTestCase):
-    """The operator's replies read from a pipe or a file."""
-
-    async def test_lastLineWithoutLineEnding(self) -> None:
-        """
-        C{printf 'Leo\\nMia' | twistd -n names-server}: the last line has no
-        line ending and still answers the second client.
-        """
-        server, port = await startServer(self, stdin=b"Leo\nMia", closeStdin=True)
-        await server.waitFor(
-            r"^2 typed-ahead lines will answer the next clients; later ones will be closed\.$"
-        )
-        first = startClient(self, port, "--name", "Ann", label="Ann")
-        await self.assertAnswered(first, "Leo")
-        second = startClient(self, port, "--name", "Ben", label="Ben")
-        await self.assertAnswered(second, "Mia")
-        server.signal("TERM")
-        self.assertExited(server, await server.ended, 0)
-        self.assertNoTraceback(server)
 
 
 #: twistd names-server with an endpoint that listens asynchronously and
@@ -110,30 +89,6 @@ class ListeningTests(ProgramTestCase):
         self.assertNoTraceback(server)
 
 
-def freePort() -> int:
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-async def connectWhenListening(testCase: Any, port: int) -> RawPeer:
-    """
-    A raw peer connected to C{port} as soon as something listens there
-    (tried every 20 ms, for at most L{TIMEOUT} seconds): for a server that
-    cannot say where it listens.
-    """
-    deadline = reactor.seconds() + TIMEOUT
-    while True:
-        try:
-            return await connectRaw(testCase, port)
-        except ConnectionRefusedError:
-            if reactor.seconds() > deadline:
-                raise AssertionError(f"nothing listening on {port} after {TIMEOUT:g} s") from None
-            await deferLater(reactor, 0.02)
-
-
 #: Log lines to C{names-server.json}, for a server whose stdout is closed.
 JSON_LOG = "--logger=twisted_names.logs.jsonFile"
 
@@ -146,18 +101,22 @@ class ClosedStandardStreamsTests(ProgramTestCase):
     """
 
     async def serve(self, childFDs: dict[int, int | str], *options: str) -> WatchedProcess:
-        """The server on a free port with C{childFDs}; one client served."""
-        port = freePort()
+        """
+        The server with C{childFDs}; one client served.  With stdout closed
+        it cannot say where it listens: it adopts a listening socket of the
+        test's (L{heldListener}), whose port is known before it starts.
+        """
+        held = heldListener(self)
         twistdOptions = [o for o in options if o.startswith("--logger")]
         serverOptions = [o for o in options if not o.startswith("--logger")]
         argv = [
-            *TWISTD, "-n", "--pidfile=", *twistdOptions,
-            "names-server", "--port", str(port), *serverOptions,
+            *TWISTD_ADOPTING, "-n", "--pidfile=", *twistdOptions,
+            "names-server", "--endpoint", ADOPTED, *serverOptions,
         ]  # fmt: skip
         path = os.path.abspath(self.mktemp())
         os.makedirs(path)
-        server = spawn(self, "server", argv, path=path, childFDs=childFDs)
-        peer = await connectWhenListening(self, port)
+        server = spawn(self, "server", argv, path=path, childFDs={**childFDs, 3: held.fileno()})
+        peer = await connectRaw(self, held.getsockname()[1])
         peer.send(b"Ann\n")
         received = await peer.whenClosed()
         if "--name" in options:
@@ -320,9 +279,9 @@ class SignalTests(ProgramTestCase):
                 os.kill(pid, signal.SIGKILL)
 
         self.addCleanup(kill)
-        match = await terminal.readUntil(rb"listening on 127\.0\.0\.1:(\d+)")
+        match = await terminal.readUntil(LISTENING.encode())
         await bounded(lambda: not terminal.blocking, "the server makes its terminal non-blocking")
-        return job, pid, terminal, int(match.group(1))
+        return job, pid, terminal, int(match[1])
 
     async def assertEndsBy(self, name: str) -> None:
         """C{name} ends the server as usual, its terminal given back first."""
@@ -447,7 +406,7 @@ class LogTests(ProgramTestCase):
             "RLIMIT_NOFILE", 64, "names-server", "--port", "0", "--name", "Bob",
             "--max-clients", "100",
         )  # fmt: skip
-        port = int((await server.waitFor(LISTENING)).group(1))
+        port = await server.listeningPort()
         self.assertIn(
             "[names#warn] --max-clients 100 needs about 132 open files, but the limit is 64"
             " (ulimit -n)",
@@ -488,7 +447,8 @@ class LogTests(ProgramTestCase):
                 return f.read()
 
         await bounded(lambda: os.path.exists(log) and "listening on" in logged(), "listening")
-        port = int(re.findall(r"listening on 127\.0\.0\.1:(\d+)", logged())[0])
+        port = saidPort(logged())
+        assert port is not None, logged()
         for i in range(30):  # Some 17 kB of log lines: they cannot all be written.
             peer = await connectRaw(self, port)
             peer.send(b"%03d" % i + b"n" * 500 + b"\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import sys
 from typing import Any
 
@@ -16,6 +15,7 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor, until
+from tests.processes import heldListener
 from twisted_names.app.process import ProcessService
 from twisted_names.app.services import ListeningAddress, NamesServerService
 from twisted_names.app.tap import CannotListen, Options, makeService
@@ -395,11 +395,7 @@ class ServiceTests(TestCase):
 
     def test_cannotListen(self) -> None:
         """A port in use: one line on stderr, and a SystemExit with status 1."""
-        taken = socket.socket()
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        self.addCleanup(taken.close)
-        port = taken.getsockname()[1]
+        port = heldListener(self).getsockname()[1]
         server = makeService(parsed("--port", str(port), "--name", "x"), reactor)
         listening = child(server, "listening")
         stderr = listening.stderr = io.StringIO()

@@ -11,12 +11,11 @@ import sys
 
 assert sys.platform != "win32", "pseudo-terminals are POSIX"
 
-import re
 import socket
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TIMEOUT, TWISTD, childEnvironment
+from tests.processes import TIMEOUT, TWISTD, childEnvironment, saidPort
 from tests.screen import Screen
 
 
@@ -28,9 +27,9 @@ class TraceOnATerminal(SynchronousTestCase):
         screen = Screen(argv, columns=160, rows=30, env=environment)
         self.addCleanup(screen.close)
         screen.expect("nobody waiting >")
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", screen.text)
-        assert match is not None, screen.text
-        return screen, int(match.group(1))
+        port = saidPort(screen.text)
+        assert port is not None, screen.text
+        return screen, port
 
     def connectionRow(self, screen: Screen, port: int) -> int:
         """Connect a client that sends a name; the screen row of its first trace line."""
