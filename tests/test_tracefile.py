@@ -552,3 +552,31 @@ class ClientProcessTests(ProgramTestCase):
             " device); the connections that end meanwhile are left out, and the file will say"
             " how many once it can be written again\n",
         )
+
+
+class TraceFileHelpTests(SynchronousTestCase):
+    """
+    What C{--help} says of C{--trace-file}, in both programs and both
+    languages: the file is added to (issue 16, item 4), as the README says;
+    it said "overwritten" after the file had stopped being emptied.
+    """
+
+    def helpTexts(self) -> list[str]:
+        from twisted_names.app.cli import ClientOptions
+        from twisted_names.app.tap import Options
+
+        return [" ".join(str(options).split()) for options in (Options(), ClientOptions())]
+
+    def test_english(self) -> None:
+        self.addCleanup(i18n.use, None)
+        i18n.use(gettext.NullTranslations())
+        for text in self.helpTexts():
+            self.assertNotIn("overwritten", text)
+            self.assertIn("each run under a heading with its date and time", text)
+
+    def test_portuguese(self) -> None:
+        self.addCleanup(i18n.use, None)
+        i18n.use(portuguese())
+        for text in self.helpTexts():
+            self.assertNotIn("sobrescrito", text)
+            self.assertIn("cada execução sob um título com a data e a hora", text)
