@@ -309,3 +309,41 @@ class ChatDepartureTests(SynchronousTestCase):
     def test_departureReason(self) -> None:
         self.queue.ended("p", Departure.LEFT)
         self.assertEqual(self.notices, ["p left the conversation."])
+
+
+class ChatNarrowPromptTests(OperatorTestCase):
+    """
+    In chat mode the prompt names the client by its address: on a narrow
+    row the line is left out, then the address shortened from its start
+    (the port, which tells apart the clients of one machine, stays), so
+    the count stays as the README and docs/design.md say.  The address was
+    never shortened: at 40 columns the prompt was cut to
+    C{→ 127.0.0.1:42652 · 2 wai…}, the count and the C{>} gone.
+    """
+
+    chat = True
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.queue.ask("uma linha de conversa", "127.0.0.1:42652")
+        self.queue.ask("outra", "127.0.0.1:42653")
+
+    def test_wideRowWhole(self) -> None:
+        self.assertEqual(
+            self.op.prompt(200), '→ 127.0.0.1:42652 "uma linha de conversa" · 2 waiting > '
+        )
+
+    def test_fortyColumns(self) -> None:
+        """At 40 columns (26 cells) the port and the count stay."""
+        self.assertEqual(self.op.prompt(promptRoom(40)), "→ …42652 · 2 waiting > ")
+
+    def test_everyWidthKeepsTheCount(self) -> None:
+        """From 34 columns up, as without --chat; with an IPv6 address too."""
+        for peer in ("127.0.0.1:42652", "[2001:db8::1234:5678]:54321"):
+            queue = ReplyQueue(self.clock, timeout=300)
+            op = Operator(queue, self.view, self.clock, 20, stop=lambda: None, chat=True)
+            queue.ask("uma linha de conversa", peer)
+            for width in range(34, 120):
+                prompt = op.prompt(promptRoom(width))
+                self.assertLessEqual(displayWidth(prompt), promptRoom(width), (peer, width))
+                self.assertIn("1 waiting > ", prompt, (peer, width))

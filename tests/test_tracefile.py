@@ -552,3 +552,97 @@ class ClientProcessTests(ProgramTestCase):
             " device); the connections that end meanwhile are left out, and the file will say"
             " how many once it can be written again\n",
         )
+
+
+class TraceFileHelpTests(SynchronousTestCase):
+    """
+    What C{--help} says of C{--trace-file}, in both programs and both
+    languages: the file is added to (issue 16, item 4), as the README says;
+    it said "overwritten" after the file had stopped being emptied.
+    """
+
+    def helpTexts(self) -> list[str]:
+        from twisted_names.app.cli import ClientOptions
+        from twisted_names.app.tap import Options
+
+        return [" ".join(str(options).split()) for options in (Options(), ClientOptions())]
+
+    def test_english(self) -> None:
+        self.addCleanup(i18n.use, None)
+        i18n.use(gettext.NullTranslations())
+        for text in self.helpTexts():
+            self.assertNotIn("overwritten", text)
+            self.assertIn("each run under a heading with its date and time", text)
+
+    def test_portuguese(self) -> None:
+        self.addCleanup(i18n.use, None)
+        i18n.use(portuguese())
+        for text in self.helpTexts():
+            self.assertNotIn("sobrescrito", text)
+            self.assertIn("cada execução sob um título com a data e a hora", text)
+
+
+class TraceFileIsStdoutTests(SynchronousTestCase):
+    """
+    C{--trace-file /dev/stdout > report.md} (or the same name given to
+    C{--trace-file} and to the shell's C{>}): the shell's C{>} does not
+    append, so the program's own output, written at its stream's offset
+    from 0, went over the diagrams (the client's C{Server: Bob} over the
+    run's heading).  The trace is written through the stream's own offset:
+    each write after the other's.
+    """
+
+    def setUp(self) -> None:
+        posixOnly()
+
+    def test_sharesTheStreamsOffset(self) -> None:
+        path = self.mktemp()
+        with open(path, "w", encoding="utf-8") as stdout:  # As the shell's > opens it.
+            writer = openTraceFile(path, streams=(stdout.fileno(),))
+            self.addCleanup(writer.close)
+            writer.write("# heading\n")
+            stdout.write("Server: Bob\n")
+            stdout.flush()
+            writer.write("diagram\n")
+            stdout.write("more\n")
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "# heading\nServer: Bob\ndiagram\nmore\n")
+
+    def test_anotherFileHasItsOwn(self) -> None:
+        """A trace file that is not the stream's is opened as before (appended to)."""
+        path, other = self.mktemp(), self.mktemp()
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("earlier\n")
+        with open(other, "w", encoding="utf-8") as stdout:
+            writer = openTraceFile(path, streams=(stdout.fileno(),))
+            self.addCleanup(writer.close)
+            self.assertEqual(writer.earlier, len("earlier\n"))
+            writer.write("diagram\n")
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "earlier\ndiagram\n")
+
+    def test_realStdout(self) -> None:
+        """The real C{/dev/stdout} of a process whose stdout is a file opened with C{>}."""
+        import subprocess
+
+        from tests.processes import PYTHON, childEnvironment
+
+        path = self.mktemp()
+        program = (
+            "from twisted_names.trace.file import openTraceFile\n"
+            "w = openTraceFile('/dev/stdout')\n"
+            "w.write('# heading\\n')\n"
+            "print('Server: Bob', flush=True)\n"
+            "w.write('diagram\\n')\n"
+        )
+        with open(path, "w", encoding="utf-8") as stdout:
+            subprocess.run(
+                [PYTHON, "-c", program],
+                stdout=stdout,
+                stdin=subprocess.DEVNULL,
+                env=childEnvironment(),
+                timeout=60,
+                check=True,
+            )
+        with open(path, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "# heading\nServer: Bob\ndiagram\n")

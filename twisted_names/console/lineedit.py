@@ -42,6 +42,24 @@ def clip(text: str, width: int) -> str:
     return "".join(kept) + "…"
 
 
+def clipStart(text: str, width: int) -> str:
+    """
+    C{text}, cut from its start to C{width} cells with an ellipsis if it is
+    wider: its end is kept (an address's port).
+    """
+    if displayWidth(text) <= width:
+        return text
+    kept: list[str] = []
+    used = 0
+    for g in reversed(graphemes(text)):
+        w = max(wcswidth(g), 0)
+        if used + w > width - 1:
+            break
+        kept.append(g)
+        used += w
+    return "…" + "".join(reversed(kept))
+
+
 def wrap(text: str, width: int) -> list[str]:
     """
     C{text} in rows of at most C{width} cells, broken between words where a

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from twisted_names.console.lineedit import clip, displayWidth
+from twisted_names.console.lineedit import clip, clipStart, displayWidth
 from twisted_names.display import quoted
 from twisted_names.i18n import N_, _, ngettext
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
@@ -198,13 +198,16 @@ class Operator:
     def _whom(self, head: Waiter) -> Iterator[str]:
         """
         Whom the prompt names, longest first: the name clipped ever shorter,
-        then the address left out (chat: the line left out).
+        then the address left out (chat: the line left out, then the address
+        cut from its start: the port tells apart the clients of one machine).
         """
         for cells in PROMPT_CLIPS:
             name = quoted(clip(head.name, cells))
             yield f"{head.peer} {name}" if self.chat else f"{name} {head.peer}"
         if self.chat:
             yield head.peer
+            for cells in PROMPT_CLIPS:
+                yield clipStart(head.peer, cells)
         else:
             for cells in PROMPT_CLIPS:
                 yield quoted(clip(head.name, cells))

@@ -368,7 +368,9 @@ class TraceFileWriter:
             os.close(fd)
 
 
-def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
+def openTraceFile(
+    path: str, terminalAllowed: bool = True, streams: tuple[int, ...] = (1, 2)
+) -> TraceFileWriter:
     """
     C{path} opened to be added to, as the shell's C{>>} does (a symbolic
     link is followed; nothing already in the file is lost), without ever
@@ -381,6 +383,8 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
     @param terminalAllowed: whether a terminal is a device the diagrams may
         be written to (the client's C{/dev/stdout}: yes; the server's, where
         the operator types: no).
+    @param streams: this program's output streams' descriptors: a regular
+        file that is one of theirs is written through it (L{_sharedWith}).
     @raise usage.UsageError: if it cannot be opened, is not one of those,
         or another program holds its lock.
     """
@@ -404,6 +408,8 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
         if not terminalAllowed and _isTerminal(fd):
             raise usage.UsageError(_(IS_A_TERMINAL).format(path=shown))
         regular = stat.S_ISREG(mode)
+        if regular:
+            fd = _sharedWith(fd, streams)
         if regular and not lockFile(fd):
             raise usage.UsageError(_(IN_USE).format(path=shown))
         earlier = os.lseek(fd, 0, os.SEEK_END) if regular else 0
@@ -411,6 +417,30 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
         os.close(fd)
         raise
     return TraceFileWriter(fd, path, regular, earlier)
+
+
+def _sharedWith(fd: int, streams: tuple[int, ...]) -> int:
+    """
+    C{fd}, a regular file; or, if it is the file one of C{streams} (stdout,
+    stderr) writes to (C{--trace-file /dev/stdout > report.md}, or one name
+    given to both), a duplicate of that stream's descriptor, C{fd} closed.
+    Opened anew, the file has an offset of its own, and a stream the shell
+    opened with C{>} (not appending) writes from its start over the
+    diagrams; sharing the stream's offset, each write goes after the other's.
+    """
+    mine = os.fstat(fd)
+    if not mine.st_ino:  # A file system with no file numbers: nothing to compare.
+        return fd
+    for stream in streams:
+        try:
+            theirs = os.fstat(stream)
+        except OSError:
+            continue
+        if (theirs.st_dev, theirs.st_ino) == (mine.st_dev, mine.st_ino):
+            shared = os.dup(stream)
+            os.close(fd)
+            return shared
+    return fd
 
 
 def _isTerminal(fd: int) -> bool:
