@@ -26,6 +26,7 @@ from twisted_names.app.options import (
 )
 from twisted_names.app.serveroptions import (
     LISTENING_OPTIONS,
+    TRACE_FILE_OPTION,
     ServerPluginOptions,
     listeningDescription,
     listeningWhere,
@@ -138,15 +139,7 @@ class Options(ServerPluginOptions):
             COUNT,
         ],
         LISTENING_OPTIONS["backlog"],
-        [
-            "trace-file",
-            None,
-            None,
-            N_(
-                "Write each connection, as it ends, to this Markdown file as a Mermaid"
-                " sequence diagram (for lab reports; overwritten at start)."
-            ),
-        ],
+        TRACE_FILE_OPTION,
     ]
 
     def opt_version(self) -> NoReturn:

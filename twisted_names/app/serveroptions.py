@@ -70,6 +70,19 @@ LISTENING_OPTIONS: dict[str, list[Any]] = {
 }
 
 
+#: C{--trace-file} of a server plugin, whose file holds many connections.
+TRACE_FILE_OPTION: list[Any] = [
+    "trace-file",
+    None,
+    None,
+    N_(
+        "Write each connection, as it ends, to this Markdown file as a Mermaid"
+        " sequence diagram (for lab reports; added at its end, each run under a heading"
+        " with its date and time)."
+    ),
+]
+
+
 def listeningDescription(options: usage.Options) -> str:
     """The endpoint string the listening options say: C{--endpoint}, or TCP."""
     endpoint: str | None = options["endpoint"]
