@@ -1,20 +1,23 @@
 """
 Helpers for tests that drive L{twisted.internet.stdio} through real pipes.
 
-Reading waits for the reactor to say the pipe is readable; every wait is
-bounded by L{TIMEOUT}, a guard against hangs, never a measure of speed.
+Reading waits for the reactor to say the pipe is readable (on Windows,
+whose C{select} takes only sockets, the pipe is looked at every 10 ms);
+every wait is bounded by L{TIMEOUT}, a guard against hangs, never a
+measure of speed.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReadDescriptor
-from twisted.internet.task import deferLater
+from twisted.internet.task import LoopingCall, deferLater
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -56,7 +59,7 @@ class Pipe:
         os.set_blocking(self.readFd, False)
         self.received = b""
         self.ended = False
-        self._readEnd: _ReadEnd | None = None
+        self._readEnd: _ReadEnd | LoopingCall | None = None
         self._waiters: list[tuple[Callable[[bytes], object], str, Deferred[Any]]] = []
         testCase.addCleanup(self.close)
 
@@ -124,8 +127,13 @@ class Pipe:
         )
         self._readable()
         if self._waiters and self._readEnd is None:
-            self._readEnd = _ReadEnd(self)
-            reactor.addReader(self._readEnd)
+            if sys.platform == "win32":
+                self._readEnd = LoopingCall(self._readable)
+                self._readEnd.clock = reactor
+                self._readEnd.start(0.01, now=False)
+            else:
+                self._readEnd = _ReadEnd(self)
+                reactor.addReader(self._readEnd)
         return d
 
     def _readable(self) -> None:
@@ -144,9 +152,11 @@ class Pipe:
             self._stopWatching()
 
     def _stopWatching(self) -> None:
-        if self._readEnd is not None:
+        if isinstance(self._readEnd, LoopingCall):
+            self._readEnd.stop()
+        elif self._readEnd is not None:
             reactor.removeReader(self._readEnd)
-            self._readEnd = None
+        self._readEnd = None
 
 
 async def until(condition: Callable[[], object], timeout: float = TIMEOUT) -> None:

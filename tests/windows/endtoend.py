@@ -67,8 +67,12 @@ class Program:
                 env=env, cwd=cwd, start_new_session=True,
             )  # fmt: skip
             self._threads = [
-                threading.Thread(target=self._read, args=(self.process.stdout, "out"), daemon=True),
-                threading.Thread(target=self._read, args=(self.process.stderr, "err"), daemon=True),
+                threading.Thread(
+                    target=self._read, args=(self.process.stdout, "out"), daemon=True
+                ),
+                threading.Thread(
+                    target=self._read, args=(self.process.stderr, "err"), daemon=True
+                ),
             ]
         for thread in self._threads:
             thread.start()
@@ -171,7 +175,8 @@ class Checks:
         env = {
             key: value
             for key, value in os.environ.items()
-            if key not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG") and not key.startswith("PIP_")
+            if key not in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+            and not key.startswith("PIP_")
         }
         env["LANG"] = lang
         env["PYTHONUNBUFFERED"] = "1"
@@ -189,7 +194,7 @@ class Checks:
     ) -> Program:  # fmt: skip
         """A Windows program (Scripts\\EXE), its streams pipes made by the relay or a terminal."""
         program = [str(Path(self.scripts) / exe), *args]
-        argv = ["wine", *( [] if terminal else [self.windowsPython, str(RELAY)]), *program]
+        argv = ["wine", *([] if terminal else [self.windowsPython, str(RELAY)]), *program]
         return self.start(
             Program(label, argv, self.environment(language, lang), self.scratch, terminal)
         )
@@ -253,7 +258,9 @@ def noTraceback(*programs: Program) -> None:
 def allChecks(c: Checks) -> None:
     def windowsClientLinuxServer() -> None:
         server, port = c.linuxServer()
-        client = c.windows("Windows client", "names-client.exe", "--port", str(port), "--name", "João")
+        client = c.windows(
+            "Windows client", "names-client.exe", "--port", str(port), "--name", "João"
+        )
         server.waitFor(r'"João" \(127\.0\.0\.1:\d+\) is asking for your name')
         server.write("Sérgio\n".encode())
         client.waitFor(r"^Server: Sérgio\r?$")
@@ -340,7 +347,9 @@ def allChecks(c: Checks) -> None:
 
     def windowsClientInterrupted() -> None:
         server, port = c.linuxServer()
-        client = c.windows("Windows client", "names-client.exe", "--port", str(port), "--name", "Ana")
+        client = c.windows(
+            "Windows client", "names-client.exe", "--port", str(port), "--name", "Ana"
+        )
         server.waitFor(r'"Ana"')
         client.interrupt()
         exitsWith(client, 130)
@@ -385,7 +394,9 @@ def allChecks(c: Checks) -> None:
     c.run("Windows client, Linux server, non-ASCII both ways", windowsClientLinuxServer)
     c.run("Windows client reads its name from a pipe", windowsClientReadsPipedName)
     c.run("Windows server --name, Linux client", windowsServerName)
-    c.run("Windows server, operator's lines piped, stdin closed, Ctrl-C", windowsServerPipedOperator)
+    c.run(
+        "Windows server, operator's lines piped, stdin closed, Ctrl-C", windowsServerPipedOperator
+    )
     c.run("Windows server --chat, Linux client --chat", windowsServerChat)
     c.run("Windows client --chat, Linux server --chat", windowsClientChat)
     c.run("Portuguese from LANGUAGE=pt_BR", portugueseFromLanguage)

@@ -23,7 +23,9 @@ import threading
 from collections.abc import Callable
 
 
-def _pump(read: Callable[[int], bytes], write: Callable[[bytes], object], done: Callable[[], object]) -> None:
+def _pump(
+    read: Callable[[int], bytes], write: Callable[[bytes], object], done: Callable[[], object]
+) -> None:
     try:
         while True:
             data = read(65536)
@@ -43,7 +45,9 @@ def main(argv: list[str]) -> int:
     # Ctrl-C (SIGINT to the process group, which Wine makes a console
     # control event) is for the program, not for the relay.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    child = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    child = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert child.stdin and child.stdout and child.stderr
     childIn, childOut, childErr = child.stdin, child.stdout, child.stderr
 
@@ -55,7 +59,9 @@ def main(argv: list[str]) -> int:
         target=_pump, args=(lambda n: os.read(0, n), toChild, childIn.close), daemon=True
     ).start()
     outputs = [
-        threading.Thread(target=_pump, args=(stream.read1, lambda d, fd=fd: os.write(fd, d), stream.close))
+        threading.Thread(
+            target=_pump, args=(stream.read1, lambda d, fd=fd: os.write(fd, d), stream.close)
+        )
         for stream, fd in ((childOut, 1), (childErr, 2))
     ]
     for thread in outputs:
