@@ -9,9 +9,10 @@ either part printed no summary (it did not run to its end).
 
 import re
 import sys
+from pathlib import Path
 
-trial = open(sys.argv[1], encoding="utf-8", errors="replace").read()
-endtoend = open(sys.argv[2], encoding="utf-8", errors="replace").read()
+trial = Path(sys.argv[1]).read_text("utf-8", "replace")
+endtoend = Path(sys.argv[2]).read_text("utf-8", "replace")
 counts = dict.fromkeys(
     ["successes", "failures", "errors", "skips", "expectedFailures", "unexpectedSuccesses"], 0
 )

@@ -56,16 +56,26 @@ class Program:
             master, slave = pty.openpty()
             self._master = master
             self.process = subprocess.Popen(
-                argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                argv,
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                env=env,
+                cwd=cwd,
                 start_new_session=True,
-            )  # fmt: skip
+            )
             os.close(slave)
             self._threads = [threading.Thread(target=self._readPty, daemon=True)]
         else:
             self.process = subprocess.Popen(
-                argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                env=env, cwd=cwd, start_new_session=True,
-            )  # fmt: skip
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=env,
+                cwd=cwd,
+                start_new_session=True,
+            )
             self._threads = [
                 threading.Thread(
                     target=self._read, args=(self.process.stdout, "out"), daemon=True
@@ -189,9 +199,14 @@ class Checks:
         return program
 
     def windows(
-        self, label: str, exe: str, *args: str, language: str | None = None,
-        lang: str = "C.UTF-8", terminal: bool = False,
-    ) -> Program:  # fmt: skip
+        self,
+        label: str,
+        exe: str,
+        *args: str,
+        language: str | None = None,
+        lang: str = "C.UTF-8",
+        terminal: bool = False,
+    ) -> Program:
         """A Windows program (Scripts\\EXE), its streams pipes made by the relay or a terminal."""
         program = [str(Path(self.scripts) / exe), *args]
         argv = ["wine", *([] if terminal else [self.windowsPython, str(RELAY)]), *program]
@@ -204,13 +219,15 @@ class Checks:
         return self.start(Program(label, argv, self.environment(language), self.scratch))
 
     def linuxServer(self, *args: str) -> tuple[Program, int]:
-        server = self.linux("Linux server", "twistd", "-n", "--pidfile=", "names-server",
-                            "--port", "0", *args)  # fmt: skip
+        server = self.linux(
+            "Linux server", "twistd", "-n", "--pidfile=", "names-server", "--port", "0", *args
+        )
         return server, int(server.waitFor(LISTENING).group(1))
 
     def windowsServer(self, *args: str, **kw: object) -> tuple[Program, int]:
-        server = self.windows("Windows server", "twistd.exe", "-n", "names-server",
-                              "--port", "0", *args, **kw)  # type: ignore[arg-type]  # fmt: skip
+        server = self.windows(
+            "Windows server", "twistd.exe", "-n", "names-server", "--port", "0", *args, **kw
+        )  # type: ignore[arg-type]
         return server, int(server.waitFor(LISTENING).group(1))
 
     # Running checks.
@@ -304,7 +321,7 @@ def allChecks(c: Checks) -> None:
         client = c.linux("Linux client", "names-client", "--port", str(port), "--chat")
         client.write("olá\n".encode())
         server.waitFor(r'"olá"')
-        server.write("tudo bem?\n".encode())
+        server.write(b"tudo bem?\n")
         client.waitFor(r"^Server: tudo bem\?$")
         client.write(b"\n")
         exitsWith(client, 0)
@@ -317,7 +334,7 @@ def allChecks(c: Checks) -> None:
         client = c.windows("Windows client", "names-client.exe", "--port", str(port), "--chat")
         client.write("olá\n".encode())
         server.waitFor(r'"olá"')
-        server.write("tudo bem?\n".encode())
+        server.write(b"tudo bem?\n")
         client.waitFor(r"^Server: tudo bem\?\r?$")
         client.write("e você?\n".encode())
         server.waitFor(r'"e você\?"')
@@ -329,8 +346,15 @@ def allChecks(c: Checks) -> None:
 
     def portugueseFromLanguage() -> None:
         server, port = c.windowsServer(language="pt_BR")
-        client = c.windows("Windows client", "names-client.exe", "--port", str(port),
-                           "--name", "João", language="pt_BR")  # fmt: skip
+        client = c.windows(
+            "Windows client",
+            "names-client.exe",
+            "--port",
+            str(port),
+            "--name",
+            "João",
+            language="pt_BR",
+        )
         server.waitFor(r'"João" \(127\.0\.0\.1:\d+\) está pedindo o seu nome')
         client.waitFor(r"Aguardando 127\.0\.0\.1:\d+", "err")
         server.write("Sérgio\n".encode())
@@ -340,8 +364,9 @@ def allChecks(c: Checks) -> None:
     def portugueseFromDisplayLanguage() -> None:
         # Wine takes the user's display language (GetUserDefaultUILanguage)
         # from the Unix locale.
-        client = c.windows("Windows client", "names-client.exe", "--port", "1", "--name", "x",
-                           lang="pt_BR.UTF-8")  # fmt: skip
+        client = c.windows(
+            "Windows client", "names-client.exe", "--port", "1", "--name", "x", lang="pt_BR.UTF-8"
+        )
         client.waitFor(r"^erro: ", "err")
         exitsWith(client, 3)
 
@@ -366,13 +391,24 @@ def allChecks(c: Checks) -> None:
         server.interrupt()
         exitsWith(server, 0)
         text = traceFile.read_text("utf-8")
-        expect("sequenceDiagram" in text and "João" in text and "Sérgio" in text,
-               f"the trace file holds no exchange:\n{text}")  # fmt: skip
+        expect(
+            "sequenceDiagram" in text and "João" in text and "Sérgio" in text,
+            f"the trace file holds no exchange:\n{text}",
+        )
 
     def windowsClientTrace() -> None:
-        server, port = c.linuxServer("--name", "Sérgio")
-        client = c.windows("Windows client", "names-client.exe", "--port", str(port),
-                           "--name", "João", "--trace", "--trace-file", "cliente.md")  # fmt: skip
+        _server, port = c.linuxServer("--name", "Sérgio")
+        client = c.windows(
+            "Windows client",
+            "names-client.exe",
+            "--port",
+            str(port),
+            "--name",
+            "João",
+            "--trace",
+            "--trace-file",
+            "cliente.md",
+        )
         exitsWith(client, 0)
         client.waitFor(r"João", "err")
         text = Path(c.scratch, "cliente.md").read_text("utf-8")

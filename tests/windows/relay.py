@@ -15,6 +15,7 @@ made by C{CreatePipe} are what a Windows program gets when another one
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,10 +36,8 @@ def _pump(
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             done()
-        except OSError:
-            pass
 
 
 def main(argv: list[str]) -> int:

@@ -318,7 +318,7 @@ class ThreadedStdio:
         self.write(b"".join(data))
 
     def loseConnection(self) -> None:
-        """Stop reading; write what is queued; then C{connectionLost}. stdin and stdout stay open."""
+        """Stop reading; write what is queued; then C{connectionLost}; close no descriptor."""
         if self.disconnecting:
             return
         self.disconnecting = True
