@@ -14,7 +14,7 @@ from typing import IO, Any
 
 from twisted.logger import Logger
 
-from twisted_names.display import quoted
+from twisted_names.display import quotedPath
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
 from twisted_names.trace.events import Connected, Role, TraceEvent
@@ -75,7 +75,7 @@ class TraceFile:
             if not self.full:
                 log.warn(
                     CANNOT_WRITE,
-                    path=quoted(str(getattr(self.file, "name", "?"))),
+                    path=quotedPath(str(getattr(self.file, "name", "?"))),
                     # A log event's fields stay English (the log file is).
                     why=getattr(e, "strerror", None) or str(e),
                 )
@@ -174,12 +174,12 @@ def openTraceFile(path: str) -> IO[str]:
     except OSError as e:
         raise usage.UsageError(
             _("--trace-file: cannot write {path}: {why}").format(
-                path=quoted(path), why=describe(e)
+                path=quotedPath(path), why=describe(e)
             )
         ) from None
     if not lockFile(file):
         file.close()
-        raise usage.UsageError(_(IN_USE).format(path=quoted(path)))
+        raise usage.UsageError(_(IN_USE).format(path=quotedPath(path)))
     file.seek(0)
     file.truncate()
     return file
@@ -204,11 +204,11 @@ def checkTraceFile(options: Any) -> None:
     except OSError as e:
         raise usage.UsageError(
             _("--trace-file: cannot write {path}: {why}").format(
-                path=quoted(path), why=describe(e)
+                path=quotedPath(path), why=describe(e)
             )
         ) from None
     if locked:
-        raise usage.UsageError(_(IN_USE).format(path=quoted(path)))
+        raise usage.UsageError(_(IN_USE).format(path=quotedPath(path)))
 
 
 def makeTracer(
