@@ -80,7 +80,7 @@ if [ ! -f "$PY/python.exe" ]; then
 fi
 
 # -- wheels ------------------------------------------------------------------
-REQUIREMENTS=(pip 'twisted[tls]' wcwidth pywin32 babel hypothesis pyte)
+REQUIREMENTS=(pip 'twisted[tls]' wcwidth pywin32 babel hypothesis pyte packaging)
 if [ ! -f "$W/wheels/.complete" ]; then
     echo "== win_amd64 wheels from PyPI"
     "$PYTHON" -m pip download -q --platform win_amd64 --only-binary=:all: --python-version 3.13 \
@@ -113,7 +113,7 @@ winpy -m pip install -q --no-index --find-links "$W/wheels" --find-links "$W/dis
     --no-warn-script-location --force-reinstall --no-deps "$(ls "$W"/dist/*.whl)" \
     </dev/null 2>&1 | cat >>"$W/install.log"
 winpy -m pip install -q --no-index --find-links "$W/wheels" --find-links "$W/dist" \
-    --no-warn-script-location twisted-names 'twisted[tls]' wcwidth pywin32 babel hypothesis pyte \
+    --no-warn-script-location twisted-names 'twisted[tls]' wcwidth pywin32 babel hypothesis pyte packaging \
     </dev/null 2>&1 | cat >>"$W/install.log"
 winpy -c "import twisted_names, twisted, win32api" </dev/null 2>&1 | cat >>"$W/install.log"
 [ -f "$PY/Scripts/twistd.exe" ] && [ -f "$PY/Scripts/names-client.exe" ] ||
