@@ -71,6 +71,9 @@ sys.exit(run())
 #: C{twistd}, with the checkout's plugin (prefix for its options).
 TWISTD: list[str] = [PYTHON, "-c", _TWISTD_MAIN]
 
+#: twistd's option for no pid file: Windows' twistd writes none and refuses it.
+PIDFILE: list[str] = [] if sys.platform == "win32" else ["--pidfile="]
+
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 
@@ -362,6 +365,11 @@ def spawn(
         reactor.spawnProcess(
             process, argv[0], argv, env=env or childEnvironment(language), usePTY=True
         )
+    elif childFDs is None and sys.platform == "win32":
+        # Windows' spawnProcess takes no childFDs: it always gives pipes.
+        reactor.spawnProcess(
+            process, argv[0], argv, env=env or childEnvironment(language), path=path
+        )
     else:
         reactor.spawnProcess(
             process,
@@ -399,7 +407,7 @@ def spawnServer(
     server = spawn(
         testCase,
         "server",
-        [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
+        [*TWISTD, "-n", *PIDFILE, "names-server", "--port", str(port), *options],
         path=_scratchDirectory(testCase),
         language=language,
         env=env,

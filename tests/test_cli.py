@@ -208,9 +208,7 @@ class ChatTests(CLITestCase):
         except SystemExit as e:
             assert isinstance(e.code, int)
             status = e.code
-        if sys.platform != "win32":  # Pipes through StandardIO: POSIX only.
-            os.set_blocking(stdout.readFd, False)
-        return status, stdout.drain()
+        return status, await stdout.readToEnd()
 
     async def test_turnAfterTurn(self) -> None:
         port = await self.serve(chat=True)

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from tests.processes import (
     CHECKOUT,
+    PIDFILE,
     PYTHON,
     TIMEOUT,
     TWISTD,
@@ -509,7 +510,7 @@ class EndToEndTests(ProgramTestCase):
     async def test_badOption(self):
         """A bad option value: one error line naming it, exit status 2."""
         server = spawn(
-            self, "server", [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "banana"]
+            self, "server", [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "banana"]
         )
         status = await server.ended
         self.assertNotEqual(status, 0, server.describe())
@@ -524,7 +525,7 @@ class EndToEndTests(ProgramTestCase):
     async def test_badEndpoint(self):
         """An endpoint string of no known kind: one error line, exit status 2."""
         server = spawn(
-            self, "server", [*TWISTD, "-n", "--pidfile=", "names-server", "--endpoint", "banana:1"]
+            self, "server", [*TWISTD, "-n", *PIDFILE, "names-server", "--endpoint", "banana:1"]
         )
         self.assertExited(server, await server.ended, 2)
         errors = [line for line in server.lines("err") if "error" in line]
@@ -573,9 +574,7 @@ class EndToEndTests(ProgramTestCase):
         os.makedirs(directory)
         with open(os.path.join(directory, "report.tac"), "w") as tac:
             tac.write(REPORT_TAC)
-        twistd = spawn(
-            self, "twistd", [*TWISTD, "-n", "--pidfile=", "-y", "report.tac"], directory
-        )
+        twistd = spawn(self, "twistd", [*TWISTD, "-n", *PIDFILE, "-y", "report.tac"], directory)
         self.assertExited(twistd, await twistd.ended, 0)
         package = os.path.join(CHECKOUT, "twisted_names", "__init__.py")
         self.assertIn(f"package: {package}\n", twistd.out, twistd.describe())

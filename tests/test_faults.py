@@ -32,6 +32,7 @@ from tests.pipes import Pipe, until
 from tests.processes import (
     CLIENT,
     LISTENING,
+    PIDFILE,
     PYTHON,
     TIMEOUT,
     TWISTD,
@@ -82,7 +83,7 @@ NO_ANSWER = (
 
 def serverArgv(*options: str) -> list[str]:
     """The server's command line, on a port the system chooses."""
-    return [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *options]
+    return [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0", *options]
 
 
 def spawnServerWritingTo(testCase: Any, stdoutFd: int, argv: list[str]) -> WatchedProcess:
@@ -439,7 +440,7 @@ class FaultTests(ProgramTestCase):
         server = spawnServerWritingTo(
             self,
             stdout.writeFd,
-            [*TWISTD, "-n", "--pidfile=", "names-server", "--endpoint", f"unix:{path}"],
+            [*TWISTD, "-n", *PIDFILE, "names-server", "--endpoint", f"unix:{path}"],
         )
         stdout.closeWriteEnd()
         server.write(b"Ahead\n")

@@ -24,6 +24,7 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.processes import (
+    PIDFILE,
     TIMEOUT,
     TWISTD,
     ProgramTestCase,
@@ -385,7 +386,7 @@ class EndToEndInPortugueseTests(ProgramTestCase):
             [
                 *TWISTD,
                 "-n",
-                "--pidfile=",
+                *PIDFILE,
                 f"--logfile={path}",
                 "names-server",
                 "--port",
@@ -444,9 +445,7 @@ class EndToEndInPortugueseTests(ProgramTestCase):
 
     async def test_usageErrors(self) -> None:
         """A twistd option after names-server, and a port in use, in Portuguese."""
-        misplaced = spawn(
-            self, "server", [*TWISTD, "--pidfile=", "names-server", "-n"], language=PT
-        )
+        misplaced = spawn(self, "server", [*TWISTD, *PIDFILE, "names-server", "-n"], language=PT)
         self.assertEqual(await misplaced.ended, 2, misplaced.describe())
         self.assertIn(
             "erro: opção -n desconhecida (-n é uma opção do próprio twistd", misplaced.err
@@ -466,7 +465,7 @@ if sys.platform != "win32":
         """The line editor on a real pty, in Portuguese and in English."""
 
         def start(self, language: str | None) -> Screen:
-            argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0"]
+            argv = [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0"]
             environment = childEnvironment(language=language)
             environment.pop("TERM", None)
             # Screen adds our own environment under this one: blank the

@@ -12,6 +12,7 @@ from twisted.python import runtime
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.pipes import TIMEOUT, Pipe, reactor, until
+from tests.skips import NO_FCNTL
 from twisted_names.console import terminal as terminalModule
 from twisted_names.console import winstdio
 from twisted_names.console.terminal import (
@@ -396,6 +397,7 @@ class BlockingModeKeeperTests(SynchronousTestCase):
         os.set_blocking(self.r, False)
         os.set_blocking(self.w, False)
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_restoreThenReclaim(self) -> None:
         """Ctrl-Z gives the flags back; SIGCONT takes the terminal again."""
         self.keeper.restore()
@@ -403,12 +405,14 @@ class BlockingModeKeeperTests(SynchronousTestCase):
         self.keeper.reclaim()
         self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (False, False))
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_keepNonBlocking(self) -> None:
         """A shell made stdout blocking behind our back: made non-blocking again."""
         os.set_blocking(self.w, True)
         self.keeper.keepNonBlocking(self.w)
         self.assertFalse(os.get_blocking(self.w))
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_givenBackForGood(self) -> None:
         """Once the terminal is closed, nothing takes it again."""
         self.keeper.giveBack()

@@ -206,7 +206,8 @@ class Options(TranslatedOptions):
         self["description"] = self["endpoint"] or self._tcpDescription()
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
-        daemon = twistd is not None and not twistd.get("nodaemon")
+        # Windows' twistd never daemonizes: -n is accepted and changes nothing.
+        daemon = DAEMONIZES and twistd is not None and not twistd.get("nodaemon")
         if daemon and self["name"] is None:
             raise usage.UsageError(
                 _(
@@ -368,6 +369,10 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         terminal.onLine, terminal.onEnd = console.lineTyped, console.inputEnded
         server.add("operator", OperatorService(console, queue, factory, listening))
     return server
+
+
+#: Whether twistd without C{-n} runs as a daemon (not on Windows).
+DAEMONIZES = sys.platform != "win32"
 
 
 def _terminalFds() -> tuple[int, int] | None:

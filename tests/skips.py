@@ -1,0 +1,50 @@
+"""
+Why a test cannot run here: each reason names the facility it needs that
+this platform lacks, for C{unittest.skipIf(REASON is not None, REASON or "")}.
+"""
+
+from __future__ import annotations
+
+from twisted.python import runtime
+
+WINDOWS = runtime.platform.isWindows()
+
+
+def _tlsMissing() -> str | None:
+    try:
+        import cryptography.hazmat.bindings._rust  # noqa: F401
+        import OpenSSL.SSL  # noqa: F401
+    except ImportError as e:
+        return (
+            f"TLS cannot load here ({e}): under Wine 8, cryptography's Rust module needs"
+            " bcryptprimitives.dll, which Wine lacks"
+        )
+    return None
+
+
+#: Why TLS cannot be tested (C{cryptography} and pyOpenSSL do not load), or C{None}.
+NO_TLS = _tlsMissing()
+
+#: Why pseudo-terminals cannot be used, or C{None}.
+NO_PTY = "pseudo-terminals are POSIX (Windows has consoles)" if WINDOWS else None
+
+#: Why a child's descriptors cannot be chosen (C{spawnProcess(childFDs=...)}), or C{None}.
+NO_CHILD_FDS = (
+    "childFDs (a child's own descriptors, closed ones, more than 3) are POSIX:"
+    " Twisted's Windows processes get exactly stdin, stdout and stderr pipes"
+    if WINDOWS
+    else None
+)
+
+#: Why POSIX signals other than SIGINT and SIGTERM cannot be sent, or C{None}.
+NO_POSIX_SIGNALS = (
+    "POSIX signals (SIGHUP, SIGUSR1, SIGTSTP, SIGPIPE...) do not exist on Windows"
+    if WINDOWS
+    else None
+)
+
+#: Why UNIX sockets cannot be used, or C{None}.
+NO_UNIX_SOCKETS = "UNIX sockets: Twisted has no AF_UNIX endpoints on Windows" if WINDOWS else None
+
+#: Why file status flags (fcntl's O_NONBLOCK on stdin/stdout) cannot be kept, or C{None}.
+NO_FCNTL = "file status flags (fcntl) are POSIX" if WINDOWS else None
