@@ -186,6 +186,14 @@ def withTimeout(d: Deferred[Any], timeout: float, what: str | Callable[[], str])
     return d
 
 
+def _lines(text: str) -> str:
+    """
+    C{text} with Windows' line endings as C{\\n}: on Windows, Python's text
+    streams end lines with CR LF, what the program means is the same.
+    """
+    return text.replace("\r\n", "\n") if sys.platform == "win32" else text
+
+
 class WatchedProcess(ProcessProtocol):
     """
     A child process whose stdout and stderr are collected, so that a test
@@ -210,11 +218,11 @@ class WatchedProcess(ProcessProtocol):
 
     @property
     def out(self) -> str:
-        return self._outBytes.decode("utf-8", "replace")
+        return _lines(self._outBytes.decode("utf-8", "replace"))
 
     @property
     def err(self) -> str:
-        return self._errBytes.decode("utf-8", "replace")
+        return _lines(self._errBytes.decode("utf-8", "replace"))
 
     @property
     def running(self) -> bool:

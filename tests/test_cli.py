@@ -17,7 +17,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor
 from twisted_names import __version__
-from twisted_names.app.cli import ClientOptions, Screen, main, outcome
+from twisted_names.app.cli import ClientOptions, Screen, _utf8Streams, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 
@@ -473,3 +473,24 @@ class ScreenTests(SynchronousTestCase):
         self.screen.endPrompt()
         self.screen.endPrompt()
         self.assertEqual("".join(self.written), "Your name: \n")
+
+
+class WindowsStreamsTests(SynchronousTestCase):
+    """On Windows, what the client prints to a pipe or a file is UTF-8."""
+
+    def test_pipesInUtf8ConsoleLeft(self) -> None:
+        """
+        Found by the Windows stage (issue 14): a name printed to a pipe came
+        out in the ANSI code page (C{S\\xe9rgio}), which has no letter for
+        most names; the console is left to Python, which writes it Unicode.
+        """
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        pipe = open(w, "w", encoding="cp1252")  # noqa: SIM115 (closed below)
+        console = open(os.dup(w), "w", encoding="cp1252")  # noqa: SIM115
+        self.addCleanup(console.close)
+        _utf8Streams([pipe, console, None], lambda fd: fd == console.fileno())
+        self.assertEqual((pipe.encoding, console.encoding), ("utf-8", "cp1252"))
+        pipe.write("Server: Sérgio\n")
+        pipe.close()
+        self.assertEqual(os.read(r, 100), "Server: Sérgio\n".encode())

@@ -224,10 +224,13 @@ class Checks:
         )
         return server, int(server.waitFor(LISTENING).group(1))
 
-    def windowsServer(self, *args: str, **kw: object) -> tuple[Program, int]:
+    def windowsServer(
+        self, *args: str, language: str | None = None, terminal: bool = False
+    ) -> tuple[Program, int]:
         server = self.windows(
-            "Windows server", "twistd.exe", "-n", "names-server", "--port", "0", *args, **kw
-        )  # type: ignore[arg-type]
+            "Windows server", "twistd.exe", "-n", "names-server", "--port", "0", *args,
+            language=language, terminal=terminal,
+        )  # fmt: skip
         return server, int(server.waitFor(LISTENING).group(1))
 
     # Running checks.

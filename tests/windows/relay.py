@@ -59,7 +59,12 @@ def main(argv: list[str]) -> int:
     ).start()
     outputs = [
         threading.Thread(
-            target=_pump, args=(stream.read1, lambda d, fd=fd: os.write(fd, d), stream.close)
+            target=_pump,
+            args=(
+                lambda n, s=stream: os.read(s.fileno(), n),
+                lambda d, fd=fd: os.write(fd, d),
+                stream.close,
+            ),
         )
         for stream, fd in ((childOut, 1), (childErr, 2))
     ]
