@@ -10,12 +10,14 @@ import sys
 import tempfile
 from collections.abc import Callable
 from typing import Any, TextIO
+from unittest import skipIf
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor
+from tests.skips import NO_TLS
 from twisted_names import __version__
 from twisted_names.app.cli import ClientOptions, Screen, _utf8Streams, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
@@ -415,6 +417,7 @@ class MoreErrorTests(CLITestCase):
         self.assertIn('cannot connect to "unix:path=', err)
         self.assertIn('\\x1b[2J"', err)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_sslEndpointRefused(self) -> None:
         """
         An ssl: client endpoint checks no host name (and, with no

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import textwrap
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
@@ -30,6 +31,7 @@ from tests.processes import (
     refusingPort,
     spawn,
 )
+from tests.skips import NO_TLS
 from twisted_names import __version__
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory, ServerSettings
@@ -55,6 +57,7 @@ class ClientProcessTestCase(ProgramTestCase):
         self.assertEqual(client.out, "", client.describe())
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class TLSTests(ClientProcessTestCase):
     """The tls: endpoint strings people type, through the real command line."""
 

@@ -20,6 +20,7 @@ import subprocess
 import tempfile
 from functools import cache
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.endpoints import UNIXClientEndpoint
@@ -48,6 +49,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
+from tests.skips import NO_TLS
 
 #: A client's address on 127.0.0.1 as the server shows it.
 ADDRESS = r"127\.0\.0\.1:\d+"
@@ -245,6 +247,7 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(await self.stop(server), 0)
         self.assertNoTraceback(server)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_tls(self):
         """
         An ssl: server says its port as a TCP one does; a client trusting
