@@ -74,6 +74,12 @@ TWISTD: list[str] = [PYTHON, "-c", _TWISTD_MAIN]
 #: twistd's option for no pid file: Windows' twistd writes none and refuses it.
 PIDFILE: list[str] = [] if sys.platform == "win32" else ["--pidfile="]
 
+#: The exit status of a server stopped with C{signal("TERM")}: 0 as it
+#: stopped itself; on Windows 1, as Twisted's C{signalProcess} there is
+#: C{TerminateProcess} (no signal reaches one process: the Windows stage's
+#: end-to-end checks stop the server with Ctrl-C instead).
+STOPPED = 1 if sys.platform == "win32" else 0
+
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 

@@ -23,6 +23,7 @@ from tests.processes import (
     CHECKOUT,
     PIDFILE,
     PYTHON,
+    STOPPED,
     TIMEOUT,
     TWISTD,
     ProgramTestCase,
@@ -121,7 +122,7 @@ class EndToEndTests(ProgramTestCase):
         logged = await server.waitFor(exchangeLogged("Alice", "Server"))
         self.assertEqual(logged.group(1), address)
         self.assertEqual(len(re.findall(exchangeLogged("Alice", "Server"), server.out, re.M)), 1)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, client)
 
     # The line of waiting clients.
@@ -151,7 +152,7 @@ class EndToEndTests(ProgramTestCase):
             await server.waitFor(sent(reply, name))
             await server.waitFor(exchangeLogged(name, reply))
         await server.waitFor(r"^Nobody is waiting now\.$")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # Clients that leave, or only finish sending.
 
@@ -175,7 +176,7 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(sent("ForBob", "Bob"))
         self.assertEqual(leaver.received, b"")
         self.assertNotIn('to "Alice"', server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_lineTypedAfterLeaverIsKeptForNextClient(self):
         """
@@ -199,7 +200,7 @@ class EndToEndTests(ProgramTestCase):
             rf'^"Carol" \({ADDRESS}\) was answered "Kept", typed ahead \(0 more typed ahead\)\.$'
         )
         await server.waitFor(exchangeLogged("Carol", "Kept"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_halfClosedClientLeavesTheLine(self):
         """
@@ -218,7 +219,7 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(await peer.whenClosed(), b"")
         server.write(b"ForBob\n")
         await self.assertAnswered(bob, "ForBob")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_interruptedClientLeavesTheLine(self):
         """
@@ -291,7 +292,7 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(rf"{ADDRESS} gets no reply \(no reply within 0\.5 s\); closing")
         server.write(b"Late\n")
         await server.waitFor(r'^Nobody is waiting: "Late" will answer the next client')
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_nameTimeoutClosesSilentPeer(self):
         """A peer that sends nothing within --name-timeout is closed, and logged."""
@@ -299,7 +300,7 @@ class EndToEndTests(ProgramTestCase):
         await connectRefused(self, port)  # Closed, with nothing sent.
         await server.waitFor(rf"{ADDRESS} sent no name within 0\.3 s; closing")
         self.assertNotIn("is asking", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # The end of the operator's input.
 
@@ -329,7 +330,7 @@ class EndToEndTests(ProgramTestCase):
             rf'^"Cat" \({ADDRESS}\) was closed: no more replies \(input closed\)\.$'
         )
         self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, first, second, later)
 
     # Lines typed ahead.
@@ -356,7 +357,7 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(rf'^"Ben" \({ADDRESS}\) was answered "B", typed ahead')
         await server.waitFor(rf'^"Cat" \({ADDRESS}\) was closed: no more replies')
         self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # Line endings: the server answers the way the client wrote.
 
@@ -374,7 +375,7 @@ class EndToEndTests(ProgramTestCase):
         server.write(b"Server\n")
         self.assertEqual(await peer.whenClosed(), b"Server")
         await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_crlfNameGetsCrlfReply(self):
         """A telnet-like peer ending its name with CRLF gets CRLF back."""
@@ -384,7 +385,7 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(asking("Alice"))
         server.write(b"Server\n")
         self.assertEqual(await peer.whenClosed(), b"Server\r\n")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # The client against a server like the course's.
 
@@ -431,7 +432,7 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(client.err, "", client.describe())
         await server.waitFor(exchangeLogged("one", "1"))
         await server.waitFor(exchangeLogged("two", "2"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, client)
 
     # Stopping.
@@ -472,7 +473,7 @@ class EndToEndTests(ProgramTestCase):
         for name in ("Ann", "Ben", "Cat"):
             await server.waitFor(exchangeLogged(name, "Bob"))
         self.assertNotIn("is asking", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     async def test_clientReadsNameFromStdin(self):
@@ -487,7 +488,7 @@ class EndToEndTests(ProgramTestCase):
         empty.closeStdin()
         self.assertExited(empty, await empty.ended, 2)
         self.assertIn("no name", empty.err)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # Errors: one line, an exit status, no traceback.
 
@@ -611,7 +612,7 @@ class EndToEndTests(ProgramTestCase):
         self.assertNotIn("xxxxxxxx", server.out)
         server.write(b"Server\n")
         await self.assertAnswered(alice, "Server")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, alice)
 
 

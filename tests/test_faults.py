@@ -35,6 +35,7 @@ from tests.processes import (
     LISTENING,
     PIDFILE,
     PYTHON,
+    STOPPED,
     TIMEOUT,
     TWISTD,
     ProgramTestCase,
@@ -231,7 +232,7 @@ class FaultTests(ProgramTestCase):
         server.write(b"Server\n")
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server", r"\[::1\]:\d+"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     async def test_unixSocket(self):
@@ -244,7 +245,7 @@ class FaultTests(ProgramTestCase):
         server.write(b"Server\n")
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server", "unix"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     @skipIf(NO_TLS is not None, NO_TLS or "")
@@ -285,7 +286,7 @@ class FaultTests(ProgramTestCase):
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server"))
         self.assertNotIn("Mallory", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     # The server killed, and started again.
@@ -308,7 +309,7 @@ class FaultTests(ProgramTestCase):
         await again.waitFor(asking("Bob"))
         again.write(b"Again\n")
         await self.assertAnswered(bob, "Again")
-        self.assertEqual(await self.stop(again), 0)
+        self.assertEqual(await self.stop(again), STOPPED)
         self.assertNoTraceback(again)
 
     # The operator's stdout not read, or closed.
@@ -365,7 +366,7 @@ class FaultTests(ProgramTestCase):
         self.assertLess(len(kept), len(replies), "some lines were dropped")
         for line in kept:  # Lines are dropped whole, never cut.
             self.assertRegex(line, r"\(\d+ typed ahead\)\.$")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         output = stdout.drain().decode()
         self.assertIn("names-server: stopped.\n", output)
         for trouble in ("Traceback", "BlockingIOError", "Broken pipe", "EPIPE", "EAGAIN"):
@@ -428,7 +429,7 @@ class FaultTests(ProgramTestCase):
         ben = startClient(self, port, "--name", "Ben", label="Ben")
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertEqual(server.err, "", server.describe())
 
     async def test_stdoutClosedBeforeStart(self):
@@ -454,7 +455,7 @@ class FaultTests(ProgramTestCase):
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
         self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertEqual(server.err, "", server.describe())
 
     # Stop signals (SIGTERM: see tests.test_endtoend).
@@ -498,7 +499,7 @@ class FaultTests(ProgramTestCase):
         self.assertExited(course, await course.ended, 0)
         self.assertEqual(course.out, "b'Server'\n", course.describe())
         await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, course)
 
     async def test_courseStyleChatClient(self):
@@ -514,7 +515,7 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(course.out, "b'1'\nb'2'\n", course.describe())
         await server.waitFor(exchangeLogged("two", "2"))
         self.assertNotIn("left before your reply", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, course)
 
     async def test_clientAgainstCourseStyleServerScript(self):
@@ -554,7 +555,7 @@ class FaultTests(ProgramTestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, "Server\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_netcatHalfClosingGetsFixedName(self):
         """With --name, even C{nc -N} (a FIN after the name) is answered."""
@@ -566,7 +567,7 @@ class FaultTests(ProgramTestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, "Bob\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Bob"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # Floods.
 
@@ -597,7 +598,7 @@ class FaultTests(ProgramTestCase):
         await self.assertAnswered(dan, "Four")
         await server.waitFor(r"refused 2 connections while over a limit")
         self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     async def test_maxPerAddress(self):
@@ -621,5 +622,5 @@ class FaultTests(ProgramTestCase):
             await gatherResults([peer.whenClosed() for peer in peers]), [b"One\n", b"Two\n"]
         )
         self.assertEqual(server.out.count("refusing"), 1, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)

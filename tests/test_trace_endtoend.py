@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from tests.processes import (
+    STOPPED,
     ProgramTestCase,
     WatchedProcess,
     connectRaw,
@@ -56,7 +57,7 @@ class TraceEndToEndTests(ProgramTestCase):
         await server.waitFor(ONE + r'client <-- server  "Bob"  3 bytes  42 6f 62$')
         await server.waitFor(NOTE + r"connection closed: the server closed it first$")
         self.assertNotIn("\x1b", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
         with open(path, encoding="utf-8") as f:
             text = f.read()
@@ -73,7 +74,7 @@ class TraceEndToEndTests(ProgramTestCase):
         peer.send(b"\x1b]0;pwned\x07\xe2\x80\xae\r\n#2     0.0 ms  forged\x00\n")
         await peer.whenClosed()
         await server.waitFor(NOTE + r"connection closed")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         traced = [line for line in server.lines() if line.startswith("#")]
         self.assertIn(
             '"\\x1b]0;pwned\\x07\\u202e\\r\\n#2     0.0 ms  forged\\x00\\n"', "\n".join(traced)
@@ -90,4 +91,4 @@ class TraceEndToEndTests(ProgramTestCase):
         self.assertRegex(client.err, r'#1 +\d+\.\d ms  client --> server  "Ana\\n"  4 bytes')
         self.assertRegex(client.err, r"connection closed: the client closed it first")
         self.assertNotIn("\x1b", client.err)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
