@@ -5,6 +5,8 @@ this platform lacks, for C{unittest.skipIf(REASON is not None, REASON or "")}.
 
 from __future__ import annotations
 
+import sys
+
 from twisted.python import runtime
 
 WINDOWS = runtime.platform.isWindows()
@@ -48,3 +50,34 @@ NO_UNIX_SOCKETS = "UNIX sockets: Twisted has no AF_UNIX endpoints on Windows" if
 
 #: Why file status flags (fcntl's O_NONBLOCK on stdin/stdout) cannot be kept, or C{None}.
 NO_FCNTL = "file status flags (fcntl) are POSIX" if WINDOWS else None
+
+#: Why Ctrl-C cannot be sent to one child process, or C{None}.
+NO_CTRL_C_TO_CHILD = (
+    "Ctrl-C to one child process: Twisted's signalProcess on Windows is TerminateProcess"
+    " (the Windows stage's end-to-end checks send Ctrl-C under Wine instead)"
+    if WINDOWS
+    else None
+)
+
+
+def _underWine() -> bool:
+    if sys.platform != "win32":
+        return False
+    import ctypes
+
+    try:
+        return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
+    except OSError:
+        return False
+
+
+#: Whether this is Windows emulated by Wine (the Windows stage), not Windows.
+UNDER_WINE = _underWine()
+
+#: Why a reset connection cannot be told from a closed one here, or C{None}.
+NO_RESET = (
+    "under Wine 8 the client saw the server's reset (SO_LINGER 0 and abort) as a clean"
+    " close: a Wine limit, to be tried on Windows"
+    if UNDER_WINE
+    else None
+)

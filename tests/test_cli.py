@@ -17,7 +17,7 @@ from twisted.internet.protocol import Factory, Protocol
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor
-from tests.skips import NO_TLS
+from tests.skips import NO_RESET, NO_TLS, NO_UNIX_SOCKETS
 from twisted_names import __version__
 from twisted_names.app.cli import ClientOptions, Screen, _utf8Streams, main, outcome
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
@@ -289,6 +289,7 @@ class MoreErrorTests(CLITestCase):
         result = await self.runClient("-p", str(port), "-n", "Ana")
         self.assertEqual(result, (0, 'Server: "\ufffd\\x00\\x1b[2J\ufffd"\n', ""))
 
+    @skipIf(NO_RESET is not None, NO_RESET or "")
     async def test_serverResets(self) -> None:
         def reset(transport: Any, data: bytes) -> None:
             transport.getHandle().setsockopt(
@@ -404,6 +405,7 @@ class MoreErrorTests(CLITestCase):
         self.assertNotIn("\x1b", err)
         self.assertIn("\\x1b[2", err)
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_endpointShownEscaped(self) -> None:
         """The endpoint in a message is escaped (a pasted string can hold escapes)."""
         # A short directory: a UNIX socket's path has at most 107 bytes (a
@@ -489,7 +491,7 @@ class WindowsStreamsTests(SynchronousTestCase):
         """
         r, w = os.pipe()
         self.addCleanup(os.close, r)
-        pipe = open(w, "w", encoding="cp1252")  # noqa: SIM115 (closed below)
+        pipe = open(w, "w", encoding="cp1252", newline="\n")  # noqa: SIM115 (closed below)
         console = open(os.dup(w), "w", encoding="cp1252")  # noqa: SIM115
         self.addCleanup(console.close)
         _utf8Streams([pipe, console, None], lambda fd: fd == console.fileno())

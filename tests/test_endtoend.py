@@ -13,6 +13,7 @@ import os
 import re
 import socket
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.endpoints import TCP4ServerEndpoint
@@ -38,6 +39,7 @@ from tests.processes import (
     startServer,
     withTimeout,
 )
+from tests.skips import NO_CTRL_C_TO_CHILD
 
 #: A client's address as the server shows it.
 ADDRESS = r"127\.0\.0\.1:\d+"
@@ -221,6 +223,7 @@ class EndToEndTests(ProgramTestCase):
         await self.assertAnswered(bob, "ForBob")
         self.assertEqual(await self.stop(server), STOPPED)
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_interruptedClientLeavesTheLine(self):
         """
         The client interrupted (Ctrl-C) while it waits exits with status 130,
