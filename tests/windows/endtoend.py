@@ -419,14 +419,16 @@ def allChecks(c: Checks) -> None:
 
     def windowsServerOperatorAtTerminal() -> None:
         # Wine's console on a Unix terminal: no VT input (the editor gets no
-        # arrow keys), but typing and Enter work.
+        # arrow keys) nor VT output, but typing and Enter work.  Ctrl-C: the
+        # pseudo-terminal is no controlling terminal here, so it is sent as
+        # SIGINT, which Wine makes the console's CTRL_C_EVENT.
         server, port = c.windowsServer(terminal=True)
         client = c.linux("Linux client", "names-client", "--port", str(port), "--name", "João")
         server.waitFor(r'"João" \(127\.0\.0\.1:\d+\) is asking for your name')
         server.write("Sérgio\r".encode())
         client.waitFor(r"^Server: Sérgio$")
         exitsWith(client, 0)
-        server.write(b"\x03")
+        server.interrupt()
         server.waitFor(r"names-server: stopped\.")
         exitsWith(server, 0)
 
