@@ -80,6 +80,10 @@ PIDFILE: list[str] = [] if sys.platform == "win32" else ["--pidfile="]
 #: end-to-end checks stop the server with Ctrl-C instead).
 STOPPED = 1 if sys.platform == "win32" else 0
 
+#: The status L{WatchedProcess.ended} gives after C{signal("KILL")}: minus
+#: SIGKILL's number; on Windows TerminateProcess's exit code, 1.
+KILLED = 1 if sys.platform == "win32" else -9
+
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 

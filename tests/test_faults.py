@@ -32,6 +32,7 @@ from tests.certs import makeCertificates
 from tests.pipes import Pipe, until
 from tests.processes import (
     CLIENT,
+    KILLED,
     LISTENING,
     PIDFILE,
     PYTHON,
@@ -50,7 +51,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
-from tests.skips import NO_TLS
+from tests.skips import NO_CHILD_FDS, NO_TLS, NO_UNIX_SOCKETS
 
 #: A client's address on 127.0.0.1 as the server shows it.
 ADDRESS = r"127\.0\.0\.1:\d+"
@@ -235,6 +236,7 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_unixSocket(self):
         """--endpoint unix:PATH on the server, unix:path=PATH on the client."""
         path = socketPath(self)
@@ -300,7 +302,7 @@ class FaultTests(ProgramTestCase):
         alice = startClient(self, port, "--name", "Alice", label="Alice")
         await server.waitFor(asking("Alice"))
         server.signal("KILL")
-        self.assertEqual(await server.ended, -9, server.describe())
+        self.assertEqual(await server.ended, KILLED, server.describe())
         # At once: her own --timeout is minutes, the wait's guard seconds.
         await self.assertNoAnswer(alice)
         again = spawnServer(self, port=port)
@@ -338,6 +340,7 @@ class FaultTests(ProgramTestCase):
         stdout.closeWriteEnd()  # Reading now ends when the server's stdout closes.
         return replies
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_unreadStdoutDoesNotStopTheServer(self):
         """
         A stdout nobody reads fills up; the server goes on answering
@@ -373,6 +376,7 @@ class FaultTests(ProgramTestCase):
             self.assertNotIn(trouble, output)
         self.assertEqual(server.err, "", server.describe())
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_sigtermWithUnreadStdout(self):
         """
         SIGTERM while stdout is full and still not read (a paused C{less},
@@ -384,6 +388,7 @@ class FaultTests(ProgramTestCase):
         server.signal("TERM")
         self.assertExited(server, await server.ended, 0)
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_fixedNameWithUnreadStdout(self):
         """
         With --name, the log lines go to stdout: one nobody reads (C{| less},
@@ -412,6 +417,7 @@ class FaultTests(ProgramTestCase):
         server.signal("TERM")
         self.assertExited(server, await server.ended, 0)
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdoutClosedAfterStart(self):
         """
         stdout's reader gone once the server listens: it still answers from
@@ -432,6 +438,7 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(await self.stop(server), STOPPED)
         self.assertEqual(server.err, "", server.describe())
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdoutClosedBeforeStart(self):
         """
         stdout's reader gone before the server starts (it cannot even say

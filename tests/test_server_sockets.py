@@ -25,7 +25,7 @@ from twisted.trial.unittest import SkipTest, TestCase
 
 from tests.pipes import reactor
 from tests.processes import TIMEOUT, TWISTD, ProgramTestCase, RawPeer, spawn, withTimeout
-from tests.skips import NO_TLS
+from tests.skips import NO_TLS, NO_UNIX_SOCKETS
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory, NameServerProtocol, ServerSettings
 
@@ -103,6 +103,7 @@ class ChatBackpressureTests(TestCase):
         )
 
 
+@skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
 class HostileUnixPathTests(ProgramTestCase):
     async def test_pathReachesNoTerminalOrLogRaw(self) -> None:
         """

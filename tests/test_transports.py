@@ -16,7 +16,7 @@ from twisted.trial.unittest import TestCase
 
 from tests.certs import makeCertificates
 from tests.pipes import reactor
-from tests.skips import NO_TLS
+from tests.skips import NO_TLS, NO_UNIX_SOCKETS
 from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.errors import NotTrusted
 from twisted_names.replies import FixedReply
@@ -39,6 +39,7 @@ class TransportTests(TestCase):
         answer = await self.exchange(f"tcp:host=\\:\\:1:port={host.port}")  # type: ignore[attr-defined]
         self.assertEqual(answer, "Bob")
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_unixSocket(self) -> None:
         directory = tempfile.mkdtemp()
         self.addCleanup(os.rmdir, directory)
