@@ -140,7 +140,7 @@ for i in "${!modules[@]}"; do groups[$((i % 2))]+=" tests.${modules[$i]}"; done
 for g in 0 1; do
     # Under Wine a standard stream must be a pipe or a terminal: not a file.
     # shellcheck disable=SC2086
-    (winpy -m twisted.trial --temp-directory "$W/trial/_trial_temp$g" ${groups[$g]} \
+    (winpy tests/windows/trial.py --temp-directory "$W/trial/_trial_temp$g" ${groups[$g]} \
         </dev/null 2>&1 | cat >"$W/trial$g.log") &
 done
 wait
