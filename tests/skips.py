@@ -53,7 +53,8 @@ NO_FCNTL = "file status flags (fcntl) are POSIX" if WINDOWS else None
 
 #: Why Ctrl-C cannot be sent to one child process, or C{None}.
 NO_CTRL_C_TO_CHILD = (
-    "Ctrl-C to one child process: Twisted's signalProcess on Windows is TerminateProcess"
+    "Ctrl-C or SIGTERM to one child process: Twisted's signalProcess on Windows is"
+    " TerminateProcess"
     " (the Windows stage's end-to-end checks send Ctrl-C under Wine instead)"
     if WINDOWS
     else None
@@ -81,3 +82,6 @@ NO_RESET = (
     if UNDER_WINE
     else None
 )
+
+#: Why resource limits (setrlimit: open files, file size) cannot be set, or C{None}.
+NO_RLIMIT = "resource limits (setrlimit, ulimit -n, ulimit -f) are POSIX" if WINDOWS else None

@@ -440,6 +440,7 @@ class EndToEndTests(ProgramTestCase):
 
     # Stopping.
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_sigtermClosesWaitingClients(self):
         """
         SIGTERM while clients wait: each is closed (exit status 5), and the

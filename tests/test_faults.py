@@ -51,7 +51,7 @@ from tests.processes import (
     startClient,
     startServer,
 )
-from tests.skips import NO_CHILD_FDS, NO_TLS, NO_UNIX_SOCKETS
+from tests.skips import NO_CHILD_FDS, NO_CTRL_C_TO_CHILD, NO_POSIX_SIGNALS, NO_TLS, NO_UNIX_SOCKETS
 
 #: A client's address on 127.0.0.1 as the server shows it.
 ADDRESS = r"127\.0\.0\.1:\d+"
@@ -484,10 +484,12 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(server.err, "", server.describe())
         self.assertNoTraceback(server)
 
+    @skipIf(NO_POSIX_SIGNALS is not None, NO_POSIX_SIGNALS or "")
     async def test_sighupClosesWaitingClients(self):
         """SIGHUP with two clients waiting: each exits 5, the server 0."""
         await self.assertSignalStops("HUP")
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_sigintClosesWaitingClients(self):
         """SIGINT (Ctrl-C) with two clients waiting: each exits 5, the server 0."""
         await self.assertSignalStops("INT")

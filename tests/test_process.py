@@ -17,18 +17,18 @@ import os
 import re
 import signal
 import socket
-import sys
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.task import deferLater
-from twisted.trial.unittest import SkipTest
 
 from tests.pipes import Pipe
 from tests.processes import (
     LISTENING,
     PYTHON,
+    STOPPED,
     TIMEOUT,
     TWISTD,
     ProgramTestCase,
@@ -40,10 +40,8 @@ from tests.processes import (
     startClient,
     startServer,
 )
+from tests.skips import NO_CHILD_FDS, NO_POSIX_SIGNALS, NO_RLIMIT
 from twisted_names.logs.limit import LIMIT
-
-if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
-    raise SkipTest("POSIX only")
 
 
 class PipedInputTests(ProgramTestCase):
@@ -63,7 +61,7 @@ class PipedInputTests(ProgramTestCase):
         second = startClient(self, port, "--name", "Ben", label="Ben")
         await self.assertAnswered(second, "Mia")
         server.signal("TERM")
-        self.assertExited(server, await server.ended, 0)
+        self.assertExited(server, await server.ended, STOPPED)
         self.assertNoTraceback(server)
 
 
@@ -138,6 +136,7 @@ async def connectWhenListening(testCase: Any, port: int) -> RawPeer:
 JSON_LOG = "--logger=twisted_names.logs.jsonFile"
 
 
+@skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
 class ClosedStandardStreamsTests(ProgramTestCase):
     """
     Started with stdin, stdout or both closed (C{<&-}, C{>&-}), as daemons
@@ -287,6 +286,7 @@ def stopped(pid: int) -> bool:
         return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
 
 
+@skipIf(NO_POSIX_SIGNALS is not None, NO_POSIX_SIGNALS or "")
 class SignalTests(ProgramTestCase):
     """
     Signals to a server whose terminal is a pseudo-terminal: the terminal is
@@ -427,6 +427,7 @@ os.execv(sys.argv[3], sys.argv[3:])
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} \[[^\]]+\] ")
 
 
+@skipIf(NO_RLIMIT is not None, NO_RLIMIT or "")
 class LogTests(ProgramTestCase):
     """The server's logs under floods, file descriptor limits and a full disk."""
 

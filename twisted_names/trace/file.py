@@ -154,8 +154,12 @@ def lockFile(file: IO[str]) -> bool:
     return True
 
 
-#: What a lock held by another gives.
-_LOCKED = frozenset({errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK})
+#: What a lock held by another gives; on Windows under Wine, whose C
+#: library leaves errno unset when the byte is locked, 0.
+_LOCKED = frozenset(
+    {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK}
+    | ({0} if sys.platform == "win32" else set())
+)
 
 
 def openTraceFile(path: str) -> IO[str]:
