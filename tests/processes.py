@@ -110,9 +110,12 @@ def pluginRoot() -> str:
         os.makedirs(plugins)
         source = os.path.join(CHECKOUT, "twisted_plugins", "names_server.py")
         target = os.path.join(plugins, "names_server.py")
-        try:
+        # No symbolic links: Windows without the privilege.
+        with contextlib.suppress(OSError):
             os.symlink(source, target)
-        except OSError:  # No symbolic links (Windows without the privilege).
+        if not os.path.isfile(target):  # Wine says it made the link, and did not.
+            with contextlib.suppress(OSError):
+                os.remove(target)
             shutil.copyfile(source, target)
         _pluginRoot = root
     return _pluginRoot

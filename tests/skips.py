@@ -85,3 +85,6 @@ NO_RESET = (
 
 #: Why resource limits (setrlimit: open files, file size) cannot be set, or C{None}.
 NO_RLIMIT = "resource limits (setrlimit, ulimit -n, ulimit -f) are POSIX" if WINDOWS else None
+
+#: Why twistd cannot be a daemon (no C{-n}), or C{None}.
+WINDOWS_NO_DAEMON = "Windows' twistd never daemonizes (no -n needed there)" if WINDOWS else None

@@ -19,7 +19,8 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor
 from tests.skips import NO_RESET, NO_TLS, NO_UNIX_SOCKETS
 from twisted_names import __version__
-from twisted_names.app.cli import ClientOptions, Screen, _utf8Streams, main, outcome
+from twisted_names.app.cli import ClientOptions, Screen, main, outcome
+from twisted_names.console.winstdio import utf8Streams
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 
@@ -494,7 +495,7 @@ class WindowsStreamsTests(SynchronousTestCase):
         pipe = open(w, "w", encoding="cp1252", newline="\n")  # noqa: SIM115 (closed below)
         console = open(os.dup(w), "w", encoding="cp1252")  # noqa: SIM115
         self.addCleanup(console.close)
-        _utf8Streams([pipe, console, None], lambda fd: fd == console.fileno())
+        utf8Streams([pipe, console, None], lambda fd: fd == console.fileno())
         self.assertEqual((pipe.encoding, console.encoding), ("utf-8", "cp1252"))
         pipe.write("Server: Sérgio\n")
         pipe.close()

@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor, until
 from tests.processes import PIDFILE
-from tests.skips import WINDOWS
+from tests.skips import WINDOWS_NO_DAEMON
 from twisted_names.app import tap
 from twisted_names.app.process import ProcessService
 from twisted_names.app.services import ListeningAddress, NamesServerService
@@ -161,7 +161,7 @@ class OptionsTests(SynchronousTestCase):
         options.parseOptions(["--port", "0", "--trace"])
         self.assertIsNone(options["name"])
 
-    @skipIf(WINDOWS, "Windows' twistd never daemonizes (no -n needed there)")
+    @skipIf(WINDOWS_NO_DAEMON is not None, WINDOWS_NO_DAEMON or "")
     def test_daemonNeedsName(self) -> None:
         """As a daemon (no -n) without --name there is nobody to type: refused, clearly."""
         first = self.underTwistd(twistdArgs=())[0]
@@ -173,7 +173,7 @@ class OptionsTests(SynchronousTestCase):
         options.parent.parseOptions(PIDFILE)
         options.parseOptions(["--name", "Bob"])  # A daemon with --name is fine.
 
-    @skipIf(WINDOWS, "Windows' twistd never daemonizes (no -n needed there)")
+    @skipIf(WINDOWS_NO_DAEMON is not None, WINDOWS_NO_DAEMON or "")
     def test_daemonTraceRefused(self) -> None:
         """
         A daemon has no terminal for --trace: refused, pointing to -n and to

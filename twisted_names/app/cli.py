@@ -669,28 +669,13 @@ def _logProblemsOnly(stderr: TextIO | None) -> None:
     globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
 
 
-def _utf8Streams(streams: list[Any], isConsole: Callable[[int], bool]) -> None:
-    """
-    On Windows, a stdout or stderr that is not the console (a pipe, a file)
-    is written in UTF-8, as on Linux and as the server's plain lines are,
-    not in the ANSI code page, which has no letter for most names (the
-    console itself gets Unicode from Python).
-    """
-    for stream in streams:
-        try:
-            if stream is not None and not isConsole(stream.fileno()):
-                stream.reconfigure(encoding="utf-8")
-        except (AttributeError, OSError, ValueError):
-            pass
-
-
 def run(argv: list[str] | None = None) -> NoReturn:
     """The console entry point: run L{main} under L{task.react}."""
     _openClosedStdio()
     if sys.platform == "win32":
-        from twisted_names.console.wincon import isConsole
+        from twisted_names.console.winstdio import utf8Streams
 
-        _utf8Streams([sys.stdout, sys.stderr], isConsole)
+        utf8Streams()
     _logProblemsOnly(sys.stderr)
     try:
         task.react(main, sys.argv[1:] if argv is None else argv)

@@ -66,6 +66,17 @@ class Options(TranslatedOptions):
     """The options of C{twistd names-server}."""
 
     synopsis = N_("[options]")
+
+    def __init__(self) -> None:
+        super().__init__()
+        # The first of the server's code twistd runs, before --help or an
+        # error is printed: on Windows, stdout and stderr that are pipes or
+        # files are written in UTF-8 from here on.
+        if sys.platform == "win32":
+            from twisted_names.console.winstdio import utf8Streams
+
+            utf8Streams()
+
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
         "A TCP name exchange.  Each client sends its name; it is shown here, you type the"

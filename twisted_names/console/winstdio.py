@@ -364,6 +364,28 @@ def attach(
     return ThreadedStdio(protocol, source, sink, reactor.callFromThread)
 
 
+def utf8Streams(
+    streams: list[Any] | None = None, isConsole: Callable[[int], bool] | None = None
+) -> None:
+    """
+    On Windows, a stdout or stderr that is not the console (a pipe, a file)
+    is written in UTF-8, as on Linux and as the server's plain lines are,
+    not in the ANSI code page, which has no letter for most names (the
+    console itself gets Unicode from Python).  By default: C{sys.stdout}
+    and C{sys.stderr}, on Windows.
+    """
+    if streams is None or isConsole is None:
+        if sys.platform != "win32":
+            return
+        streams, isConsole = [sys.stdout, sys.stderr], _platformConsole()[0]
+    for stream in streams:
+        try:
+            if stream is not None and not isConsole(stream.fileno()):
+                stream.reconfigure(encoding="utf-8")
+        except (AttributeError, OSError, ValueError):
+            pass
+
+
 def _platformConsole() -> tuple[Callable[[int], bool], Callable[[int], ConsoleText]]:
     if sys.platform == "win32":
         return isConsole, WindowsConsoleText
