@@ -12,6 +12,7 @@ import gettext
 import io
 import re
 import sys
+from pathlib import Path
 from typing import Any
 from unittest import skipIf
 
@@ -24,6 +25,7 @@ from twisted.logger import LogLevel, globalLogPublisher
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.pipes import until
 from tests.processes import (
     PIDFILE,
     STOPPED,
@@ -407,6 +409,9 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         peer = Peer("José\n".encode())
         await connectProtocol(TCP4ClientEndpoint(reactor, "127.0.0.1", port), peer)
         self.assertEqual(await peer.closed, "Conceição\n".encode())
+        # Written once a reactor turn: there before the server is stopped
+        # (on Windows, terminated: see STOPPED).
+        await until(lambda: "answered" in Path(path).read_text("utf-8"))
         server.signal("TERM")
         self.assertEqual(await server.ended, STOPPED, server.describe())
         with open(path, encoding="utf-8") as f:

@@ -68,7 +68,7 @@ class PipedInputTests(ProgramTestCase):
 #: twistd names-server with an endpoint that listens asynchronously and
 #: fails a moment later (as an onion service or an ACME one may).
 FAILS_LATER = """\
-import sys
+import errno, sys
 from twisted.internet import defer, error
 import twisted_names.app.tap as tap
 
@@ -78,13 +78,14 @@ class FailsLater:
 
     def listen(self, factory):
         d = defer.Deferred()
-        failure = error.CannotListenError("", 0, OSError(98, "Address already in use"))
+        failure = error.CannotListenError("", 0, OSError(errno.EADDRINUSE, "Address in use"))
         self.reactor.callLater(0.1, d.errback, failure)
         return d
 
 tap.serverFromString = lambda reactor, description: FailsLater(reactor)
 from twisted.scripts.twistd import run
-sys.argv = ["twistd", "-n", "--pidfile=", "names-server", *sys.argv[1:]]
+pidfile = [] if sys.platform == "win32" else ["--pidfile="]
+sys.argv = ["twistd", "-n", *pidfile, "names-server", *sys.argv[1:]]
 run()
 """
 
