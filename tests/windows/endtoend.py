@@ -432,7 +432,20 @@ def allChecks(c: Checks) -> None:
         server.waitFor(r"names-server: stopped\.")
         exitsWith(server, 0)
 
+    def windowsServerNameAtTerminal() -> None:
+        # Plain lines to the console (stdin is not read with --name): written
+        # as text, so the console's code page cannot garble them (bug 3).
+        server, port = c.windowsServer("--name", "Sérgio", terminal=True)
+        client = c.linux("Linux client", "names-client", "--port", str(port), "--name", "João")
+        client.waitFor(r"^Server: Sérgio$")
+        exitsWith(client, 0)
+        server.waitFor(r"'João' answered 'Sérgio'")
+        server.interrupt()
+        server.waitFor(r"names-server: stopped\.")
+        exitsWith(server, 0)
+
     c.run("Windows client, Linux server, non-ASCII both ways", windowsClientLinuxServer)
+    c.run("Windows server --name at a terminal, non-ASCII shown", windowsServerNameAtTerminal)
     c.run("Windows client reads its name from a pipe", windowsClientReadsPipedName)
     c.run("Windows server --name, Linux client", windowsServerName)
     c.run(
