@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 from unittest import skipIf
 
-from OpenSSL.crypto import X509
-from service_identity import CertificateError
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, serverFromString
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -21,6 +19,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.certs import makeCertificates, selfSigned
 from tests.pipes import reactor
 from tests.skips import NO_TLS
+
+if NO_TLS is None:
+    from OpenSSL.crypto import X509
+    from service_identity import CertificateError
 from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.errors import NotTrusted
 from twisted_names.trust import certificateProblem, checkingHost, endpointKind, tlsHost

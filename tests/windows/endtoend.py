@@ -294,7 +294,7 @@ def allChecks(c: Checks) -> None:
         client.closeStdin()
         client.waitFor(r"^Server: Sérgio\r?$")
         exitsWith(client, 0)
-        server.waitFor(r'"Zoë"')
+        server.waitFor(r"'Zoë' answered 'Sérgio'")
 
     def windowsServerName() -> None:
         server, port = c.windowsServer("--name", "Sérgio")
@@ -359,7 +359,6 @@ def allChecks(c: Checks) -> None:
             language="pt_BR",
         )
         server.waitFor(r'"João" \(127\.0\.0\.1:\d+\) está pedindo o seu nome')
-        client.waitFor(r"Aguardando 127\.0\.0\.1:\d+", "err")
         server.write("Sérgio\n".encode())
         client.waitFor(r"^Servidor: Sérgio\r?$")
         exitsWith(client, 0)

@@ -121,22 +121,24 @@ winpy -c "import twisted_names, twisted, win32api" </dev/null 2>&1 | cat >>"$W/i
     fail "the project did not install under Wine (see .windows/install.log)"
 
 # -- the test suite under the Windows Python --------------------------------
-# In two trial processes at once (each spends most of its time starting
-# Windows programs under Wine): the modules that start many programs are
-# dealt out first, in turn, then the rest.
+# In two trial processes at once: each spends most of its time starting
+# Windows programs under Wine.
 echo "== tests, under the Windows Python"
 rm -rf "$W/trial"
 mkdir -p "$W/trial"
-HEAVY=(test_endtoend test_faults test_clientprocess test_i18n_server test_process
-    test_cli_i18n test_trace_endtoend test_i18n_leaks test_tap test_cli test_server_sockets
-    test_service test_transports test_tracewiring)
-modules=("${HEAVY[@]}")
+# The modules that start many programs, in two groups of about equal time
+# (measured), then the others dealt out in turn.
+groups=(
+    "tests.test_endtoend tests.test_process tests.test_tap tests.test_server_sockets tests.test_transports"
+    "tests.test_faults tests.test_clientprocess tests.test_i18n_server tests.test_cli_i18n tests.test_trace_endtoend tests.test_i18n_leaks tests.test_cli tests.test_service tests.test_tracewiring"
+)
+i=0
 for path in tests/test_*.py; do
-    module=$(basename "$path" .py)
-    [[ " ${HEAVY[*]} " == *" $module "* ]] || modules+=("$module")
+    module=tests.$(basename "$path" .py)
+    [[ " ${groups[0]} ${groups[1]} " == *" $module "* ]] && continue
+    groups[$((i % 2))]+=" $module"
+    i=$((i + 1))
 done
-groups=("" "")
-for i in "${!modules[@]}"; do groups[$((i % 2))]+=" tests.${modules[$i]}"; done
 for g in 0 1; do
     # Under Wine a standard stream must be a pipe or a terminal: not a file.
     # shellcheck disable=SC2086
@@ -153,4 +155,5 @@ set +e
     2>&1 | tee "$W/endtoend.log"
 set -e
 
+echo "== the Windows stage took ${SECONDS} s"
 "$PYTHON" tests/windows/counts.py "$W/trial0.log" "$W/trial1.log" "$W/endtoend.log"
