@@ -1,4 +1,10 @@
-"""A throwaway certificate authority and server certificates, for TLS tests."""
+"""
+A throwaway certificate authority and server certificates, for TLS tests.
+
+Importable where C{cryptography} cannot load (under Wine: see
+L{tests.skips.NO_TLS}), so that the modules importing it still run their
+other tests; the TLS tests are skipped there.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,13 @@ import datetime
 import ipaddress
 import os
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.skips import NO_TLS
+
+if NO_TLS is None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
 
 def _name(common: str) -> x509.Name:

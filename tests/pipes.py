@@ -1,14 +1,18 @@
 """
 Helpers for tests that drive L{twisted.internet.stdio} through real pipes.
 
-Reading waits for the reactor to say the pipe is readable; every wait is
-bounded by L{TIMEOUT}, a guard against hangs, never a measure of speed.
+Reading waits for the reactor to say the pipe is readable (on Windows,
+whose C{select} takes only sockets, a thread reads the pipe and hands what
+it read to the reactor); every wait is bounded by L{TIMEOUT}, a guard
+against hangs, never a measure of speed.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -53,10 +57,12 @@ class Pipe:
 
     def __init__(self, testCase: Any) -> None:
         self.readFd, self.writeFd = os.pipe()
-        os.set_blocking(self.readFd, False)
+        if sys.platform != "win32":
+            os.set_blocking(self.readFd, False)
         self.received = b""
         self.ended = False
         self._readEnd: _ReadEnd | None = None
+        self._thread: threading.Thread | None = None
         self._waiters: list[tuple[Callable[[bytes], object], str, Deferred[Any]]] = []
         testCase.addCleanup(self.close)
 
@@ -80,6 +86,9 @@ class Pipe:
 
     def drain(self) -> bytes:
         """Read what is in the pipe now, without waiting; return all read so far."""
+        if sys.platform == "win32":
+            self._startReading()
+            return self.received
         while not self.ended:
             try:
                 chunk = os.read(self.readFd, 65536)
@@ -97,6 +106,16 @@ class Pipe:
         Fails if the pipe ends first, or after C{timeout} seconds.
         """
         await self._waitFor(lambda received: expected in received, repr(expected), timeout)
+        return self.received
+
+    async def readToEnd(self, timeout: float = TIMEOUT) -> bytes:
+        """
+        Close our write end and read until the pipe ends (every other writer
+        closed or gone); return all read.  Unlike L{drain}, it waits for
+        what is still on its way (on Windows, in the reading thread).
+        """
+        self.closeWriteEnd()
+        await self._waitFor(lambda received: self.ended, "the end of the pipe", timeout)
         return self.received
 
     async def readMatch(self, pattern: bytes, timeout: float = TIMEOUT) -> re.Match[bytes]:
@@ -123,10 +142,36 @@ class Pipe:
             d, timeout, lambda: f"{what} not read within {timeout:g} s; read {self.received!r}"
         )
         self._readable()
-        if self._waiters and self._readEnd is None:
+        if self._waiters and self._readEnd is None and sys.platform != "win32":
             self._readEnd = _ReadEnd(self)
             reactor.addReader(self._readEnd)
         return d
+
+    def _startReading(self) -> None:
+        """Windows: a thread reads the pipe (blocking) and hands it to the reactor."""
+        if self._thread is not None or self.readFd < 0:
+            return
+        fd = self.readFd
+
+        def read() -> None:
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    chunk = b""
+                reactor.callFromThread(self._got, chunk)
+                if not chunk:
+                    return
+
+        self._thread = threading.Thread(target=read, name="test pipe", daemon=True)
+        self._thread.start()
+
+    def _got(self, chunk: bytes) -> None:
+        if chunk:
+            self.received += chunk
+        else:
+            self.ended = True
+        self._readable()
 
     def _readable(self) -> None:
         """Read what there is and fire the waiters it satisfies (or all, at the end)."""

@@ -85,6 +85,19 @@ TWISTD_ADOPTING: list[str] = [
 #: The server endpoint of L{TWISTD_ADOPTING}: the socket at descriptor 3.
 ADOPTED = "systemd:domain=INET:index=0"
 
+#: twistd's option for no pid file: Windows' twistd writes none and refuses it.
+PIDFILE: list[str] = [] if sys.platform == "win32" else ["--pidfile="]
+
+#: The exit status of a server stopped with C{signal("TERM")}: 0 as it
+#: stopped itself; on Windows 1, as Twisted's C{signalProcess} there is
+#: C{TerminateProcess} (no signal reaches one process: the Windows stage's
+#: end-to-end checks stop the server with Ctrl-C instead).
+STOPPED = 1 if sys.platform == "win32" else 0
+
+#: The status L{WatchedProcess.ended} gives after C{signal("KILL")}: minus
+#: SIGKILL's number; on Windows TerminateProcess's exit code, 1.
+KILLED = 1 if sys.platform == "win32" else -9
+
 #: The client's command line (prefix for its options).
 CLIENT: list[str] = [PYTHON, "-m", "twisted_names.client"]
 
@@ -127,9 +140,12 @@ def pluginRoot() -> str:
         for plugin in ("names_server.py", "names_proxy.py"):
             source = os.path.join(CHECKOUT, "twisted_plugins", plugin)
             target = os.path.join(plugins, plugin)
-            try:
+            # No symbolic links: Windows without the privilege.
+            with contextlib.suppress(OSError):
                 os.symlink(source, target)
-            except OSError:  # No symbolic links (Windows without the privilege).
+            if not os.path.isfile(target):  # Wine says it made the link, and did not.
+                with contextlib.suppress(OSError):
+                    os.remove(target)
                 shutil.copyfile(source, target)
         _pluginRoot = root
     return _pluginRoot
@@ -213,6 +229,14 @@ def withTimeout(d: Deferred[Any], timeout: float, what: str | Callable[[], str])
     return d
 
 
+def _lines(text: str) -> str:
+    """
+    C{text} with Windows' line endings as C{\\n}: on Windows, Python's text
+    streams end lines with CR LF, what the program means is the same.
+    """
+    return text.replace("\r\n", "\n") if sys.platform == "win32" else text
+
+
 class WatchedProcess(ProcessProtocol):
     """
     A child process whose stdout and stderr are collected, so that a test
@@ -237,11 +261,11 @@ class WatchedProcess(ProcessProtocol):
 
     @property
     def out(self) -> str:
-        return self._outBytes.decode("utf-8", "replace")
+        return _lines(self._outBytes.decode("utf-8", "replace"))
 
     @property
     def err(self) -> str:
-        return self._errBytes.decode("utf-8", "replace")
+        return _lines(self._errBytes.decode("utf-8", "replace"))
 
     @property
     def running(self) -> bool:
@@ -397,6 +421,11 @@ def spawn(
         reactor.spawnProcess(
             process, argv[0], argv, env=env or childEnvironment(language), usePTY=True
         )
+    elif childFDs is None and sys.platform == "win32":
+        # Windows' spawnProcess takes no childFDs: it always gives pipes.
+        reactor.spawnProcess(
+            process, argv[0], argv, env=env or childEnvironment(language), path=path
+        )
     else:
         reactor.spawnProcess(
             process,
@@ -434,7 +463,7 @@ def spawnServer(
     server = spawn(
         testCase,
         "server",
-        [*TWISTD, "-n", "--pidfile=", "names-server", "--port", str(port), *options],
+        [*TWISTD, "-n", *PIDFILE, "names-server", "--port", str(port), *options],
         path=scratchDirectory(testCase),
         language=language,
         env=env,

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from typing import Any, TextIO
+from unittest import skipIf
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.protocol import Factory, Protocol
@@ -17,8 +18,10 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.harness import Input
 from tests.pipes import Pipe, reactor
+from tests.skips import NO_RESET, NO_TLS, NO_UNIX_SOCKETS
 from twisted_names import __version__
 from twisted_names.app.cli import ClientOptions, Screen, main, outcome
+from twisted_names.console.winstdio import utf8Streams
 from twisted_names.replies import FixedReply, ReplyQueue, ReplySource
 from twisted_names.server import NameServerFactory, ServerSettings
 
@@ -204,9 +207,7 @@ class ChatTests(CLITestCase):
         except SystemExit as e:
             assert isinstance(e.code, int)
             status = e.code
-        if sys.platform != "win32":  # Pipes through StandardIO: POSIX only.
-            os.set_blocking(stdout.readFd, False)
-        return status, stdout.drain()
+        return status, await stdout.readToEnd()
 
     async def test_turnAfterTurn(self) -> None:
         port = await self.serve(chat=True)
@@ -285,6 +286,7 @@ class MoreErrorTests(CLITestCase):
         result = await self.runClient("-p", str(port), "-n", "Ana")
         self.assertEqual(result, (0, 'Server: "\ufffd\\x00\\x1b[2J\ufffd"\n', ""))
 
+    @skipIf(NO_RESET is not None, NO_RESET or "")
     async def test_serverResets(self) -> None:
         def reset(transport: Any, data: bytes) -> None:
             transport.getHandle().setsockopt(
@@ -400,6 +402,7 @@ class MoreErrorTests(CLITestCase):
         self.assertNotIn("\x1b", err)
         self.assertIn("\\x1b[2", err)
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_endpointShownEscaped(self) -> None:
         """The endpoint in a message is escaped (a pasted string can hold escapes)."""
         # A short directory: a UNIX socket's path has at most 107 bytes (a
@@ -413,6 +416,7 @@ class MoreErrorTests(CLITestCase):
         self.assertIn('cannot connect to "unix:path=', err)
         self.assertIn('\\x1b[2J"', err)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_sslEndpointRefused(self) -> None:
         """
         An ssl: client endpoint checks no host name (and, with no
@@ -471,3 +475,24 @@ class ScreenTests(SynchronousTestCase):
         self.screen.endPrompt()
         self.screen.endPrompt()
         self.assertEqual("".join(self.written), "Your name: \n")
+
+
+class WindowsStreamsTests(SynchronousTestCase):
+    """On Windows, what the client prints to a pipe or a file is UTF-8."""
+
+    def test_pipesInUtf8ConsoleLeft(self) -> None:
+        """
+        Found by the Windows stage (issue 14): a name printed to a pipe came
+        out in the ANSI code page (C{S\\xe9rgio}), which has no letter for
+        most names; the console is left to Python, which writes it Unicode.
+        """
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        pipe = open(w, "w", encoding="cp1252", newline="\n")  # noqa: SIM115 (closed below)
+        console = open(os.dup(w), "w", encoding="cp1252")  # noqa: SIM115
+        self.addCleanup(console.close)
+        utf8Streams([pipe, console, None], lambda fd: fd == console.fileno())
+        self.assertEqual((pipe.encoding, console.encoding), ("utf-8", "cp1252"))
+        pipe.write("Server: Sérgio\n")
+        pipe.close()
+        self.assertEqual(os.read(r, 100), "Server: Sérgio\n".encode())

@@ -11,6 +11,7 @@ import socket
 import sys
 import threading
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.protocol import Factory
@@ -28,6 +29,7 @@ from tests.processes import (
     refusingPort,
     spawn,
 )
+from tests.skips import NO_TLS
 from tests.test_cli import CLITestCase
 from tests.test_i18n import portuguese
 from twisted_names import i18n
@@ -151,6 +153,7 @@ class MessageTests(SynchronousTestCase):
                 f"a resposta do servidor tem mais de {expected}",
             )
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     def test_trust(self) -> None:
         """TLS refusals: the certificate's names are data, the sentence is translated."""
         from tests.certs import selfSigned

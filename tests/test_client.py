@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest import skipIf
+
 from twisted.internet import defer, error
 from twisted.internet.endpoints import TCP4ClientEndpoint, TCP4ServerEndpoint
 from twisted.internet.interfaces import IProtocol, IProtocolFactory, IStreamClientEndpoint
@@ -11,6 +13,7 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
+from tests.skips import NO_TLS
 from twisted_names.client import ChatEnd, NameClientProtocol, chat, exchangeNames, explain
 from twisted_names.errors import (
     BadAnswer,
@@ -111,6 +114,7 @@ class ClientProtocolTests(SynchronousTestCase):
         protocol.connectionLost(Failure(refusal))
         self.assertIs(self.failureResultOf(answer, NotTrusted).value, refusal)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     def test_nameMismatchNotTrusted(self) -> None:
         """
         Twisted's own check refusing a certificate's names (a
@@ -138,6 +142,7 @@ class ClientProtocolTests(SynchronousTestCase):
         self.assertEqual(str(failure.value), "the server's answer is longer than 5 bytes")
         self.assertTrue(transport.disconnecting)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     def test_certificateProblem(self) -> None:
         from OpenSSL.SSL import Error as SSLError
 

@@ -10,6 +10,7 @@ import contextlib
 import os
 import sys
 import textwrap
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ServerEndpoint, serverFromString
@@ -30,6 +31,7 @@ from tests.processes import (
     refusingPort,
     spawn,
 )
+from tests.skips import NO_CHILD_FDS, NO_CTRL_C_TO_CHILD, NO_PTY, NO_TLS
 from twisted_names import __version__
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory, ServerSettings
@@ -55,6 +57,7 @@ class ClientProcessTestCase(ProgramTestCase):
         self.assertEqual(client.out, "", client.describe())
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class TLSTests(ClientProcessTestCase):
     """The tls: endpoint strings people type, through the real command line."""
 
@@ -105,6 +108,7 @@ class TLSTests(ClientProcessTestCase):
         await self.assertAnswered(client, "Bob")
 
 
+@skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
 class InterruptTests(ClientProcessTestCase):
     async def test_ctrlCAtChatPrompt(self) -> None:
         """
@@ -163,11 +167,13 @@ class InterruptTests(ClientProcessTestCase):
 class StreamTests(ClientProcessTestCase):
     """Closed, odd or broken stdin, stdout and stderr."""
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdinClosed(self) -> None:
         """C{<&-}: it was an AttributeError traceback."""
         client = self.client("-p", "1", childFDs={1: "r", 2: "r"})
         await self.assertError(client, 2, "no name: stdin is closed (give one with --name)")
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdinClosedChat(self) -> None:
         """
         C{--chat <&-}: the reactor's own descriptor took fd 0 and StandardIO
@@ -177,6 +183,7 @@ class StreamTests(ClientProcessTestCase):
         client = self.client("-p", str(port), "--chat", "-n", "one", childFDs={1: "r", 2: "r"})
         await self.assertAnswered(client, "Bob")
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdinUnreadable(self) -> None:
         """C{0>file}: stdin open for writing only."""
         fd = os.open(self.mktemp(), os.O_WRONLY | os.O_CREAT)
@@ -184,6 +191,7 @@ class StreamTests(ClientProcessTestCase):
         client = self.client("-p", "1", childFDs={0: fd, 1: "r", 2: "r"})
         await self.assertError(client, 2, "cannot read the name from stdin: Bad file descriptor")
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdinDirectory(self) -> None:
         """
         C{< /}: Python itself refuses to start, before any of our code runs
@@ -203,6 +211,7 @@ class StreamTests(ClientProcessTestCase):
         client.closeStdin()
         await self.assertError(client, 2, "the name read from stdin is not valid UTF-8")
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdoutClosed(self) -> None:
         """C{>&-}: the answer goes nowhere; it was an AttributeError traceback."""
         port = await self.serve()
@@ -210,6 +219,7 @@ class StreamTests(ClientProcessTestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.err, "", client.describe())
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stderrClosed(self) -> None:
         """C{2>&-}: the status is still the error's (it was 1, from a hidden traceback)."""
         port = refusingPort(self)
@@ -306,6 +316,7 @@ class Terminal:
         await until(lambda: expected in self.read(), timeout=10)
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class PromptTests(ClientProcessTestCase):
     """On a terminal, nothing is ever glued to a prompt."""
 

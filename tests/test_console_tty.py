@@ -5,26 +5,26 @@ leaving while the operator types.  The screen is read through pyte
 (tests/screen.py); every wait is bounded.
 """
 
-# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
 from __future__ import annotations
 
-import sys
-
-assert sys.platform != "win32", "pseudo-terminals are POSIX"
-
 import socket
+from unittest import skipIf
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TWISTD, childEnvironment, readToEnd, saidPort, sendOver
-from tests.screen import Screen
+from tests.processes import PIDFILE, TWISTD, childEnvironment, readToEnd, saidPort, sendOver
+from tests.skips import NO_PTY
+
+if NO_PTY is None:
+    from tests.screen import Screen
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class ServerOnATerminal(SynchronousTestCase):
     options: tuple[str, ...] = ()
 
     def setUp(self) -> None:
-        argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *self.options]
+        argv = [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0", *self.options]
         environment = childEnvironment()
         environment.pop("TERM", None)
         self.screen = Screen(argv, columns=100, rows=30, env=environment)
@@ -110,6 +110,7 @@ class ChatTests(ServerOnATerminal):
         self.assertEqual(self.screen.waitForExit(), 0)
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class SuspendTests(SynchronousTestCase):
     def test_ctrlZAndFgUnderAShell(self) -> None:
         """
@@ -131,7 +132,7 @@ class SuspendTests(SynchronousTestCase):
         )
         self.addCleanup(self.screen.close)
         self.screen.expect(lambda: self.screen.cursorRow() == "$")
-        command = shlex.join([*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0"])
+        command = shlex.join([*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0"])
         self.screen.send(f"clear; {command}\r")
         self.screen.expect("nobody waiting >")
         self.screen.send("abc")

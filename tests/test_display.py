@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.display import describeAddress, quoted, shown, unsafeCharacters
+from twisted_names.display import describeAddress, quoted, quotedPath, shown, unsafeCharacters
 
 HOSTILE = {
     "clear screen": ("\x1b[2J", '"\\x1b[2J"'),
@@ -60,3 +60,13 @@ class DescribeAddressTests(SynchronousTestCase):
         self.assertEqual(describeAddress(IPv6Address("TCP", "::1", 5000)), "[::1]:5000")
         self.assertEqual(describeAddress(UNIXAddress(b"/tmp/s")), "unix:/tmp/s")
         self.assertEqual(describeAddress(UNIXAddress(None)), "unix")
+
+
+class QuotedPathTests(SynchronousTestCase):
+    """A path the user typed: as typed, but for unsafe characters."""
+
+    def test_windowsPath(self) -> None:
+        self.assertEqual(quotedPath("C:\\Users\\Ana\\aula.md"), '"C:\\Users\\Ana\\aula.md"')
+
+    def test_unsafeEscaped(self) -> None:
+        self.assertEqual(quotedPath("a\x1b[2J\u202eb.md"), '"a\\x1b[2J\\u202eb.md"')

@@ -4,26 +4,27 @@ tests/consoledemo.py over a queue of fake clients: keystrokes in, the screen
 as a person sees it out.
 """
 
-# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
 from __future__ import annotations
 
-import sys
-
-assert sys.platform != "win32", "pseudo-terminals are POSIX"
-
 import os
+import sys
 from unicodedata import normalize
+from unittest import skipIf
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.screen import LineReader, Screen
+from tests.skips import NO_PTY
 from twisted_names.console.lineedit import displayWidth
 
 LEFT, RIGHT, UP, DOWN = "\x1b[D", "\x1b[C", "\x1b[A", "\x1b[B"
 HOME, END, DELETE = "\x1b[H", "\x1b[F", "\x1b[3~"
 BACKSPACE = "\x7f"
 
+if NO_PTY is None:
+    from tests.screen import LineReader, Screen
 
+
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class EditorOnATerminal(SynchronousTestCase):
     chat = False
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import os
 import re
+from unittest import skipIf
 
 from twisted.internet.defer import gatherResults
 from twisted.internet.protocol import Factory, Protocol
 
 from tests.processes import (
     CHECKOUT,
+    PIDFILE,
     PYTHON,
+    STOPPED,
     TWISTD,
     ProgramTestCase,
     WatchedProcess,
@@ -35,6 +38,7 @@ from tests.processes import (
     startServer,
 )
 from tests.said import ADDRESS, asking, exchangeLogged, leftEarly, nextAnswers, sent, waitingToo
+from tests.skips import NO_CTRL_C_TO_CHILD
 
 #: A twistd application file that says where twistd found our code.
 REPORT_TAC = """\
@@ -82,9 +86,10 @@ class EndToEndTests(ProgramTestCase):
         logged = await server.waitFor(exchangeLogged("Alice", "Server"))
         self.assertEqual(logged.group(1), address)
         self.assertEqual(len(re.findall(exchangeLogged("Alice", "Server"), server.out, re.M)), 1)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, client)
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_interruptedClientLeavesTheLine(self):
         """
         The client interrupted (Ctrl-C) while it waits exits with status 130,
@@ -122,7 +127,7 @@ class EndToEndTests(ProgramTestCase):
         await server.waitFor(rf'^"Ben" \({ADDRESS}\) was answered "B", typed ahead')
         await server.waitFor(rf'^"Cat" \({ADDRESS}\) was closed: no more replies')
         self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     # Chat mode.
 
@@ -145,11 +150,12 @@ class EndToEndTests(ProgramTestCase):
         self.assertEqual(client.err, "", client.describe())
         await server.waitFor(exchangeLogged("one", "1"))
         await server.waitFor(exchangeLogged("two", "2"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server, client)
 
     # Stopping.
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_sigtermClosesWaitingClients(self):
         """
         SIGTERM while clients wait: each is closed (exit status 5), and the
@@ -193,7 +199,7 @@ class EndToEndTests(ProgramTestCase):
     async def test_badOption(self):
         """A bad option value: one error line naming it, exit status 2."""
         server = spawn(
-            self, "server", [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "banana"]
+            self, "server", [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "banana"]
         )
         status = await server.ended
         self.assertNotEqual(status, 0, server.describe())
@@ -208,7 +214,7 @@ class EndToEndTests(ProgramTestCase):
     async def test_badEndpoint(self):
         """An endpoint string of no known kind: one error line, exit status 2."""
         server = spawn(
-            self, "server", [*TWISTD, "-n", "--pidfile=", "names-server", "--endpoint", "banana:1"]
+            self, "server", [*TWISTD, "-n", *PIDFILE, "names-server", "--endpoint", "banana:1"]
         )
         self.assertExited(server, await server.ended, 2)
         errors = [line for line in server.lines("err") if "error" in line]
@@ -234,9 +240,7 @@ class EndToEndTests(ProgramTestCase):
         os.makedirs(directory)
         with open(os.path.join(directory, "report.tac"), "w") as tac:
             tac.write(REPORT_TAC)
-        twistd = spawn(
-            self, "twistd", [*TWISTD, "-n", "--pidfile=", "-y", "report.tac"], directory
-        )
+        twistd = spawn(self, "twistd", [*TWISTD, "-n", *PIDFILE, "-y", "report.tac"], directory)
         self.assertExited(twistd, await twistd.ended, 0)
         package = os.path.join(CHECKOUT, "twisted_names", "__init__.py")
         self.assertIn(f"package: {package}\n", twistd.out, twistd.describe())

@@ -21,6 +21,7 @@ import subprocess
 import tempfile
 from functools import cache
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.trial.unittest import SkipTest
@@ -30,7 +31,10 @@ from tests.pipes import Pipe, until
 from tests.processes import (
     ADOPTED,
     CLIENT,
+    KILLED,
+    PIDFILE,
     PYTHON,
+    STOPPED,
     TIMEOUT,
     TWISTD,
     TWISTD_ADOPTING,
@@ -46,6 +50,7 @@ from tests.processes import (
     startServer,
 )
 from tests.said import asking, exchangeLogged, waitingToo
+from tests.skips import NO_CHILD_FDS, NO_CTRL_C_TO_CHILD, NO_POSIX_SIGNALS, NO_TLS, NO_UNIX_SOCKETS
 
 #: What the terminal says once a stdout that was not read drains.
 NOT_SHOWN = r"^\((\d+) lines not shown: the output was not being read\)$"
@@ -59,7 +64,7 @@ NO_ANSWER = (
 
 def serverArgv(*options: str) -> list[str]:
     """The server's command line, on a port the system chooses."""
-    return [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", *options]
+    return [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0", *options]
 
 
 def spawnServerWritingTo(testCase: Any, stdoutFd: int, argv: list[str]) -> WatchedProcess:
@@ -159,9 +164,10 @@ class FaultTests(ProgramTestCase):
         server.write(b"Server\n")
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server", r"\[::1\]:\d+"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_unixSocket(self):
         """--endpoint unix:PATH on the server, unix:path=PATH on the client."""
         path = socketPath(self)
@@ -172,9 +178,10 @@ class FaultTests(ProgramTestCase):
         server.write(b"Server\n")
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server", "unix"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_tls(self):
         """
         An ssl: server says its port as a TCP one does; a client trusting
@@ -212,7 +219,7 @@ class FaultTests(ProgramTestCase):
         await self.assertAnswered(client, "Server")
         await server.waitFor(exchangeLogged("Alice", "Server"))
         self.assertNotIn("Mallory", server.out)
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertNoTraceback(server)
 
     # The server killed, and started again.
@@ -226,7 +233,7 @@ class FaultTests(ProgramTestCase):
         alice = startClient(self, port, "--name", "Alice", label="Alice")
         await server.waitFor(asking("Alice"))
         server.signal("KILL")
-        self.assertEqual(await server.ended, -9, server.describe())
+        self.assertEqual(await server.ended, KILLED, server.describe())
         # At once: her own --timeout is minutes, the wait's guard seconds.
         await self.assertNoAnswer(alice)
         again = spawnServer(self, port=port)
@@ -235,7 +242,7 @@ class FaultTests(ProgramTestCase):
         await again.waitFor(asking("Bob"))
         again.write(b"Again\n")
         await self.assertAnswered(bob, "Again")
-        self.assertEqual(await self.stop(again), 0)
+        self.assertEqual(await self.stop(again), STOPPED)
         self.assertNoTraceback(again)
 
     # The operator's stdout not read, or closed.
@@ -265,6 +272,7 @@ class FaultTests(ProgramTestCase):
         stdout.closeWriteEnd()  # Reading now ends when the server's stdout closes.
         return replies
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_unreadStdoutDoesNotStopTheServer(self):
         """
         A stdout nobody reads fills up; the server goes on answering
@@ -293,13 +301,14 @@ class FaultTests(ProgramTestCase):
         self.assertLess(len(kept), len(replies), "some lines were dropped")
         for line in kept:  # Lines are dropped whole, never cut.
             self.assertRegex(line, r"\(\d+ typed ahead\)\.$")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         output = stdout.drain().decode()
         self.assertIn("names-server: stopped.\n", output)
         for trouble in ("Traceback", "BlockingIOError", "Broken pipe", "EPIPE", "EAGAIN"):
             self.assertNotIn(trouble, output)
         self.assertEqual(server.err, "", server.describe())
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_sigtermWithUnreadStdout(self):
         """
         SIGTERM while stdout is full and still not read (a paused C{less},
@@ -311,6 +320,7 @@ class FaultTests(ProgramTestCase):
         server.signal("TERM")
         self.assertExited(server, await server.ended, 0)
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_fixedNameWithUnreadStdout(self):
         """
         With --name, the log lines go to stdout: one nobody reads (C{| less},
@@ -340,6 +350,7 @@ class FaultTests(ProgramTestCase):
         server.signal("TERM")
         self.assertExited(server, await server.ended, 0)
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdoutClosedAfterStart(self):
         """
         stdout's reader gone once the server listens: it still answers from
@@ -358,9 +369,10 @@ class FaultTests(ProgramTestCase):
         ben = startClient(self, port, "--name", "Ben", label="Ben")
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertEqual(server.err, "", server.describe())
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_stdoutClosedBeforeStart(self):
         """
         stdout's reader gone before the server starts (it cannot even say
@@ -374,7 +386,7 @@ class FaultTests(ProgramTestCase):
         server = spawn(
             self,
             "server",
-            [*TWISTD_ADOPTING, "-n", "--pidfile=", "names-server", "--endpoint", ADOPTED],
+            [*TWISTD_ADOPTING, "-n", *PIDFILE, "names-server", "--endpoint", ADOPTED],
             path=scratchDirectory(self),
             childFDs={0: "w", 1: stdout.writeFd, 2: "r", 3: held.fileno()},
         )
@@ -388,7 +400,7 @@ class FaultTests(ProgramTestCase):
         server.write(b"Typed\n")
         await self.assertAnswered(ben, "Typed")
         self.assertTrue(server.running, server.describe())
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
         self.assertEqual(server.err, "", server.describe())
 
     # Stop signals (SIGTERM: see tests.test_endtoend).
@@ -410,10 +422,12 @@ class FaultTests(ProgramTestCase):
         self.assertEqual(server.err, "", server.describe())
         self.assertNoTraceback(server)
 
+    @skipIf(NO_POSIX_SIGNALS is not None, NO_POSIX_SIGNALS or "")
     async def test_sighupClosesWaitingClients(self):
         """SIGHUP with two clients waiting: each exits 5, the server 0."""
         await self.assertSignalStops("HUP")
 
+    @skipIf(NO_CTRL_C_TO_CHILD is not None, NO_CTRL_C_TO_CHILD or "")
     async def test_sigintClosesWaitingClients(self):
         """SIGINT (Ctrl-C) with two clients waiting: each exits 5, the server 0."""
         await self.assertSignalStops("INT")
@@ -457,7 +471,7 @@ class FaultTests(ProgramTestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, "Server\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Server"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)
 
     async def test_netcatHalfClosingGetsFixedName(self):
         """With --name, even C{nc -N} (a FIN after the name) is answered."""
@@ -469,4 +483,4 @@ class FaultTests(ProgramTestCase):
         self.assertExited(client, await client.ended, 0)
         self.assertEqual(client.out, "Bob\n", client.describe())
         await server.waitFor(exchangeLogged("Alice", "Bob"))
-        self.assertEqual(await self.stop(server), 0)
+        self.assertEqual(await self.stop(server), STOPPED)

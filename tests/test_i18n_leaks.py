@@ -15,12 +15,14 @@ import io
 import os
 import socket
 import sys
+from unittest import skipIf
 
 import twisted
 from twisted.internet.endpoints import serverFromString
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
+from tests.skips import NO_TLS
 from tests.test_i18n import portuguese
 from twisted_names import __version__, i18n
 from twisted_names.app.options import checkEndpoint
@@ -93,6 +95,7 @@ class EndpointTests(LanguageCase):
             str(raised.exception), "endpoint inválido 'tcp:abc': 'abc' não é um número inteiro"
         )
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     def test_missingFile(self) -> None:
         """A certificate or key file that is not there: said in our words."""
         self.inPortuguese()

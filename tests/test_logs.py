@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.testing import MemoryReactorClock
 from twisted.logger import Logger, LogLevel, formatEvent, globalLogPublisher
+from twisted.python import runtime
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.logs.file import MAX_ROTATED_FILES, SafeLogFile
@@ -240,6 +243,27 @@ class ShortWrites:
         return getattr(self.real, name)
 
 
+def _isOpen(path: str) -> bool:
+    """Whether this process holds C{path} open (Linux: C{/proc/self/fd})."""
+    target = os.path.realpath(path)
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == target:
+                return True
+    return False
+
+
+def _windowsRename(real: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """C{os.rename} or C{os.replace} refusing, as Windows does, to move an open file."""
+
+    def rename(source: str, target: str) -> None:
+        if _isOpen(source):
+            raise PermissionError(errno.EACCES, "being used by another process", source)
+        real(source, target)
+
+    return rename
+
+
 class SafeLogFileTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.directory = os.path.abspath(self.mktemp())
@@ -283,6 +307,24 @@ class SafeLogFileTests(SynchronousTestCase):
         self.assertEqual(
             (self.read(".2"), self.read(".1"), self.read()),
             ("first line\n", "second line\nthird line\n", "fourth line\n"),
+        )
+
+    def test_rotatesWhereOpenFilesCannotBeRenamed(self) -> None:
+        """
+        Bug 5 of issue 14: Windows renames no open file (a sharing
+        violation), and the log file was renamed while open, the error
+        ignored: it never rotated.  On Linux, renaming an open file fails
+        here as it does on Windows.
+        """
+        if not runtime.platform.isWindows():
+            self.patch(os, "rename", _windowsRename(os.rename))
+            self.patch(os, "replace", _windowsRename(os.replace))
+        self.logFile.write("first line\n")
+        self.logFile.write("second line\n")
+        self.logFile.write("third line\n")
+        self.assertEqual(
+            (self.read(".2"), self.read(".1"), self.read()),
+            ("first line\n", "second line\n", "third line\n"),
         )
 
     def test_newFileCannotBeOpened(self) -> None:

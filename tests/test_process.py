@@ -16,12 +16,11 @@ import contextlib
 import os
 import re
 import signal
-import sys
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.defer import Deferred, gatherResults
 from twisted.internet.task import deferLater
-from twisted.trial.unittest import SkipTest
 
 from tests.pipes import Pipe
 from tests.processes import (
@@ -40,16 +39,13 @@ from tests.processes import (
     spawn,
     startClient,
 )
+from tests.skips import NO_CHILD_FDS, NO_POSIX_SIGNALS, NO_RLIMIT
 from twisted_names.logs.limit import LIMIT
-
-if sys.platform == "win32":  # Signals, pseudo-terminals and limits as POSIX has them.
-    raise SkipTest("POSIX only")
-
 
 #: twistd names-server with an endpoint that listens asynchronously and
 #: fails a moment later (as an onion service or an ACME one may).
 FAILS_LATER = """\
-import sys
+import errno, sys
 from twisted.internet import defer, error
 import twisted_names.app.tap as tap
 
@@ -59,13 +55,14 @@ class FailsLater:
 
     def listen(self, factory):
         d = defer.Deferred()
-        failure = error.CannotListenError("", 0, OSError(98, "Address already in use"))
+        failure = error.CannotListenError("", 0, OSError(errno.EADDRINUSE, "Address in use"))
         self.reactor.callLater(0.1, d.errback, failure)
         return d
 
 tap.serverFromString = lambda reactor, description: FailsLater(reactor)
 from twisted.scripts.twistd import run
-sys.argv = ["twistd", "-n", "--pidfile=", "names-server", *sys.argv[1:]]
+pidfile = [] if sys.platform == "win32" else ["--pidfile="]
+sys.argv = ["twistd", "-n", *pidfile, "names-server", *sys.argv[1:]]
 run()
 """
 
@@ -93,6 +90,7 @@ class ListeningTests(ProgramTestCase):
 JSON_LOG = "--logger=twisted_names.logs.jsonFile"
 
 
+@skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
 class ClosedStandardStreamsTests(ProgramTestCase):
     """
     Started with stdin, stdout or both closed (C{<&-}, C{>&-}), as daemons
@@ -246,6 +244,7 @@ def stopped(pid: int) -> bool:
         return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
 
 
+@skipIf(NO_POSIX_SIGNALS is not None, NO_POSIX_SIGNALS or "")
 class SignalTests(ProgramTestCase):
     """
     Signals to a server whose terminal is a pseudo-terminal: the terminal is
@@ -386,6 +385,7 @@ os.execv(sys.argv[3], sys.argv[3:])
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4} \[[^\]]+\] ")
 
 
+@skipIf(NO_RLIMIT is not None, NO_RLIMIT or "")
 class LogTests(ProgramTestCase):
     """The server's logs under floods, file descriptor limits and a full disk."""
 

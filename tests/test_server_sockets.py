@@ -13,6 +13,7 @@ import socket
 import sys
 import tempfile
 from typing import Any
+from unittest import skipIf
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.defer import Deferred
@@ -24,6 +25,7 @@ from twisted.trial.unittest import SkipTest, TestCase
 
 from tests.pipes import reactor, until
 from tests.processes import TIMEOUT, TWISTD, ProgramTestCase, RawPeer, spawn, withTimeout
+from tests.skips import NO_TLS, NO_UNIX_SOCKETS
 from twisted_names.replies import FixedReply
 from twisted_names.server import NameServerFactory, NameServerProtocol, ServerSettings
 
@@ -109,6 +111,7 @@ class ChatBackpressureTests(TestCase):
         )
 
 
+@skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
 class HostileUnixPathTests(ProgramTestCase):
     async def test_pathReachesNoTerminalOrLogRaw(self) -> None:
         """
@@ -164,6 +167,7 @@ class HostileUnixPathTests(ProgramTestCase):
         self.assertIn(b"\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\r\\n> Next line", server.out.encode())
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class TlsHalfCloseTests(TestCase):
     """What docs/protocol.md says of a half-close over TLS, checked."""
 

@@ -5,6 +5,7 @@ service, at once or later, and stopping one service after another.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from typing import Any
@@ -100,7 +101,7 @@ class ListeningServiceTests(SynchronousTestCase):
         self.service.privilegedStartService()
         self.service.startService()
         self.endpoint.listening.errback(
-            CannotListenError("", 1, OSError(98, "Address already in use"))
+            CannotListenError("", 1, OSError(errno.EADDRINUSE, "Address already in use"))
         )
         self.assertEqual(
             self.stderr.getvalue(),
@@ -111,6 +112,20 @@ class ListeningServiceTests(SynchronousTestCase):
         self.assertEqual(self.failures, ["failed"])
         self.assertFalse([e for e in self.events if "log_failure" in e], self.events)
         self.assertEqual(self.flushLoggedErrors(), [])
+        self.successResultOf(self.service.stopService())
+
+    def test_portInUseOnWindows(self) -> None:
+        """
+        Found by the Windows stage (issue 14): WinSock's number for "address
+        in use" (10048, not C's C{EADDRINUSE}) got the system's words instead
+        of the sentence that says what to do.
+        """
+        self.service.privilegedStartService()
+        self.service.startService()
+        self.endpoint.listening.errback(
+            CannotListenError("", 1, OSError(10048, "Only one usage of each socket address"))
+        )
+        self.assertIn("the port is in use", self.stderr.getvalue())
         self.successResultOf(self.service.stopService())
 
     def test_failsAtOnce(self) -> None:
@@ -205,7 +220,7 @@ class TerminalServiceTests(TestCase):
             self.assertFalse(usableFd(fd))
         self.assertTrue(usableFd(stdin.readFd))
         self.assertTrue(usableFd(stdout.writeFd))
-        self.assertIn(b"names-server: stopped.\n", stdout.drain())
+        await stdout.readUntil(b"names-server: stopped.\n")
 
     async def test_closedStreamsAreDevNull(self) -> None:
         """

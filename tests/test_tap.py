@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from typing import Any
+from unittest import skipIf
 
 import twisted.scripts.twistd as twistdScript
 from twisted.application.service import Application, IServiceMaker
@@ -15,7 +16,9 @@ from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.pipes import Pipe, reactor, until
-from tests.processes import heldListener
+from tests.processes import PIDFILE, heldListener
+from tests.skips import WINDOWS_NO_DAEMON
+from twisted_names.app import tap
 from twisted_names.app.process import ProcessService
 from twisted_names.app.services import ListeningAddress, NamesServerService
 from twisted_names.app.tap import CannotListen, Options, makeService
@@ -128,7 +131,7 @@ class OptionsTests(SynchronousTestCase):
         ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
 
         twistd = ServerOptions()
-        twistd.parseOptions([*twistdArgs, "--pidfile="])  # No subcommand: just twistd's own.
+        twistd.parseOptions([*twistdArgs, *PIDFILE])  # No subcommand: just twistd's own.
         options = Options()
         options.parent = twistd
         stderr = io.StringIO()
@@ -139,12 +142,25 @@ class OptionsTests(SynchronousTestCase):
 
     def test_twistdOptionAfterNamesServer(self) -> None:
         """twistd's own options given after names-server: a hint to move them."""
-        for option in ("-n", "--logfile=x.log", "--pidfile", "-l"):
+        for option in ("-n", "--logfile=x.log", *(["--pidfile"] if PIDFILE else []), "-l"):
             first = self.underTwistd(option, "--name", "Bob")[0]
             self.assertIn("is twistd's own option: put it before names-server", first)
         first = self.underTwistd("--bogus")[0]
         self.assertEqual(first, "twistd names-server: error: option --bogus not recognized")
 
+    def test_windowsTwistdIsNoDaemon(self) -> None:
+        """
+        Found by the Windows stage (issue 14): Windows' twistd never
+        daemonizes, yet C{twistd names-server} without C{-n} was refused
+        there as a daemon without --name.
+        """
+        self.patch(tap, "DAEMONIZES", False)
+        options = Options()
+        options.parent = {"nodaemon": 0}  # type: ignore[assignment]
+        options.parseOptions(["--port", "0", "--trace"])
+        self.assertIsNone(options["name"])
+
+    @skipIf(WINDOWS_NO_DAEMON is not None, WINDOWS_NO_DAEMON or "")
     def test_daemonNeedsName(self) -> None:
         """As a daemon (no -n) without --name there is nobody to type: refused, clearly."""
         first = self.underTwistd(twistdArgs=())[0]
@@ -153,9 +169,10 @@ class OptionsTests(SynchronousTestCase):
         ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
 
         options.parent = ServerOptions()
-        options.parent.parseOptions(["--pidfile="])
+        options.parent.parseOptions(PIDFILE)
         options.parseOptions(["--name", "Bob"])  # A daemon with --name is fine.
 
+    @skipIf(WINDOWS_NO_DAEMON is not None, WINDOWS_NO_DAEMON or "")
     def test_daemonTraceRefused(self) -> None:
         """
         A daemon has no terminal for --trace: refused, pointing to -n and to
@@ -167,11 +184,11 @@ class OptionsTests(SynchronousTestCase):
         ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
         options = Options()
         options.parent = ServerOptions()
-        options.parent.parseOptions(["--pidfile="])
+        options.parent.parseOptions(PIDFILE)
         options.parseOptions(["--name", "Bob", "--trace-file", self.mktemp()])
         options = Options()
         options.parent = ServerOptions()
-        options.parent.parseOptions(["--pidfile=", "-n"])
+        options.parent.parseOptions([*PIDFILE, "-n"])
         options.parseOptions(["--name", "Bob", "--trace"])  # In the foreground: fine.
 
     def test_underTwistdOneLineAndExit2(self) -> None:
@@ -377,7 +394,7 @@ class ServiceTests(TestCase):
             with self.assertRaises(NoAnswer):
                 await answer
         await stopped
-        output = stdout.drain()
+        output = await stdout.readUntil(b"names-server: stopped.\n")
         self.assertIn(b"Stopping: closed 2 connections.\n", output)
         self.assertTrue(output.endswith(b"names-server: stopped.\n"), output)
         self.assertIsNone(child(server, "listening").port)

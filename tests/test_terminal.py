@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 import select
+from typing import Any
+from unittest import skipIf
 
 from twisted.internet.testing import StringTransport
+from twisted.python import runtime
 from twisted.trial.unittest import SkipTest, SynchronousTestCase, TestCase
 
 from tests.pipes import TIMEOUT, Pipe, reactor, until
+from tests.skips import NO_FCNTL
+from twisted_names.console import terminal as terminalModule
+from twisted_names.console import winstdio
 from twisted_names.console.terminal import (
     MAX_INPUT_LINE,
     BlockingModeKeeper,
@@ -94,6 +100,11 @@ class TerminalTests(SynchronousTestCase):
         self.assertFalse(usableFd(r))
 
 
+@skipIf(
+    runtime.platform.isWindows(),
+    "Twisted's StandardIO on Windows takes no descriptors and cannot read a console"
+    " (twisted#7058, twisted#2157): Windows uses the threads of ThreadedStdioTests",
+)
 class StandardIOTests(TestCase):
     """The terminal on C{StandardIO}, with pipes for stdin and stdout."""
 
@@ -151,6 +162,138 @@ class StandardIOTests(TestCase):
         self.assertFalse(os.get_blocking(self.stdout.writeFd))
         self.modes.restore()
         self.assertTrue(os.get_blocking(self.stdout.writeFd))
+
+
+class WindowsSignatureStandardIO:
+    """C{StandardIO} as Windows' is: no C{stdin} or C{stdout} arguments."""
+
+    def __init__(self, proto: Any, reactor: Any = None) -> None:
+        raise AssertionError("Windows' StandardIO closes the real stdout: not to be used")
+
+
+class ThreadedStdioTests(TestCase):
+    """
+    The terminal as Windows connects it (L{winstdio}: a thread reading
+    stdin, one writing stdout), with pipes for stdin and stdout: on Linux
+    by taking the Windows path, on Windows as it is.
+    """
+
+    def setUp(self) -> None:
+        self.patch(terminalModule, "WINDOWS", True)
+        self.patch(terminalModule, "StandardIO", WindowsSignatureStandardIO)
+        self.stdin, self.stdout = Pipe(self), Pipe(self)
+        os.set_blocking(self.stdin.readFd, True)
+        self.recorded = Recorded()
+        self.terminal = self.recorded.terminal()
+        self.stdio = attachStdio(self.terminal, self.stdin.readFd, self.stdout.writeFd, reactor)
+        self.addCleanup(self.closeStdio)
+
+    async def closeStdio(self) -> None:
+        flushed = await closeTerminal(self.terminal, self.stdio, reactor, timeout=TIMEOUT)
+        self.assertTrue(flushed, "the threads did not close")
+
+    async def test_linesAndEnd(self) -> None:
+        """
+        Bug 1 of issue 14: C{attachStdio} gave Windows' C{StandardIO} the
+        C{stdin} and C{stdout} arguments it does not take (C{TypeError}).
+        """
+        self.assertIsInstance(self.stdio, winstdio.ThreadedStdio)
+        self.stdin.write("Ana\nJoão\r\n".encode())
+        await until(lambda: len(self.recorded.lines) == 2)
+        self.stdin.closeWriteEnd()
+        await until(lambda: self.recorded.ends == 1)
+        self.assertEqual(self.recorded.lines, ["Ana", "João"])
+        self.terminal.show("still showing after stdin ended: é")
+        await self.stdout.readUntil("still showing after stdin ended: é\n".encode())
+
+    async def test_stdoutStaysOpen(self) -> None:
+        """Closing the terminal closes neither stdout nor stdin (twistd writes after it)."""
+        self.terminal.show("last")
+        flushed = await closeTerminal(self.terminal, self.stdio, reactor, timeout=TIMEOUT)
+        self.assertTrue(flushed)
+        self.assertTrue(usableFd(self.stdout.writeFd))
+        self.assertTrue(usableFd(self.stdin.readFd))
+        os.write(self.stdout.writeFd, b"after\n")
+        await self.stdout.readUntil(b"last\nafter\n")
+
+    async def test_slowReaderDoesNotBlockOrGrow(self) -> None:
+        """A stdout nobody reads: the queue stays bounded, what was dropped is said."""
+        line = "x" * 99
+        for _ in range(5000):
+            self.terminal.show(line)
+        self.assertTrue(self.terminal.outputPaused)
+        self.assertGreater(self.terminal.dropped, 3000)
+        self.assertLess(self.stdio.writer._queued, 2 * winstdio.HIGH_WATER)
+        await self.stdout.readUntil(b"lines not shown: the output was not being read)\n")
+
+    async def test_closedReaderStopsOutputOnly(self) -> None:
+        """stdout's reader gone: showing stops, reading stdin goes on."""
+        self.stdout.closeReadEnd()
+        self.terminal.show("into the void")
+        await until(lambda: self.terminal.outputClosed)
+        self.terminal.show("no error either")
+        self.stdin.write(b"Ana\n")
+        await until(lambda: self.recorded.lines == ["Ana"])
+
+
+class FakeConsole:
+    """A console as L{winstdio} reads and writes it: lines in, text out."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.written: list[str] = []
+
+    def readLine(self) -> str:
+        return self.lines.pop(0) if self.lines else ""
+
+    def writeText(self, text: str) -> None:
+        self.written.append(text)
+
+
+class ConsoleStdioTests(SynchronousTestCase):
+    """The console in L{winstdio}: text both ways, whatever its code page."""
+
+    def test_writtenAsText(self) -> None:
+        """
+        Bug 3 of issue 14: UTF-8 bytes written to a console in the OEM code
+        page showed C{João} as C{Jo├úo}; the console is given text.  A
+        character split between two writes is whole.
+        """
+        console = FakeConsole([])
+        sink = winstdio.ConsoleSink(console)
+        data = "João 😀\n".encode()
+        sink.write(data[:3])
+        sink.write(data[3:])
+        self.assertEqual("".join(console.written), "João 😀\n")
+
+    def test_consoleChosenForTheConsoleOnly(self) -> None:
+        consoles: dict[int, FakeConsole] = {}
+
+        def console(fd: int) -> FakeConsole:
+            return consoles.setdefault(fd, FakeConsole(["Zoë\r\n", "\x1a\r\n", "after"]))
+
+        started: list[object] = []
+        self.patch(winstdio, "_daemonThread", started.append)
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        self.addCleanup(os.close, w)
+        recorded = Recorded()
+        stdio = winstdio.attach(
+            recorded.terminal(), 7, w, _Immediate(), isConsole=lambda fd: fd == 7, console=console
+        )
+        self.assertIsInstance(stdio.reader.source, winstdio.ConsoleSource)
+        self.assertIsInstance(stdio.writer.sink, winstdio.FdSink)
+        while stdio.reader.step():
+            pass
+        self.assertEqual((recorded.lines, recorded.ends), (["Zoë"], 1))
+        self.assertEqual(len(started), 2)
+
+
+class _Immediate:
+    """A reactor whose C{callFromThread} calls at once (the tests' thread is the reactor's)."""
+
+    def callFromThread(self, f: Any, *args: object) -> None:
+        f(*args)
 
 
 class EndOfInputTests(SynchronousTestCase):
@@ -254,6 +397,7 @@ class BlockingModeKeeperTests(SynchronousTestCase):
         os.set_blocking(self.r, False)
         os.set_blocking(self.w, False)
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_restoreThenReclaim(self) -> None:
         """Ctrl-Z gives the flags back; SIGCONT takes the terminal again."""
         self.keeper.restore()
@@ -261,12 +405,14 @@ class BlockingModeKeeperTests(SynchronousTestCase):
         self.keeper.reclaim()
         self.assertEqual((os.get_blocking(self.r), os.get_blocking(self.w)), (False, False))
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_keepNonBlocking(self) -> None:
         """A shell made stdout blocking behind our back: made non-blocking again."""
         os.set_blocking(self.w, True)
         self.keeper.keepNonBlocking(self.w)
         self.assertFalse(os.get_blocking(self.w))
 
+    @skipIf(NO_FCNTL is not None, NO_FCNTL or "")
     def test_givenBackForGood(self) -> None:
         """Once the terminal is closed, nothing takes it again."""
         self.keeper.giveBack()

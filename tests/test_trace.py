@@ -14,6 +14,7 @@ import os
 import re
 import time
 from collections.abc import Callable
+from unittest import skipIf
 
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.internet.defer import Deferred
@@ -33,6 +34,7 @@ from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
 from tests.diagrams import keep
+from tests.skips import NO_TLS
 from tests.test_i18n import portuguese
 from twisted_names import i18n
 from twisted_names.client import NameClientProtocol
@@ -577,6 +579,7 @@ class EndingTests(SynchronousTestCase):
             "   connection closed: the server reset it",
         )
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     def test_tls(self) -> None:
         from OpenSSL.SSL import Error
 

@@ -4,24 +4,24 @@ the trace is printed above the input line, each connection in its colour,
 and in none with C{NO_COLOR}.
 """
 
-# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
 from __future__ import annotations
 
-import sys
-
-assert sys.platform != "win32", "pseudo-terminals are POSIX"
-
 import socket
+from unittest import skipIf
 
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TIMEOUT, TWISTD, childEnvironment, saidPort
-from tests.screen import Screen
+from tests.processes import PIDFILE, TIMEOUT, TWISTD, childEnvironment, saidPort
+from tests.skips import NO_PTY
+
+if NO_PTY is None:
+    from tests.screen import Screen
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class TraceOnATerminal(SynchronousTestCase):
     def start(self, **env: str) -> tuple[Screen, int]:
-        argv = [*TWISTD, "-n", "--pidfile=", "names-server", "--port", "0", "--trace"]
+        argv = [*TWISTD, "-n", *PIDFILE, "names-server", "--port", "0", "--trace"]
         environment = {**childEnvironment(), **env}
         environment.pop("TERM", None)
         screen = Screen(argv, columns=160, rows=30, env=environment)

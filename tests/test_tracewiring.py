@@ -93,6 +93,19 @@ class ServerWiringTests(SynchronousTestCase):
             parsed("--trace-file", path)
         self.assertIn("--trace-file: cannot write", str(e.exception))
 
+    def test_pathShownAsTyped(self) -> None:
+        """
+        Bug 4 of issue 14: a path the user typed was escaped as peers' words
+        are, every backslash of a Windows path doubled
+        (C{cannot write "C:\\\\Users\\\\Ana\\\\aula.md"}); it is shown as typed.
+        """
+        folder = os.path.join(self.mktemp(), "missing")
+        path = folder + os.sep + "C:\\Users\\Ana\\aula\x1b.md"
+        with self.assertRaises(usage.UsageError) as e:
+            parsed("--trace-file", path)
+        shown = folder + os.sep + "C:\\Users\\Ana\\aula\\x1b.md"
+        self.assertIn(f'--trace-file: cannot write "{shown}": ', str(e.exception))
+
 
 class TraceFileLockTests(SynchronousTestCase):
     """Two programs given the same --trace-file: the second is refused."""

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 import tempfile
+from unittest import skipIf
 
 from twisted.internet.endpoints import serverFromString
 from twisted.trial.unittest import TestCase
 
 from tests.certs import makeCertificates
 from tests.pipes import reactor
+from tests.skips import NO_TLS, NO_UNIX_SOCKETS
 from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.errors import NotTrusted
 from twisted_names.replies import FixedReply
@@ -37,6 +39,7 @@ class TransportTests(TestCase):
         answer = await self.exchange(f"tcp:host=\\:\\:1:port={host.port}")  # type: ignore[attr-defined]
         self.assertEqual(answer, "Bob")
 
+    @skipIf(NO_UNIX_SOCKETS is not None, NO_UNIX_SOCKETS or "")
     async def test_unixSocket(self) -> None:
         directory = tempfile.mkdtemp()
         self.addCleanup(os.rmdir, directory)
@@ -51,11 +54,13 @@ class TransportTests(TestCase):
         )
         return paths, host.port  # type: ignore[attr-defined]
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_tlsVerified(self) -> None:
         paths, port = await self.tlsServer()
         answer = await self.exchange(f"tls:localhost:{port}:trustRoots={paths['ca-dir']}")
         self.assertEqual(answer, "Bob")
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_tlsWrongAuthorityRefused(self) -> None:
         """A client trusting another authority refuses the server, clearly."""
         paths, port = await self.tlsServer()
@@ -63,6 +68,7 @@ class TransportTests(TestCase):
             await self.exchange(f"tls:localhost:{port}:trustRoots={paths['other-ca-dir']}")
         self.assertIn("certificate verify failed", str(caught.exception))
 
+    @skipIf(NO_TLS is not None, NO_TLS or "")
     async def test_cliNotTrustedExitStatus(self) -> None:
         import io
 

@@ -7,9 +7,8 @@ certificates through real TLS connections.
 from __future__ import annotations
 
 from typing import Any
+from unittest import skipIf
 
-from OpenSSL.crypto import X509
-from service_identity import CertificateError
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import TCP4ClientEndpoint, serverFromString
 from twisted.internet.protocol import Factory, Protocol, connectionDone
@@ -19,6 +18,11 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from tests.certs import makeCertificates, selfSigned
 from tests.pipes import reactor
+from tests.skips import NO_TLS
+
+if NO_TLS is None:
+    from OpenSSL.crypto import X509
+    from service_identity import CertificateError
 from twisted_names.client import clientEndpoint, exchangeNames
 from twisted_names.errors import NotTrusted
 from twisted_names.trust import certificateProblem, checkingHost, endpointKind, tlsHost
@@ -45,6 +49,7 @@ class EndpointStringTests(SynchronousTestCase):
         self.assertEqual(endpointKind(""), "")
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class CertificateProblemTests(SynchronousTestCase):
     def test_forTheHost(self) -> None:
         certificate = selfSigned("x", ["localhost", "127.0.0.1"])
@@ -102,6 +107,7 @@ class Recorder(Protocol):
         self.closed.callback(None)
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class TLSTests(TestCase):
     """Real certificates, a real TLS server on 127.0.0.1, the endpoint strings people type."""
 
@@ -204,6 +210,7 @@ class Client(Protocol):
         self.lost.append(reason)
 
 
+@skipIf(NO_TLS is not None, NO_TLS or "")
 class HoldingTests(SynchronousTestCase):
     """Nothing the protocol writes leaves before the certificate passed."""
 

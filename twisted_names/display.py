@@ -66,6 +66,23 @@ def quoted(text: str) -> str:
     return f'"{visible(text)}"'
 
 
+def quotedPath(path: str) -> str:
+    """
+    A path the user typed, in double quotes, as typed: only unsafe
+    characters are escaped (L{isUnsafe}), not backslashes, so that a
+    Windows path reads C{"C:\\Users\\Ana\\aula.md"} as the user wrote it, not
+    with every backslash doubled as in peers' words (L{quoted}).
+
+        >>> print(quotedPath("C:\\Users\\Ana\\aula.md"))
+        "C:\\Users\\Ana\\aula.md"
+        >>> print(quotedPath("a\\x1b.md"))
+        "a\\x1b.md"
+    """
+    if path.isprintable():
+        return f'"{path}"'
+    return '"' + "".join(_escape(c) if isUnsafe(c) else c for c in path) + '"'
+
+
 def shown(text: str) -> str:
     """
     C{text} as it is when it is all printable, else L{quoted}: for output

@@ -30,6 +30,14 @@ _REASONS = {
     errno.EPIPE: N_("the other end is closed"),
 }
 
+#: Windows' socket errors are WinSock's numbers (C{WSAE...}), not C's errnos.
+_WSAEADDRINUSE = 10048
+_WSAEADDRNOTAVAIL = 10049
+_REASONS[_WSAEADDRNOTAVAIL] = _REASONS[errno.EADDRNOTAVAIL]
+
+#: The errnos of "address already in use", on POSIX and from WinSock.
+ADDRESS_IN_USE = frozenset({errno.EADDRINUSE, _WSAEADDRINUSE})
+
 #: The resolver's (C{getaddrinfo}'s) reasons, whose numbers are not errnos.
 _HOST_REASONS = {
     socket.EAI_NONAME: N_("unknown host name"),

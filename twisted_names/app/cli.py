@@ -796,6 +796,10 @@ def _ownWarning(event: LogEvent) -> bool:
 def run(argv: list[str] | None = None) -> NoReturn:
     """The console entry point: run L{main} under L{task.react}."""
     _openClosedStdio()
+    if sys.platform == "win32":
+        from twisted_names.console.winstdio import utf8Streams
+
+        utf8Streams()
     _logProblemsOnly(sys.stderr)
     try:
         task.react(main, sys.argv[1:] if argv is None else argv)

@@ -13,7 +13,7 @@ from typing import Any
 
 from twisted.python import usage
 
-from twisted_names.display import quoted
+from twisted_names.display import quotedPath
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
 from twisted_names.wire import InvalidName, checkName
@@ -216,7 +216,7 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
         unknown = _UNKNOWN_KIND.fullmatch(reason)
         if isinstance(e, OSError) and e.filename is not None:  # A certificate, a key.
             message = _("bad endpoint {endpoint}: cannot read {path}: {why}").format(
-                endpoint=repr(description), path=quoted(str(e.filename)), why=describe(e)
+                endpoint=repr(description), path=quotedPath(str(e.filename)), why=describe(e)
             )
         elif unknown is not None:
             message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(

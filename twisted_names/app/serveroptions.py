@@ -160,6 +160,16 @@ class ServerPluginOptions(TranslatedOptions):
         " put it after names-server, as in 'twistd -n names-server -p {value}'\n"
     )
 
+    def __init__(self) -> None:
+        super().__init__()
+        # The first of the plugin's code twistd runs, before --help or an
+        # error is printed: on Windows, stdout and stderr that are pipes or
+        # files are written in UTF-8 from here on.
+        if sys.platform == "win32":
+            from twisted_names.console.winstdio import utf8Streams
+
+            utf8Streams()
+
     def parseOptions(self, options: list[str] | None = None) -> None:
         """
         Parse; under twistd, a bad option gives one clear line and exit

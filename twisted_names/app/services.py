@@ -16,7 +16,6 @@ and L{NamesServerService}, their parent, which stops them one after another.
 
 from __future__ import annotations
 
-import errno
 import os
 import sys
 from collections.abc import Callable
@@ -45,7 +44,7 @@ from twisted_names.console.terminal import (
 from twisted_names.display import describeAddress
 from twisted_names.i18n import N_, _
 from twisted_names.logs.observers import TerminalLogObserver
-from twisted_names.oserrors import describe
+from twisted_names.oserrors import ADDRESS_IN_USE, describe
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import NameServerFactory
 
@@ -193,7 +192,7 @@ class ListeningService(StreamServerEndpointService):
         cause = socketError if isinstance(socketError, BaseException) else reason
         why: object = cause
         form = self.cannotListenForm
-        if isinstance(why, OSError) and why.errno == errno.EADDRINUSE:
+        if isinstance(why, OSError) and why.errno in ADDRESS_IN_USE:
             form = self.portInUseForm
         elif isinstance(why, OSError) and why.strerror:
             why = why.strerror  # Not Twisted's lock file's name for it.

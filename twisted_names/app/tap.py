@@ -45,6 +45,7 @@ class Options(ServerPluginOptions):
     """The options of C{twistd names-server}."""
 
     synopsis = N_("[options]")
+
     optDocs = {"version": N_("Show the version of twisted-names (and of Twisted) and exit.")}
     longdesc = N_(
         "A TCP name exchange.  Each client sends its name; it is shown here, you type the"
@@ -161,7 +162,8 @@ class Options(ServerPluginOptions):
         self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
-        daemon = twistd is not None and not twistd.get("nodaemon")
+        # Windows' twistd never daemonizes: -n is accepted and changes nothing.
+        daemon = DAEMONIZES and twistd is not None and not twistd.get("nodaemon")
         if daemon and self["name"] is None:
             raise usage.UsageError(
                 _(
@@ -209,3 +211,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         twistd=options.parent,
     )
     return assembleServer(plan, reactor)
+
+
+#: Whether twistd without C{-n} runs as a daemon (not on Windows).
+DAEMONIZES = sys.platform != "win32"

@@ -282,12 +282,23 @@ class BlockingModeKeeper:
         self._saved.clear()
 
 
+#: Whether stdin and stdout are Windows' (tests set it to try that path on Linux).
+WINDOWS = sys.platform == "win32"
+
+
 def attachStdio(terminal: Terminal, stdin: int, stdout: int, reactor: Any) -> Any:
     """
-    Connect C{terminal} to the given file descriptors with C{StandardIO}.
+    Connect C{terminal} to the given file descriptors: with C{StandardIO}
+    on POSIX; on Windows, whose C{StandardIO} takes no descriptors, reads
+    a console as the end of input and closes the real stdout (twisted#7058,
+    twisted#2157), with the threads of L{twisted_names.console.winstdio}.
 
     Tests pass pipes; the programs pass 0 and 1.
     """
+    if WINDOWS:
+        from twisted_names.console import winstdio
+
+        return winstdio.attach(terminal, stdin, stdout, reactor)
     return StandardIO(terminal, stdin=stdin, stdout=stdout, reactor=reactor)  # type: ignore[call-arg]
 
 

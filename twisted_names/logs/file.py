@@ -87,13 +87,20 @@ class SafeLogFile(LogFile):
         """
         Rotate, if the new file can be opened: otherwise keep writing to the
         current one (the next write tries again).
+
+        Windows renames no file that is open (a sharing violation): the
+        current file is closed before it is renamed and the new one opened
+        after.  The new file is opened first all the same (then closed), so
+        that a rotation that could not open it (out of file descriptors, a
+        full disk) renames nothing.
         """
         if not (os.access(self.directory, os.W_OK) and os.access(self.path, os.W_OK)):
             return
         opening = self.path + _OPENING
         try:
             logs = self.listLogs()
-            new = cast(BinaryIO, open(opening, "wb+", 0))  # noqa: SIM115 (kept open)
+            with open(opening, "wb"):
+                pass
         except OSError:
             return
         try:
@@ -104,14 +111,32 @@ class SafeLogFile(LogFile):
                 if number >= self.maxRotatedFiles:
                     os.remove(older)
                 else:
-                    os.rename(older, f"{self.path}.{number + 1}")
-            os.rename(self.path, self.path + ".1")
-            os.rename(opening, self.path)
+                    os.replace(older, f"{self.path}.{number + 1}")
         except OSError:
-            new.close()
             with contextlib.suppress(OSError):
                 os.remove(opening)
             return
         self._file.close()
-        self._file = new
+        try:
+            os.replace(self.path, self.path + ".1")
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.remove(opening)
+            self._file = self._reopen(self.path)
+            return
+        try:
+            os.replace(opening, self.path)
+        except OSError:
+            # The new file cannot take the name: the old one gets it back.
+            os.replace(self.path + ".1", self.path)
+            self._file = self._reopen(self.path)
+            return
+        self._file = self._reopen(self.path)
         self.size = 0
+
+    @staticmethod
+    def _reopen(path: str) -> BinaryIO:
+        """C{path}, open unbuffered for writing at its end."""
+        file = cast(BinaryIO, open(path, "r+b", 0))  # noqa: SIM115 (kept open)
+        file.seek(0, os.SEEK_END)
+        return file

@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from twisted.logger import Logger
 
-from twisted_names.display import quoted
+from twisted_names.display import quotedPath
 from twisted_names.i18n import N_, _, decimal, ngettext, pgettext
 from twisted_names.oserrors import describe
 from twisted_names.trace.events import Connected, Role, TraceEvent
@@ -165,7 +165,7 @@ class TraceFile:
         return True
 
     def _path(self) -> str:
-        return quoted(str(getattr(self.file, "name", "?")))
+        return quotedPath(str(getattr(self.file, "name", "?")))
 
     def _leading(self) -> str:
         """What must come before the next text written: a heading, the lost diagrams."""
@@ -296,8 +296,12 @@ def lockFile(fd: int) -> bool:
     return True
 
 
-#: What a lock held by another gives.
-_LOCKED = frozenset({errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK})
+#: What a lock held by another gives; on Windows under Wine, whose C
+#: library leaves errno unset when the byte is locked, 0.
+_LOCKED = frozenset(
+    {errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK, errno.EDEADLK}
+    | ({0} if sys.platform == "win32" else set())
+)
 
 #: How a trace file is opened: for appending, created if missing, never
 #: waiting (a FIFO with no reader is refused at once instead of blocking
@@ -390,7 +394,7 @@ def openTraceFile(
     """
     from twisted.python import usage
 
-    shown = quoted(path)
+    shown = quotedPath(path)
     try:
         fd = os.open(path, _OPEN_FLAGS, 0o666)
     except OSError as e:
@@ -516,7 +520,7 @@ def makeTracer(
         sinks.append(TraceFile(role, file, heading=runHeading(role, started, file.earlier > 0)))
         if file.earlier:
             fields = {
-                "path": quoted(path),
+                "path": quotedPath(path),
                 "size": _size(file.earlier),
                 "started": time.strftime("%H:%M:%S", started),
             }
