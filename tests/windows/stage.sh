@@ -130,7 +130,7 @@ mkdir -p "$W/trial"
 # (measured), then the others dealt out in turn.
 groups=(
     "tests.test_endtoend tests.test_process tests.test_tap tests.test_server_sockets tests.test_transports"
-    "tests.test_faults tests.test_clientprocess tests.test_i18n_server tests.test_cli_i18n tests.test_trace_endtoend tests.test_i18n_leaks tests.test_cli tests.test_service tests.test_tracewiring"
+    "tests.test_faults tests.test_clientprocess tests.test_i18n_server tests.test_cli_i18n tests.test_i18n_leaks tests.test_cli tests.test_service tests.test_tracewiring"
 )
 i=0
 for path in tests/test_*.py; do
