@@ -7,21 +7,21 @@ The server is a socket in this test, driven step by step; every wait is
 bounded.
 """
 
-# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
 from __future__ import annotations
 
-import sys
-
-assert sys.platform != "win32", "pseudo-terminals are POSIX"
-
 import socket
+from unittest import skipIf
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.processes import CLIENT, childEnvironment
-from tests.screen import WAIT, Screen
+from tests.skips import NO_PTY
+
+if NO_PTY is None:
+    from tests.screen import WAIT, Screen
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class ChatTraceOnATerminal(SynchronousTestCase):
     def setUp(self) -> None:
         listener = socket.socket()

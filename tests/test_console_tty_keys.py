@@ -6,24 +6,24 @@ prompt's count, a refused command is not joined by the next, and in chat
 mode the operator reads that a client left.
 """
 
-# ruff: noqa: E402  (the platform is asserted before the POSIX-only imports)
 from __future__ import annotations
-
-import sys
-
-assert sys.platform != "win32", "pseudo-terminals are POSIX"
 
 import re
 import socket
+from unittest import skipIf
 
 from twisted.trial.unittest import SynchronousTestCase
 
 from tests.processes import TWISTD, childEnvironment, readToEnd, sendOver
-from tests.screen import Screen
+from tests.skips import NO_PTY
+
+if NO_PTY is None:
+    from tests.screen import Screen
 
 F5, PGUP, PGDN, INSERT, F1 = "\x1b[15~", "\x1b[5~", "\x1b[6~", "\x1b[2~", "\x1bOP"
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class Server(SynchronousTestCase):
     options: tuple[str, ...] = ()
     columns = 100
@@ -47,6 +47,7 @@ class Server(SynchronousTestCase):
         self.assertEqual(self.screen.waitForExit(), 0)
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class KeyTests(Server):
     def test_functionKeysNotSent(self) -> None:
         """F5, PgUp, PgDn, Insert, F1 in a reply: the client gets C{ok} (it got C{ok[F5]})."""
@@ -82,6 +83,7 @@ class KeyTests(Server):
         self.stop()
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class NarrowTests(Server):
     columns = 40
 
@@ -96,6 +98,7 @@ class NarrowTests(Server):
         self.stop()
 
 
+@skipIf(NO_PTY is not None, NO_PTY or "")
 class ChatDepartureTests(Server):
     options = ("--chat",)
 

@@ -20,6 +20,7 @@ from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from tests.processes import (
+    STOPPED,
     ProgramTestCase,
     connectRaw,
     connectRawTo,
@@ -187,5 +188,5 @@ class AnotherAddressTests(ProgramTestCase):
         self.assertFalse(any(peer.isClosed for peer in silent[1:]))
         await server.waitFor(r"closing it to let in 127\.0\.0\.2:\d+")
         server.signal("TERM")
-        self.assertEqual(await server.ended, 0)
+        self.assertEqual(await server.ended, STOPPED)
         self.assertNoTraceback(server)

@@ -118,8 +118,9 @@ class UnreadableCatalogTests(SynchronousTestCase):
         [line] = warned
         self.assertRegex(
             line,
-            r"^twisted-names: warning: the pt_BR translation cannot be read \(.*pt_BR/"
-            r"LC_MESSAGES/twisted_names\.mo: .+\); messages are in English$",
+            # The path as the system writes it (a backslash between folders on Windows).
+            r"^twisted-names: warning: the pt_BR translation cannot be read \(.*pt_BR[/\\]"
+            r"LC_MESSAGES[/\\]twisted_names\.mo: .+\); messages are in English$",
         )
 
     def test_truncated(self) -> None:

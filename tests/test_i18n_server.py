@@ -44,7 +44,7 @@ from tests.processes import (
     startServer,
 )
 from tests.said import ADDRESS
-from tests.skips import WINDOWS, WINDOWS_NO_DAEMON
+from tests.skips import NO_CHILD_FDS, WINDOWS, WINDOWS_NO_DAEMON
 from tests.test_i18n import portuguese
 from tests.test_operator import FakeView
 from twisted_names import i18n
@@ -369,6 +369,7 @@ class EndToEndInPortugueseTests(ProgramTestCase):
         self.assertNotIn("esperando", server.out)
         self.assertNoTraceback(server, client)
 
+    @skipIf(NO_CHILD_FDS is not None, NO_CHILD_FDS or "")
     async def test_logFileStaysEnglish(self) -> None:
         """
         With --logfile and a Portuguese console, the log file has the

@@ -18,7 +18,7 @@ from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 
-from tests.processes import ProgramTestCase, spawn, startServer
+from tests.processes import STOPPED, ProgramTestCase, spawn, startServer
 from tests.test_server import Client
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import (
@@ -145,5 +145,5 @@ class SlowTypistTests(ProgramTestCase):
         await server.waitFor(r"127\.0\.0\.1:\d+ sent no name within 0\.5 s; closing")
         self.assertEqual(server.out.count("sent no name"), 1, server.describe())
         server.signal("TERM")
-        self.assertEqual(await server.ended, 0)
+        self.assertEqual(await server.ended, STOPPED)
         self.assertNoTraceback(server)

@@ -13,7 +13,7 @@ import sys
 from twisted.scripts import twistd as twistdScript
 from twisted.trial.unittest import SynchronousTestCase
 
-from tests.processes import TWISTD, ProgramTestCase, spawn
+from tests.processes import PIDFILE, TWISTD, ProgramTestCase, spawn
 from tests.test_i18n import portuguese
 from twisted_names import i18n
 from twisted_names.app.tap import Options
@@ -25,7 +25,7 @@ class ProfileOptionTests(SynchronousTestCase):
         ServerOptions = twistdScript.ServerOptions  # type: ignore[attr-defined]
 
         twistd = ServerOptions()
-        twistd.parseOptions(["-n", "--pidfile=", *twistdArgs])
+        twistd.parseOptions(["-n", *PIDFILE, *twistdArgs])
         options = Options()
         options.parent = twistd
         stderr = io.StringIO()
@@ -79,7 +79,7 @@ class ProfileProcessTests(ProgramTestCase):
         server = spawn(
             self,
             "server",
-            [*TWISTD, "-n", "--pidfile=", "-p", "5001", "names-server", "--name", "Bob"],
+            [*TWISTD, "-n", *PIDFILE, "-p", "5001", "names-server", "--name", "Bob"],
             path=folder,
         )
         self.assertExited(server, await server.waitForEnd(), 2)

@@ -3,7 +3,7 @@ A check of names-proxy with the course's scripts, for any platform (the
 Windows stage): no POSIX signals, no pseudo-terminals, ports chosen by the
 system.  Run from a checkout with the package installed:
 
-    python tests/course/check_proxy.py
+    python tests/course/check_proxy.py [--no-reset]
 
 It starts servidor.py, then twistd -n names-proxy in front of it (with
 --trace-file), then cliente.py through the proxy, for two cases: a name in
@@ -89,23 +89,30 @@ def case(serverMode: str, clientMode: str, expected: str, ladder: list[str]) -> 
     return ok
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     results = [
         case(
             "junta",
             "partido",
             "Servidor: 'Olá, Ana'",
             [r'client --> server  "An"  2 bytes', r'client --> server  "a"  1 byte'],
-        ),
-        case(
-            "resto",
-            "longo",
-            "ConnectionResetError",
-            [r"the server reset its connection \(RST\)", r"the proxy resets the client's"],
-        ),
+        )
     ]
+    if "--no-reset" in argv:
+        # Under Wine 8 a socket closed with unread bytes sends a FIN, and a
+        # reset only later: the client reads a clean end.  Not Windows' doing.
+        print("== the reset case left out (--no-reset)")
+    else:
+        results.append(
+            case(
+                "resto",
+                "longo",
+                "ConnectionResetError",
+                [r"the server reset its connection \(RST\)", r"the proxy resets the client's"],
+            )
+        )
     return 0 if all(results) else 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

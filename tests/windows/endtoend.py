@@ -276,6 +276,38 @@ def noTraceback(*programs: Program) -> None:
 
 
 def allChecks(c: Checks) -> None:
+    def windowsProxy() -> None:
+        server, port = c.linuxServer("--name", "Sérgio")
+        proxy = c.windows(
+            "Windows proxy", "twistd.exe", "-n", "names-proxy", "--port", "0",
+            "--to", f"127.0.0.1:{port}", "--trace-file", "proxy.md",
+        )  # fmt: skip
+        proxyPort = int(proxy.waitFor(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        client = c.linux("Linux client", "names-client", "--port", str(proxyPort), "-n", "João")
+        client.waitFor(r"^Server: Sérgio\r?$")
+        exitsWith(client, 0)
+        proxy.waitFor(r'client --> server  "João\\n"  6 bytes  4a 6f c3 a3 6f 0a')
+        proxy.waitFor(r'client <-- server  "Sérgio\\n"  8 bytes')
+        proxy.waitFor(r"relayed 6 bytes from the client to the server and 8 bytes")
+        with open(Path(c.scratch) / "proxy.md", encoding="utf-8") as f:
+            expect(f.read().count("```mermaid") == 1, "no diagram in the proxy's trace file")
+        noTraceback(server, client, proxy)
+
+    def windowsProxyCourseScripts() -> str | None:
+        # The course's servidor.py and cliente.py, and names-proxy, all on
+        # the Windows Python; the reset case is Wine's to get wrong (below).
+        check = c.start(
+            Program(
+                "check_proxy.py",
+                ["wine", c.windowsPython, str(RELAY), c.windowsPython,
+                 str(ROOT / "tests" / "course" / "check_proxy.py"), "--no-reset"],
+                c.environment(),
+                c.scratch,
+            )
+        )  # fmt: skip
+        exitsWith(check, 0)
+        return None
+
     def windowsClientLinuxServer() -> None:
         server, port = c.linuxServer()
         client = c.windows(
@@ -458,6 +490,8 @@ def allChecks(c: Checks) -> None:
     c.run("Windows server --trace and --trace-file", windowsServerTrace)
     c.run("Windows client --trace and --trace-file", windowsClientTrace)
     c.run("Windows server, operator typing at a terminal", windowsServerOperatorAtTerminal)
+    c.run("Windows names-proxy between Linux programs, non-ASCII drawn", windowsProxy)
+    c.run("Windows course scripts through a Windows names-proxy", windowsProxyCourseScripts)
 
 
 def main() -> int:
