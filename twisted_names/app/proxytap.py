@@ -23,6 +23,7 @@ from twisted_names.app.options import (
     checkPort,
     escapeForEndpoint,
     globalReactor,
+    notAPort,
 )
 from twisted_names.app.serveroptions import (
     LISTENING_OPTIONS,
@@ -158,6 +159,9 @@ class Options(ServerPluginOptions):
         checkPort(self)
         self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
+        to = _HOST_PORT.fullmatch(self["to"])
+        if to is not None and int(to.group("port")) > 65535:
+            raise notAPort("--to", to.group("port"))
         self["upstream"] = upstreamDescription(self["to"], self["connect-timeout"])
         checkEndpoint(clientFromString, self["upstream"])
         twistd = self.parent
