@@ -112,3 +112,21 @@ class TraceFileSeekTests(SynchronousTestCase):
         self.assertTrue(str(caught.exception).startswith(f'--trace-file: cannot write "{path}": '))
         if opened is not None:  # Its descriptor is closed.
             self.assertEqual(len(os.listdir("/proc/self/fd")), len(opened))
+
+
+class TraceFileHelpTests(SynchronousTestCase):
+    """
+    C{--help} says what C{--trace-file} does now: the file is added to
+    (issue 16, item 4).  Before: all three said it was overwritten.
+    """
+
+    def setUp(self) -> None:
+        inEnglish(self)
+
+    def test_saysKept(self) -> None:
+        from twisted_names.app.cli import ClientOptions
+
+        for options in (tap.Options(), proxytap.Options(), ClientOptions()):
+            text = " ".join(options.getUsage(width=1000).split())
+            self.assertNotIn("overwritten", text)
+            self.assertIn("what the file held is kept", text)

@@ -147,8 +147,8 @@ class ClientOptions(TranslatedOptions):
             None,
             None,
             N_(
-                "Write the connection, once it ends, to this Markdown file as a Mermaid"
-                " sequence diagram (for lab reports; overwritten)."
+                "Add the connection, once it ends, to the end of this Markdown file as a"
+                " Mermaid sequence diagram (for lab reports; what the file held is kept)."
             ),
         ],
     ]

@@ -144,8 +144,8 @@ class Options(ServerPluginOptions):
             None,
             None,
             N_(
-                "Write each connection, as it ends, to this Markdown file as a Mermaid"
-                " sequence diagram (for lab reports; overwritten at start)."
+                "Add each connection, as it ends, to the end of this Markdown file as a"
+                " Mermaid sequence diagram (for lab reports; what the file held is kept)."
             ),
         ],
     ]
