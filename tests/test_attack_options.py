@@ -105,7 +105,7 @@ class TraceFileSeekTests(SynchronousTestCase):
                 raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
             return realSeek(fd, position, how)
 
-        self.patch(tracefile.os, "lseek", lseek)
+        self.patch(os, "lseek", lseek)
         opened = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else None
         with self.assertRaises(usage.UsageError) as caught:
             tracefile.openTraceFile(path)
@@ -130,3 +130,18 @@ class TraceFileHelpTests(SynchronousTestCase):
             text = " ".join(options.getUsage(width=1000).split())
             self.assertNotIn("overwritten", text)
             self.assertIn("what the file held is kept", text)
+
+
+class SameValueMixedSpellingsTests(SynchronousTestCase):
+    """The option named is found past other long options given before it."""
+
+    def setUp(self) -> None:
+        inEnglish(self)
+
+    def test_afterAnotherLongOption(self) -> None:
+        self.assertEqual(
+            refusal(
+                tap.Options(), "--interface", "::1", "--port=0", "-p", "0", "--max-clients", "0"
+            ),
+            "--max-clients: '0' is not a whole number of at least 1",
+        )

@@ -26,7 +26,7 @@ class IdleTimeoutBoundTests(SynchronousTestCase):
 
     def test_nonReaderAborted(self) -> None:
         relay = RelayHarness(RelaySettings(idleTimeout=5))
-        client, clientLeg, server, serverLeg = relay.relayed()
+        _client, clientLeg, server, _serverLeg = relay.relayed()
         server.dataReceived(b"x" * 100_000)  # Queued for a client that never reads.
         relay.clock.advance(5)
         self.assertTrue(clientLeg.disconnecting)
@@ -39,7 +39,7 @@ class IdleTimeoutBoundTests(SynchronousTestCase):
     def test_slotFreed(self) -> None:
         """With the legs gone, the next client gets the one slot."""
         relay = RelayHarness(RelaySettings(maxClients=1, idleTimeout=5))
-        client, clientLeg, server, serverLeg = relay.relayed()
+        client, _clientLeg, server, _serverLeg = relay.relayed()
         server.dataReceived(b"x" * 100_000)
         relay.clock.advance(5)
         server.connectionLost()

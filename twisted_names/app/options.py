@@ -212,18 +212,18 @@ def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
 
 
 def _optionGiven(
-    argv: list[str], value: str, option: tuple[str, str | None] | None = None
+    argv: list[str], value: str, refusedBy: tuple[str, str | None] | None = None
 ) -> str | None:
     """
     The option C{value} was given to in C{argv} (C{--port}, C{-p}), if
-    found; if C{option} (its long name and letter) is known, only that one.
+    found; if C{refusedBy} (its long name and letter) is known, only that one.
     """
     for index, arg in enumerate(argv):
         if arg == "--":
             break
         if not arg.startswith("-") or arg == "-":
             continue
-        if option is not None and not _spells(arg, *option):
+        if refusedBy is not None and not _spells(arg, *refusedBy):
             continue
         if arg.startswith("--"):
             option, equals, given = arg.partition("=")
@@ -237,7 +237,7 @@ def _optionGiven(
 
 
 def _spells(arg: str, long: str, letter: str | None) -> bool:
-    """Whether C{arg} gives the option C{long} (or an abbreviation, as getopt takes), or C{letter}."""
+    """Whether C{arg} gives the option C{long} (or its start, as getopt takes), or C{letter}."""
     if arg.startswith("--"):
         given = arg[2:].partition("=")[0]
         return bool(given) and long.startswith(given)
