@@ -145,3 +145,36 @@ class SameValueMixedSpellingsTests(SynchronousTestCase):
             ),
             "--max-clients: '0' is not a whole number of at least 1",
         )
+
+
+class ProxyToItselfTests(SynchronousTestCase):
+    """
+    C{--to} naming the proxy's own address is a usage error.  Before: the
+    proxy started, and one client's connection was relayed to the proxy
+    again and again (measured: one C{nc}-like client, 1,001 connections
+    drawn on the ladder, every C{--max-clients} slot taken, then a reset
+    back down the chain, 1 s later).
+    """
+
+    def setUp(self) -> None:
+        inEnglish(self)
+
+    def test_itself(self) -> None:
+        for argv in (
+            ["--port", "5001", "--to", "127.0.0.1:5001"],
+            ["--to", "localhost:5001"],  # The default --port and --interface.
+            ["-p", "6000", "--interface", "0.0.0.0", "--to", "127.0.0.5:6000"],
+            ["-p", "6000", "--interface", "::1", "--to", "[::1]:6000"],
+        ):
+            message = refusal(proxytap.Options(), *argv)
+            self.assertIn("is this proxy itself", message, argv)
+
+    def test_notItself(self) -> None:
+        for argv in (
+            ["--port", "5001", "--to", "127.0.0.1:5000"],
+            ["--port", "5001", "--interface", "127.0.0.1", "--to", "127.0.0.2:5001"],
+            ["--port", "0", "--to", "127.0.0.1:5001"],
+            ["--endpoint", "tcp:5001", "--to", "127.0.0.1:5001"],
+        ):
+            options = proxytap.Options()
+            options.parseOptions(argv)  # Not refused.
