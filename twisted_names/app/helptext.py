@@ -24,7 +24,7 @@ from typing import ClassVar
 from twisted.application.app import ServerOptions
 from twisted.python import usage
 
-from twisted_names.app.options import badOption
+from twisted_names.app.options import badOption, nameRefusals
 from twisted_names.i18n import N_, _
 
 #: The descriptions Twisted's own C{opt_help} and C{opt_version} carry.
@@ -46,6 +46,7 @@ class TranslatedOptions(usage.Options):
 
     def __init__(self) -> None:
         super().__init__()
+        nameRefusals(self)
         docs = {**TWISTED_DOCS, **self.optDocs}
         self.docs = {
             name: _(docs.get(name, doc)) if (docs.get(name, doc) or "").strip() else doc

@@ -36,6 +36,33 @@ class BadValue(ValueError):
     def __init__(self, message: str, value: str) -> None:
         super().__init__(message)
         self.value = value
+        #: The option refusing it, once known (L{nameRefusals}): its long
+        #: name and its letter, to tell it from another given the same value.
+        self.option: tuple[str, str | None] | None = None
+
+
+def nameRefusals(options: usage.Options) -> None:
+    """
+    Make each of C{options}' coerce functions say, in the L{BadValue} it
+    raises, which option refused: C{--port 0 --max-clients 0} is a bad
+    C{--max-clients}, not a bad C{--port} (the first given that value).
+    """
+    letters = {long: short for short, long in options.synonyms.items() if len(short) == 1}
+    for name, dispatch in options._dispatch.items():
+        if isinstance(dispatch, usage.CoerceParameter):
+            dispatch.coerce = _naming(dispatch.coerce, (name, letters.get(name)))
+
+
+def _naming(coerce: Callable[[str], Any], option: tuple[str, str | None]) -> Any:
+    def named(value: str) -> Any:
+        try:
+            return coerce(value)
+        except BadValue as e:
+            e.option = option
+            raise
+
+    named.coerceDoc = getattr(coerce, "coerceDoc", "")  # type: ignore[attr-defined]
+    return named
 
 
 def number(kind: type[int] | type[float], minimum: float, message: str) -> Any:
@@ -65,6 +92,11 @@ COUNT_OR_ZERO = number(int, 0, N_("{value} is not a whole number (0 for no limit
 SECONDS = number(float, 0, N_("{value} is not a number of seconds (0 for no limit)"))
 #: A wait that must end: at least a millisecond.
 WAIT = number(float, 0.001, N_("{value} is not a number of seconds above 0"))
+
+
+def notAPort(option: str, value: str) -> usage.UsageError:
+    """The usage error for C{value}, given to C{option} as a port, above 65535."""
+    return usage.UsageError(f"{option}: {_(_NOT_A_PORT).format(value=repr(value))}")
 
 
 def checkPort(options: usage.Options) -> None:
@@ -175,16 +207,23 @@ def explainUsageError(error: usage.UsageError, argv: list[str]) -> str:
     message = message[len(_TWISTED_PREFIX) :]
     if not isinstance(context, BadValue):
         return message
-    given = _optionGiven(argv, context.value)
+    given = _optionGiven(argv, context.value, context.option)
     return message if given is None else f"{given}: {message}"
 
 
-def _optionGiven(argv: list[str], value: str) -> str | None:
-    """The option C{value} was given to in C{argv} (C{--port}, C{-p}), if found."""
+def _optionGiven(
+    argv: list[str], value: str, refusedBy: tuple[str, str | None] | None = None
+) -> str | None:
+    """
+    The option C{value} was given to in C{argv} (C{--port}, C{-p}), if
+    found; if C{refusedBy} (its long name and letter) is known, only that one.
+    """
     for index, arg in enumerate(argv):
         if arg == "--":
             break
         if not arg.startswith("-") or arg == "-":
+            continue
+        if refusedBy is not None and not _spells(arg, *refusedBy):
             continue
         if arg.startswith("--"):
             option, equals, given = arg.partition("=")
@@ -195,6 +234,14 @@ def _optionGiven(argv: list[str], value: str) -> str | None:
         if "=" not in arg and index + 1 < len(argv) and argv[index + 1] == value:
             return arg
     return None
+
+
+def _spells(arg: str, long: str, letter: str | None) -> bool:
+    """Whether C{arg} gives the option C{long} (or its start, as getopt takes), or C{letter}."""
+    if arg.startswith("--"):
+        given = arg[2:].partition("=")[0]
+        return bool(given) and long.startswith(given)
+    return letter is not None and arg[1:2] == letter
 
 
 def globalReactor() -> Any:

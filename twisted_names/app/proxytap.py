@@ -23,6 +23,7 @@ from twisted_names.app.options import (
     checkPort,
     escapeForEndpoint,
     globalReactor,
+    notAPort,
 )
 from twisted_names.app.serveroptions import (
     LISTENING_OPTIONS,
@@ -31,7 +32,7 @@ from twisted_names.app.serveroptions import (
     listeningDescription,
     listeningWhere,
 )
-from twisted_names.display import visible
+from twisted_names.display import quoted, visible
 from twisted_names.i18n import N_, _
 from twisted_names.proxy.relay import RelaySettings
 
@@ -147,10 +148,30 @@ class Options(ServerPluginOptions):
         print(f"names-proxy (twisted-names) {__version__}, Twisted {twisted.__version__}")
         sys.exit(0)
 
+    def _isItself(self, host: str, port: str) -> bool:
+        """
+        Whether C{--to HOST:PORT} is where this proxy listens (C{--port} and
+        C{--interface}; not knowable for C{--endpoint} or C{--port 0}).
+        """
+        if self["endpoint"] is not None or not self["port"] or int(port) != self["port"]:
+            return False
+        return _sameListener(self["interface"], host)
+
     def postOptions(self) -> None:
         checkPort(self)
         self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
+        to = _HOST_PORT.fullmatch(self["to"])
+        if to is not None and int(to.group("port")) > 65535:
+            raise notAPort("--to", to.group("port"))
+        if to is not None and self._isItself(to.group("v6") or to.group("host"), to.group("port")):
+            raise usage.UsageError(
+                _(
+                    "--to {to} is this proxy itself (it listens there): each connection would"
+                    " be relayed to the proxy again, until --max-clients are used up; give the"
+                    " server's address, and the proxy a --port of its own"
+                ).format(to=quoted(self["to"]))
+            )
         self["upstream"] = upstreamDescription(self["to"], self["connect-timeout"])
         checkEndpoint(clientFromString, self["upstream"])
         twistd = self.parent
@@ -169,6 +190,21 @@ class Options(ServerPluginOptions):
 
             # Not the terminal: the ladder is drawn there.
             checkTraceFile(self, terminalAllowed=False)
+
+
+def _loopback(host: str) -> bool:
+    """Whether C{host} is this machine's loopback (a name, or an address of it)."""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _sameListener(interface: str, host: str) -> bool:
+    """
+    Whether connecting to C{host} reaches a port listening on C{interface}
+    (names compared as written: a wildcard takes the loopback too).
+    """
+    if interface in ("0.0.0.0", "::", ""):
+        return _loopback(host) or host in ("0.0.0.0", "::")
+    return host == interface or (host == "localhost" and interface in ("127.0.0.1", "::1"))
 
 
 def makeService(options: Options, reactor: Any = None) -> IService:

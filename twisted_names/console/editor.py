@@ -150,6 +150,19 @@ class KeepScreenServerProtocol(ServerProtocol):
 
     _strings: EscapeStrings | None = None
 
+    def _handleShortControlSequence(self, ch: bytes) -> None:
+        """
+        ESC and C{ch}: Alt-C{ch}, as C{insults} has it; but ESC ESC is Esc
+        pressed just before a key whose own sequence starts with ESC (an
+        arrow: C{ESC ESC [ A}, also what PuTTY sends for Alt-↑): that key
+        is read next.  C{insults} took it for Alt-Esc, and typed the
+        arrow's C{[A} into the reply.
+        """
+        if ch == b"\x1b":
+            self.state = b"escaped"
+            return
+        super()._handleShortControlSequence(ch)
+
     def dataReceived(self, data: bytes) -> None:
         """
         Keys that arrive together (a paste, a held key) are drawn once, after

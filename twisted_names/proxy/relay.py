@@ -52,7 +52,7 @@ from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.i18n import N_
-from twisted_names.server import Refused
+from twisted_names.server import CLOSING_TIMEOUT, Refused
 
 log = Logger(namespace="names")
 
@@ -308,6 +308,8 @@ class RelayServer(RelayEnd, portforward.ProxyServer):
     serverLeg: RelayClient | None = None
     _connecting: Deferred[Any] | None = None
     _idle: IDelayedCall | None = None
+    #: After the idle timeout's FINs: the reset of a leg that has not let go.
+    _closingBound: IDelayedCall | None = None
 
     def __init__(self) -> None:
         self.relay = self
@@ -402,6 +404,9 @@ class RelayServer(RelayEnd, portforward.ProxyServer):
             return
         self.phase = Phase.DONE
         self._stopIdle()
+        if self._closingBound is not None and self._closingBound.active():
+            self._closingBound.cancel()
+        self._closingBound = None
         self.factory.relayGone(self)
 
     # The idle timeout (off unless asked for).
@@ -428,6 +433,16 @@ class RelayServer(RelayEnd, portforward.ProxyServer):
         self.close()
         if peer is not None:
             peer.close()
+        # A FIN waits behind the bytes queued for its peer: one that reads
+        # nothing would keep its leg, and the slot, forever.
+        self._closingBound = self.factory.clock.callLater(CLOSING_TIMEOUT, self._closeTookTooLong)
+
+    def _closeTookTooLong(self) -> None:
+        """The idle timeout's FINs were not taken in time: reset what is left."""
+        self._closingBound = None
+        for leg in (self, self.serverLeg):
+            if leg is not None:
+                leg.abort()
 
 
 class RelayFactory(Factory):

@@ -417,6 +417,13 @@ def openTraceFile(
         if regular and not lockFile(fd):
             raise usage.UsageError(_(IN_USE).format(path=shown))
         earlier = os.lseek(fd, 0, os.SEEK_END) if regular else 0
+    except OSError as e:
+        # A file that opens but cannot be added to (/proc/self/mem: lseek
+        # refuses): one line, as for a file that cannot be opened.
+        os.close(fd)
+        raise usage.UsageError(
+            _("--trace-file: cannot write {path}: {why}").format(path=shown, why=describe(e))
+        ) from None
     except BaseException:
         os.close(fd)
         raise
