@@ -392,8 +392,13 @@ def allChecks(c: Checks) -> None:
         )
         server.waitFor(r'"João" \(127\.0\.0\.1:\d+\) está pedindo o seu nome')
         server.write("Sérgio\n".encode())
-        client.waitFor(r"^Servidor: Sérgio\r?$")
+        # To a pipe, the answer line is for programs: the same in any language.
+        client.waitFor(r"^Server: Sérgio\r?$")
         exitsWith(client, 0)
+        refused = c.windows("Windows client", "names-client.exe", "--port", "1", "--name", "x",
+                            language="pt_BR")  # fmt: skip
+        refused.waitFor(r"^erro: ", "err")
+        exitsWith(refused, 3)
 
     def portugueseFromDisplayLanguage() -> None:
         # Wine takes the user's display language (GetUserDefaultUILanguage)

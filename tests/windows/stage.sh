@@ -88,7 +88,7 @@ if [ ! -f "$W/wheels/.complete" ]; then
         fail "cannot download the win_amd64 wheels from PyPI (see .windows/download.log)"
     touch "$W/wheels/.complete"
 fi
-echo "== the project's wheel"
+echo "== the project's wheel ($SECONDS s)"
 rm -rf "$W/dist"
 "$PYTHON" -m pip wheel -q --no-deps -w "$W/dist" . >"$W/build.log" 2>&1 ||
     fail "cannot build the project's wheel (see .windows/build.log)"
@@ -100,7 +100,7 @@ export PYTHONUTF8=0
 unset PYTHONDONTWRITEBYTECODE  # Compiled once, the checkout starts faster in every process.
 winpy() { wine "$PY/python.exe" "$@"; }
 if [ ! -f "$PY/Scripts/pip.exe" ]; then
-    echo "== pip, under Wine"
+    echo "== pip, under Wine ($SECONDS s)"
     pipwheel=$(ls "$W"/wheels/pip-*.whl)
     # pip run from its wheel; argv[0] must not be "pip" (pip refuses to
     # replace itself then, on Windows).
@@ -109,21 +109,24 @@ if [ ! -f "$PY/Scripts/pip.exe" ]; then
         </dev/null 2>&1 | cat >"$W/install.log" || true
     [ -f "$PY/Scripts/pip.exe" ] || fail "pip did not install under Wine (see .windows/install.log)"
 fi
-echo "== the project and its dependencies, under Wine"
+echo "== the project and its dependencies, under Wine ($SECONDS s)"
+project=$(ls "$W"/dist/*.whl)
+if [ -f "$PY/Scripts/names-client.exe" ]; then
+    # .windows/ kept from an earlier run: this checkout's wheel replaces the
+    # project (same version number), the dependencies are there.
+    winpy -m pip install -q --no-index --find-links "$W/wheels" --no-warn-script-location \
+        --force-reinstall --no-deps "$project" </dev/null 2>&1 | cat >>"$W/install.log"
+fi
 winpy -m pip install -q --no-index --find-links "$W/wheels" --find-links "$W/dist" \
-    --no-warn-script-location --force-reinstall --no-deps "$(ls "$W"/dist/*.whl)" \
+    --no-warn-script-location "$project[tls]" wcwidth pywin32 babel hypothesis pyte packaging \
     </dev/null 2>&1 | cat >>"$W/install.log"
-winpy -m pip install -q --no-index --find-links "$W/wheels" --find-links "$W/dist" \
-    --no-warn-script-location twisted-names 'twisted[tls]' wcwidth pywin32 babel hypothesis pyte packaging \
-    </dev/null 2>&1 | cat >>"$W/install.log"
-winpy -c "import twisted_names, twisted, win32api" </dev/null 2>&1 | cat >>"$W/install.log"
 [ -f "$PY/Scripts/twistd.exe" ] && [ -f "$PY/Scripts/names-client.exe" ] ||
     fail "the project did not install under Wine (see .windows/install.log)"
 
 # -- the test suite under the Windows Python --------------------------------
 # In two trial processes at once: each spends most of its time starting
 # Windows programs under Wine.
-echo "== tests, under the Windows Python"
+echo "== tests, under the Windows Python ($SECONDS s)"
 rm -rf "$W/trial"
 mkdir -p "$W/trial"
 # The modules that start many programs, in two groups of about equal time
@@ -149,7 +152,7 @@ wait
 tail -n 1 "$W/trial0.log" "$W/trial1.log"
 
 # -- end to end: Windows programs with Linux ones ---------------------------
-echo "== end to end, Windows and Linux programs"
+echo "== end to end, Windows and Linux programs ($SECONDS s)"
 set +e
 "$PYTHON" tests/windows/endtoend.py --windows-python "$PY/python.exe" --linux-bin "$LINUX_BIN" \
     2>&1 | tee "$W/endtoend.log"
