@@ -148,7 +148,8 @@ class ClientOptions(TranslatedOptions):
             None,
             N_(
                 "Write the connection, once it ends, to this Markdown file as a Mermaid"
-                " sequence diagram (for lab reports; overwritten)."
+                " sequence diagram (for lab reports). The file is never emptied: each run"
+                " is added at its end, under a heading with its date and time."
             ),
         ],
     ]

@@ -144,7 +144,8 @@ class Options(ServerPluginOptions):
             None,
             N_(
                 "Write each connection, as it ends, to this Markdown file as a Mermaid"
-                " sequence diagram (for lab reports; overwritten at start)."
+                " sequence diagram (for lab reports). The file is never emptied: each run"
+                " is added at its end, under a heading with its date and time."
             ),
         ],
     ]
