@@ -47,3 +47,42 @@ class TraceFileHelpTests(SynchronousTestCase):
             text = helpOf(options, "pt_BR")
             self.assertNotIn("sobrescrito", text)
             self.assertIn("O arquivo nunca é apagado: cada execução é acrescentada no fim", text)
+
+
+class ProxyToTests(SynchronousTestCase):
+    """
+    C{names-proxy --to} given only a port, or only a host, as a student
+    first writes it: one line that says what C{--to} wants, not Twisted's
+    C{unknown endpoint type '5000'}.
+    """
+
+    def refusal(self, to: str) -> str:
+        error = self.assertRaises(usage.UsageError, proxytap.Options().parseOptions, ["--to", to])
+        return str(error)
+
+    def test_portOnly(self) -> None:
+        self.assertEqual(
+            self.refusal("5000"),
+            "--to: '5000' is only a port: give the server as HOST:PORT, such as 127.0.0.1:5000",
+        )
+
+    def test_hostOnly(self) -> None:
+        self.assertEqual(
+            self.refusal("localhost"),
+            "--to: 'localhost' has no port: give the server as HOST:PORT, such as localhost:5000",
+        )
+
+    def test_hostOnlyEscaped(self) -> None:
+        """What the person typed is shown escaped."""
+        self.assertIn("'a\\x1bb' has no port", self.refusal("a\x1bb"))
+
+    def test_endpointStringsStillTaken(self) -> None:
+        options = proxytap.Options()
+        options.parseOptions(["--to", "tcp:host=127.0.0.1:port=5000"])
+        self.assertEqual(options["upstream"], "tcp:host=127.0.0.1:port=5000")
+
+    def test_ipv6HostOnly(self) -> None:
+        self.assertEqual(
+            self.refusal("::1"),
+            "--to: '::1' has no port: give the server as HOST:PORT, such as [::1]:5000",
+        )
