@@ -86,3 +86,20 @@ class ProxyToTests(SynchronousTestCase):
             self.refusal("::1"),
             "--to: '::1' has no port: give the server as HOST:PORT, such as [::1]:5000",
         )
+
+
+class EndpointKindEscapedTests(SynchronousTestCase):
+    """
+    An unknown endpoint type is quoted from Twisted's words, which do not
+    escape it: what was typed (a paste holding an escape sequence) reached
+    the terminal raw in the error line.
+    """
+
+    def test_unknownKindEscaped(self) -> None:
+        from twisted.internet.endpoints import serverFromString
+
+        from twisted_names.app.options import checkEndpoint
+
+        error = self.assertRaises(usage.UsageError, checkEndpoint, serverFromString, "a\x1bb:1")
+        self.assertNotIn("\x1b", str(error))
+        self.assertIn("unknown endpoint type 'a\\x1bb'", str(error))
