@@ -5,13 +5,34 @@ not do (found by trying the product from the README, in both languages).
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from collections.abc import Callable
 
+from twisted.internet import reactor
+from twisted.internet.endpoints import TCP4ServerEndpoint
+from twisted.internet.testing import MemoryReactorClock
 from twisted.python import usage
-from twisted.trial.unittest import SynchronousTestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from tests.pipes import Pipe
 from twisted_names import i18n
 from twisted_names.app import cli, proxytap, tap
+from twisted_names.app.assembly import Stopper, addProcessService, chooseConsole
+from twisted_names.app.process import ProcessService
+from twisted_names.app.services import (
+    ListeningService,
+    NamesServerService,
+    TerminalService,
+    echoesControlKeys,
+)
+from twisted_names.console.terminal import Terminal
+from twisted_names.replies import FixedReply
+from twisted_names.server import NameServerFactory
+
+if sys.platform != "win32":
+    import termios
 
 
 def helpOf(program: Callable[[], usage.Options], language: str) -> str:
@@ -103,3 +124,97 @@ class EndpointKindEscapedTests(SynchronousTestCase):
         error = self.assertRaises(usage.UsageError, checkEndpoint, serverFromString, "a\x1bb:1")
         self.assertNotIn("\x1b", str(error))
         self.assertIn("unknown endpoint type 'a\\x1bb'", str(error))
+
+
+class InterruptTests(SynchronousTestCase):
+    """
+    Ctrl-C at a terminal in its usual mode (names-proxy; names-server with
+    C{--name} or its plain lines) echoes C{^C} where the cursor is: the
+    next log line was glued to it (C{^C2026-12-05T15:46:53+0000 [names#info]
+    SIGINT: stopping}).  The process service has the terminal end that
+    line first.
+    """
+
+    def process(self) -> tuple[ProcessService, list[str]]:
+        said: list[str] = []
+
+        class Reactor:
+            running = True
+
+            def stop(self) -> None:
+                said.append("stopped")
+
+            def callFromThread(self, f: Callable[..., object], *args: object) -> None:
+                f(*args)
+
+        process = ProcessService(Reactor())
+        process.onInterrupt = lambda: said.append("line ended")
+        return process, said
+
+    def test_sigintEndsTheLineFirst(self) -> None:
+        process, said = self.process()
+        process._stopSignalled(signal.SIGINT, None)
+        process._stopSignalled(signal.SIGINT, None)  # A second Ctrl-C: nothing more.
+        self.assertEqual(said, ["line ended", "stopped"])
+
+    def test_sigtermEchoesNothing(self) -> None:
+        process, said = self.process()
+        process._stopSignalled(signal.SIGTERM, None)
+        self.assertEqual(said, ["stopped"])
+
+    def test_wiredToThePlainTerminal(self) -> None:
+        """names-proxy's terminal (and names-server's plain one) is told."""
+        reactor = MemoryReactorClock()
+        stopper = Stopper(lambda: None)
+        factory = NameServerFactory(FixedReply("x"), reactor)
+        listening = ListeningService(TCP4ServerEndpoint(reactor, 0), "tcp:0", factory)
+        console = chooseConsole(reactor, False, None, stopper, 10, True)
+        terminal = console.service
+        assert isinstance(terminal, TerminalService)
+        process = addProcessService(
+            NamesServerService(), reactor, console, None, 5, listening, stopper
+        )
+        self.assertEqual(process.onInterrupt, terminal.endEchoedLine)
+
+
+class EchoedLineTests(TestCase):
+    """L{TerminalService.endEchoedLine} on a pseudo-terminal, and on a pipe."""
+
+    if sys.platform == "win32":
+        skip = "POSIX terminals (termios, openpty)"
+
+    def pty(self, lflagOn: int, lflagOff: int = 0) -> tuple[int, int]:
+        master, slave = os.openpty()
+        self.addCleanup(os.close, master)
+        self.addCleanup(os.close, slave)
+        attributes = termios.tcgetattr(slave)
+        attributes[3] = (attributes[3] | lflagOn) & ~lflagOff
+        termios.tcsetattr(slave, termios.TCSANOW, attributes)
+        os.set_blocking(master, False)
+        return master, slave
+
+    async def shown(self, stdout: int) -> None:
+        service = TerminalService(Terminal(lambda line: None, lambda: None), reactor, False)
+        service.stdioFds = (None, stdout)
+        service.startService()
+        service.endEchoedLine()
+        service.terminal.show("SIGINT: stopping")
+        await service.stopService()
+
+    async def test_echoingTerminal(self) -> None:
+        master, slave = self.pty(termios.ECHO | termios.ECHOCTL)
+        self.assertTrue(echoesControlKeys(slave))
+        await self.shown(slave)
+        self.assertTrue(os.read(master, 4096).startswith(b"\r\nSIGINT: stopping\r\n"))
+
+    async def test_terminalNotEchoingControlKeys(self) -> None:
+        master, slave = self.pty(termios.ECHO, termios.ECHOCTL)
+        self.assertFalse(echoesControlKeys(slave))
+        await self.shown(slave)
+        self.assertTrue(os.read(master, 4096).startswith(b"SIGINT: stopping\r\n"))
+
+    async def test_pipe(self) -> None:
+        stdout = Pipe(self)
+        self.assertFalse(echoesControlKeys(stdout.writeFd))
+        await self.shown(stdout.writeFd)
+        self.assertTrue(stdout.drain().startswith(b"SIGINT: stopping\n"))
