@@ -5,6 +5,7 @@ not do (found by trying the product from the README, in both languages).
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -218,3 +219,23 @@ class EchoedLineTests(TestCase):
         self.assertFalse(echoesControlKeys(stdout.writeFd))
         await self.shown(stdout.writeFd)
         self.assertTrue(stdout.drain().startswith(b"SIGINT: stopping\n"))
+
+
+class TraceFileThatDoesNotSeekTests(SynchronousTestCase):
+    """
+    A C{--trace-file} that opens but cannot be sought to its end (a file of
+    C{/proc}, for root: C{--trace-file /proc/version}) stopped both
+    programs with a traceback (names-client: "a bug in names-client").
+    """
+
+    def test_oneLine(self) -> None:
+        from twisted_names.trace import file
+
+        path = self.mktemp()
+
+        def lseek(fd: int, position: int, how: int) -> int:
+            raise OSError(errno.EINVAL, "Invalid argument")
+
+        self.patch(file.os, "lseek", lseek)
+        error = self.assertRaises(usage.UsageError, file.openTraceFile, path)
+        self.assertTrue(str(error).startswith(f'--trace-file: cannot write "{path}": '))

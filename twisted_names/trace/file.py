@@ -407,6 +407,11 @@ def openTraceFile(path: str, terminalAllowed: bool = True) -> TraceFileWriter:
         if regular and not lockFile(fd):
             raise usage.UsageError(_(IN_USE).format(path=shown))
         earlier = os.lseek(fd, 0, os.SEEK_END) if regular else 0
+    except OSError as e:  # A file that opens but does not seek (/proc's, as root).
+        os.close(fd)
+        raise usage.UsageError(
+            _("--trace-file: cannot write {path}: {why}").format(path=shown, why=describe(e))
+        ) from None
     except BaseException:
         os.close(fd)
         raise
