@@ -236,6 +236,6 @@ class TraceFileThatDoesNotSeekTests(SynchronousTestCase):
         def lseek(fd: int, position: int, how: int) -> int:
             raise OSError(errno.EINVAL, "Invalid argument")
 
-        self.patch(file.os, "lseek", lseek)
+        self.patch(os, "lseek", lseek)
         error = self.assertRaises(usage.UsageError, file.openTraceFile, path)
         self.assertTrue(str(error).startswith(f'--trace-file: cannot write "{path}": '))
