@@ -239,3 +239,27 @@ class TraceFileThatDoesNotSeekTests(SynchronousTestCase):
         self.patch(os, "lseek", lseek)
         error = self.assertRaises(usage.UsageError, file.openTraceFile, path)
         self.assertTrue(str(error).startswith(f'--trace-file: cannot write "{path}": '))
+
+
+class WholeSecondsInHelpTests(SynchronousTestCase):
+    """
+    C{--help} said C{[default: 330.0]}, C{[default: 120.0]}, C{[default:
+    0.0]}: a whole number of seconds is said as the README says it (C{330});
+    a fraction keeps the point it is typed with (C{0.25}).
+    """
+
+    def test_client(self) -> None:
+        text = helpOf(cli.ClientOptions, "en")
+        self.assertIn("[default: 330]", text)
+        self.assertIn("[default: 0.25]", text)
+        self.assertNotIn(".0]", text)
+
+    def test_serverAndProxy(self) -> None:
+        server = helpOf(tap.Options, "pt_BR")
+        self.assertIn("[padrão: 120]", server)
+        self.assertIn("[padrão: 300]", server)
+        self.assertNotIn(".0]", server)
+        proxy = helpOf(proxytap.Options, "en")
+        self.assertIn("[default: 10]", proxy)
+        self.assertIn("[default: 0]", proxy)
+        self.assertNotIn(".0]", proxy)
