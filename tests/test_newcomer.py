@@ -263,3 +263,22 @@ class WholeSecondsInHelpTests(SynchronousTestCase):
         self.assertIn("[default: 10]", proxy)
         self.assertIn("[default: 0]", proxy)
         self.assertNotIn(".0]", proxy)
+
+
+class TracedClientErrorLastTests(TestCase):
+    """
+    C{names-client --trace}: when the exchange fails, the error line came
+    before the trace's last line (how the connection ended), which was
+    written after it; the answer has always waited for that line.
+    """
+
+    def test_errorAfterTheEnd(self) -> None:
+        from tests.harness import Network
+
+        network = Network(self, replyTimeout=5)
+        client = network.client("--trace", "-n", "Ana")
+        network.advance(6)  # The server closes it: no reply in 5 s.
+        self.assertEqual(self.successResultOf(client.ended), 5, client.describe())
+        lines = client.err.splitlines()
+        self.assertTrue(lines[-1].startswith("error: "), client.describe())
+        self.assertIn("#1", lines[-2], client.describe())
