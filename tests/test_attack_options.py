@@ -114,26 +114,6 @@ class TraceFileSeekTests(SynchronousTestCase):
             self.assertEqual(len(os.listdir("/proc/self/fd")), len(opened))
 
 
-class TraceFileHelpTests(SynchronousTestCase):
-    """
-    C{--help} says what C{--trace-file} does now: the file is added to
-    (issue 16, item 4).  Before: all three said it was overwritten.
-    """
-
-    def setUp(self) -> None:
-        inEnglish(self)
-
-    def test_saysKept(self) -> None:
-        from twisted_names.app.cli import ClientOptions
-
-        for options in (tap.Options(), proxytap.Options(), ClientOptions()):
-            text = " ".join(options.getUsage(width=1000).split())
-            self.assertNotIn("overwritten", text)
-            self.assertIn(
-                "added at its end, each run under a heading with its date and time", text
-            )
-
-
 class SameValueMixedSpellingsTests(SynchronousTestCase):
     """The option named is found past other long options given before it."""
 

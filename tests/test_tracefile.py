@@ -556,16 +556,17 @@ class ClientProcessTests(ProgramTestCase):
 
 class TraceFileHelpTests(SynchronousTestCase):
     """
-    What C{--help} says of C{--trace-file}, in both programs and both
+    What C{--help} says of C{--trace-file}, in the three programs and both
     languages: the file is added to (issue 16, item 4), as the README says;
     it said "overwritten" after the file had stopped being emptied.
     """
 
     def helpTexts(self) -> list[str]:
+        from twisted_names.app import proxytap, tap
         from twisted_names.app.cli import ClientOptions
-        from twisted_names.app.tap import Options
 
-        return [" ".join(str(options).split()) for options in (Options(), ClientOptions())]
+        programs = (tap.Options(), proxytap.Options(), ClientOptions())
+        return [" ".join(str(options).split()) for options in programs]
 
     def test_english(self) -> None:
         self.addCleanup(i18n.use, None)

@@ -27,6 +27,7 @@ _REASONS = {
     errno.EEXIST: N_("it exists already"),
     errno.EADDRNOTAVAIL: N_("this machine has no such address"),
     errno.EIO: N_("input/output error"),
+    errno.EINVAL: N_("invalid argument"),
     errno.EPIPE: N_("the other end is closed"),
 }
 

@@ -193,7 +193,8 @@ def addProcessService(
     Under twistd, the process is ours: add the service that owns it (its
     signals, its open-files limit for C{maxClients}, the log file's
     rotation), make a failure to listen stop it with status 1, and make
-    the operator's stop go through it.
+    the operator's stop go through it; on a plain terminal, a Ctrl-C's
+    echoed C{^C} line is ended before the lines that follow it.
     """
     rotate = observer.rotate if isinstance(observer, BatchedFileLogObserver) else None
     process = server.add("process", ProcessService(reactor, console.service, rotate, maxClients))
@@ -201,6 +202,8 @@ def addProcessService(
         "cannot listen", status=1, form=N_("cannot listen: stopping")
     )
     stopper.stop = lambda: process.stopFor("Ctrl-C")
+    if isinstance(console.service, TerminalService):
+        process.onInterrupt = console.service.endEchoedLine
     return process
 
 

@@ -517,18 +517,25 @@ async def _exchange(
 
     endpoint = clientEndpoint(reactor, options["endpoint"])
     endpoint, tracer = _traced(endpoint, reactor, options, streams)
-    answer = await interruption.guard(
-        exchangeNames(
-            endpoint,
-            name,
-            reactor,
-            timeout=options["timeout"] or None,
-            maxLength=options["max-length"],
-            quietPeriod=options["quiet-period"],
-            where=options["where"],
-            onConnected=connected,
+    try:
+        answer = await interruption.guard(
+            exchangeNames(
+                endpoint,
+                name,
+                reactor,
+                timeout=options["timeout"] or None,
+                maxLength=options["max-length"],
+                quietPeriod=options["quiet-period"],
+                where=options["where"],
+                onConnected=connected,
+            )
         )
-    )
+    except Exception:
+        # The error line, as the answer, comes after the trace's last line
+        # (how the connection ended); not after Ctrl-C: the reactor stops.
+        if tracer is not None and not interruption.interrupted:
+            await tracer.whenIdle(TRACE_CLOSE_WAIT)
+        raise
     if tracer is not None:
         await tracer.whenIdle(TRACE_CLOSE_WAIT)
     streams.screen.show(answerLine(answer, _onTerminal(streams.stdout)))

@@ -103,6 +103,8 @@ class TranslatedOptions(usage.Options):
             doc = self.docs[name] or ""
             default = self.defaults.get(name) if parameter else None
             if default is not None:
+                if isinstance(default, float) and default.is_integer():
+                    default = int(default)  # 330 seconds, as the README says, not 330.0.
                 doc = _("{description} [default: {value}]").format(
                     description=doc.strip(), value=default
                 )

@@ -13,7 +13,7 @@ from typing import Any
 
 from twisted.python import usage
 
-from twisted_names.display import quotedPath
+from twisted_names.display import quotedPath, visible
 from twisted_names.i18n import N_, _
 from twisted_names.oserrors import describe
 from twisted_names.wire import InvalidName, checkName
@@ -267,7 +267,9 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
             )
         elif unknown is not None:
             message = _("bad endpoint {endpoint}: unknown endpoint type {kind}").format(
-                endpoint=repr(description), kind=unknown.group(1)
+                # Twisted's words quote the kind as typed: escaped here.
+                endpoint=repr(description),
+                kind=visible(unknown.group(1)),
             )
         elif (number := _NOT_A_NUMBER.fullmatch(reason)) is not None:
             message = _("bad endpoint {endpoint}: {value} is not a whole number").format(
@@ -275,7 +277,8 @@ def checkEndpoint(parse: Callable[[Any, str], object], description: str) -> None
             )
         else:  # Twisted's or Python's words: too many to translate.
             message = _("bad endpoint {endpoint}: {reason}").format(
-                endpoint=repr(description), reason=reason
+                endpoint=repr(description),
+                reason=reason if reason.isprintable() else visible(reason),
             )
         raise usage.UsageError(message) from None
 

@@ -83,6 +83,10 @@ class ProcessService(Service):
     """
 
     _stopping = False
+    #: Called when SIGINT stops the process (Ctrl-C at a terminal in its
+    #: usual mode, which echoed C{^C} where the cursor was), before anything
+    #: else is shown: the terminal's service ends that line.
+    onInterrupt: Callable[[], object] | None = None
 
     def __init__(
         self,
@@ -135,7 +139,12 @@ class ProcessService(Service):
     # not through the reactor: the process stops or ends right after.
 
     def _stopSignalled(self, number: int, frame: FrameType | None) -> None:
-        self.reactor.callFromThread(self.stopFor, signal.Signals(number).name)
+        self.reactor.callFromThread(self._stopForSignal, signal.Signals(number).name)
+
+    def _stopForSignal(self, name: str) -> None:
+        if name == "SIGINT" and not self._stopping and self.onInterrupt is not None:
+            self.onInterrupt()
+        self.stopFor(name)
 
     def _usr1(self, number: int, frame: FrameType | None) -> None:
         self.reactor.callFromThread(self._rotate)

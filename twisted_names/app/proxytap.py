@@ -5,6 +5,7 @@ C{twistd names-proxy}: its options, wired to the relay
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from typing import Any, NoReturn
@@ -36,7 +37,7 @@ from twisted_names.display import quoted, visible
 from twisted_names.i18n import N_, _
 from twisted_names.proxy.relay import RelaySettings
 
-__all__ = ["Options", "makeService", "upstreamDescription"]
+__all__ = ["Options", "checkTo", "makeService", "upstreamDescription"]
 
 #: Where the proxy listens by default: beside names-server's 5000.
 DEFAULT_PORT = 5001
@@ -59,6 +60,35 @@ def upstreamDescription(to: str, timeout: float) -> str:
     host = match.group("v6") or match.group("host")
     seconds = max(1, int(timeout + 0.999))
     return f"tcp:host={escapeForEndpoint(host)}:port={match.group('port')}:timeout={seconds}"
+
+
+def checkTo(to: str) -> None:
+    """
+    Refuse a C{--to} that is only a port or only a host, as people first
+    write a server's address, in words that say what is missing: as an
+    endpoint string it would read as an endpoint of an unknown type
+    (C{5000}, C{localhost}) or of none (C{::1}).
+    """
+    if to.isdigit():
+        raise usage.UsageError(
+            _(
+                "--to: {value} is only a port: give the server as HOST:PORT,"
+                " such as 127.0.0.1:{port}"
+            ).format(value=repr(to), port=to)
+        )
+    try:
+        address = ipaddress.ip_address(to)
+    except ValueError:
+        if ":" in to or "=" in to:  # HOST:PORT, or an endpoint string.
+            return
+        example = f"{visible(to)}:5000"
+    else:
+        example = f"[{to}]:5000" if address.version == 6 else f"{to}:5000"
+    raise usage.UsageError(
+        _("--to: {value} has no port: give the server as HOST:PORT, such as {example}").format(
+            value=repr(to), example=example
+        )
+    )
 
 
 class Options(ServerPluginOptions):
@@ -161,6 +191,7 @@ class Options(ServerPluginOptions):
         checkPort(self)
         self["description"] = listeningDescription(self)
         checkEndpoint(serverFromString, self["description"])
+        checkTo(self["to"])
         to = _HOST_PORT.fullmatch(self["to"])
         if to is not None and int(to.group("port")) > 65535:
             raise notAPort("--to", to.group("port"))

@@ -218,6 +218,23 @@ class ListeningService(StreamServerEndpointService):
         return stopped
 
 
+def echoesControlKeys(fd: int) -> bool:
+    """
+    Whether C{fd} is a terminal that echoes control keys as typed (C{^C}):
+    a POSIX terminal with C{ECHO} and C{ECHOCTL}, as shells leave it.
+    """
+    if sys.platform == "win32":
+        return False
+    import termios
+
+    try:
+        lflag: int = termios.tcgetattr(fd)[3]
+    except (termios.error, OSError, ValueError):
+        return False  # Not a terminal (a pipe, a file, /dev/null).
+    wanted = termios.ECHO | termios.ECHOCTL
+    return lflag & wanted == wanted
+
+
 class TerminalService(Service):
     """
     The operator's terminal: C{terminal} on stdin and stdout through
@@ -231,6 +248,8 @@ class TerminalService(Service):
 
     stdioFds: tuple[int | None, int | None] | None = None
     _stdio: Any = None
+    #: The descriptor written to while running.
+    _output: int = -1
     #: The last line shown (names-proxy says its own name).
     stoppedText = N_("names-server: stopped.")
     #: Descriptors opened here (C{/dev/null}s), closed with the terminal.
@@ -262,11 +281,21 @@ class TerminalService(Service):
         modes = self.modes = BlockingModeKeeper(
             tuple(fd for fd in (stdin, stdout) if fd not in self._opened)
         )
-        output = stdout
+        output = self._output = stdout
         self.terminal.beforeWrite = lambda: modes.keepNonBlocking(output)
         self._stdio = attachStdio(self.terminal, stdin, stdout, self.reactor)
         if self.logObserver is not None:
             self.logObserver.show = self.terminal.show
+
+    def endEchoedLine(self) -> None:
+        """
+        After a Ctrl-C, end the line the terminal echoed C{^C} on, so that
+        the lines shown next (the log's, the last one) start a line of
+        their own instead of being glued to C{^C}.  Only where the terminal
+        echoes control keys: stdout a terminal in its usual mode.
+        """
+        if self._stdio is not None and echoesControlKeys(self._output):
+            self.terminal.show("")
 
     def _devnull(self, mode: int) -> int:
         """C{/dev/null} opened for C{mode}, to be closed with the terminal."""
