@@ -12,4 +12,6 @@ What the operator sees and types.
   - L{terminal}: stdin and stdout through C{StandardIO}, never blocking.
   - L{rawtty}: a POSIX terminal in raw mode, given back exactly.
   - L{wincon}: the Windows console, read and written as the editor needs.
+  - L{winstdio}: stdin and stdout as plain lines on Windows, with threads
+    (Twisted's Windows C{StandardIO} cannot serve: see its docstring).
 """
