@@ -12,6 +12,7 @@ from twisted.plugin import getPlugins
 from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase
 
+from twisted_names.app import serveroptions
 from twisted_names.app.proxyservice import ProxyPlan, proxyService
 from twisted_names.app.proxytap import Options, upstreamDescription
 from twisted_names.proxy.relay import RelaySettings
@@ -62,6 +63,7 @@ class OptionsTests(SynchronousTestCase):
     def test_daemonNeedsNoTrace(self) -> None:
         from twisted.scripts.twistd import ServerOptions  # type: ignore[attr-defined]
 
+        self.patch(serveroptions, "DAEMONIZES", True)  # As a POSIX twistd does.
         options = Options()
         options.parent = ServerOptions()
         stderr = io.StringIO()
@@ -71,6 +73,18 @@ class OptionsTests(SynchronousTestCase):
         options = Options()
         options.parent = ServerOptions()
         options.parseOptions(["--no-trace"])  # A daemon without the ladder is fine.
+
+    def test_windowsTwistdIsNoDaemon(self) -> None:
+        """
+        Windows' twistd never daemonizes: without C{-n} the ladder is still
+        drawn at the terminal, not refused as a daemon's (as names-server's
+        was before the Windows stage found it).
+        """
+        self.patch(serveroptions, "DAEMONIZES", False)
+        options = Options()
+        options.parent = {"nodaemon": 0}  # type: ignore[assignment]
+        options.parseOptions(["--port", "0"])
+        self.assertFalse(options["no-trace"])
 
     def test_twistdOptionAfterThePlugin(self) -> None:
         """The shared one-line error names this program."""

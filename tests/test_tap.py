@@ -18,7 +18,7 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from tests.pipes import Pipe, reactor, until
 from tests.processes import PIDFILE, heldListener
 from tests.skips import WINDOWS_NO_DAEMON
-from twisted_names.app import tap
+from twisted_names.app import serveroptions
 from twisted_names.app.process import ProcessService
 from twisted_names.app.services import ListeningAddress, NamesServerService
 from twisted_names.app.tap import CannotListen, Options, makeService
@@ -154,7 +154,7 @@ class OptionsTests(SynchronousTestCase):
         daemonizes, yet C{twistd names-server} without C{-n} was refused
         there as a daemon without --name.
         """
-        self.patch(tap, "DAEMONIZES", False)
+        self.patch(serveroptions, "DAEMONIZES", False)
         options = Options()
         options.parent = {"nodaemon": 0}  # type: ignore[assignment]
         options.parseOptions(["--port", "0", "--trace"])

@@ -32,6 +32,7 @@ from twisted_names.app.serveroptions import (
     ServerPluginOptions,
     listeningDescription,
     listeningWhere,
+    runsAsDaemon,
 )
 from twisted_names.display import quoted, visible
 from twisted_names.i18n import N_, _
@@ -206,7 +207,7 @@ class Options(ServerPluginOptions):
         self["upstream"] = upstreamDescription(self["to"], self["connect-timeout"])
         checkEndpoint(clientFromString, self["upstream"])
         twistd = self.parent
-        daemon = twistd is not None and not twistd.get("nodaemon")
+        daemon = runsAsDaemon(twistd)
         if daemon and not self["no-trace"]:
             raise usage.UsageError(
                 _(

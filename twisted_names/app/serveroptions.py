@@ -83,6 +83,16 @@ TRACE_FILE_OPTION: list[Any] = [
 ]
 
 
+#: Whether twistd without C{-n} runs as a daemon (not on Windows, whose
+#: twistd never daemonizes: C{-n} is accepted there and changes nothing).
+DAEMONIZES = sys.platform != "win32"
+
+
+def runsAsDaemon(twistd: Mapping[str, Any] | None) -> bool:
+    """Whether the plugin runs as a daemon under C{twistd} (C{None}: not under twistd)."""
+    return DAEMONIZES and twistd is not None and not twistd.get("nodaemon")
+
+
 def listeningDescription(options: usage.Options) -> str:
     """The endpoint string the listening options say: C{--endpoint}, or TCP."""
     endpoint: str | None = options["endpoint"]

@@ -30,6 +30,7 @@ from twisted_names.app.serveroptions import (
     ServerPluginOptions,
     listeningDescription,
     listeningWhere,
+    runsAsDaemon,
 )
 from twisted_names.app.services import CannotListen, NamesServerService
 from twisted_names.i18n import N_, _
@@ -163,7 +164,7 @@ class Options(ServerPluginOptions):
         checkEndpoint(serverFromString, self["description"])
         twistd = self.parent
         # Windows' twistd never daemonizes: -n is accepted and changes nothing.
-        daemon = DAEMONIZES and twistd is not None and not twistd.get("nodaemon")
+        daemon = runsAsDaemon(twistd)
         if daemon and self["name"] is None:
             raise usage.UsageError(
                 _(
@@ -211,7 +212,3 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         twistd=options.parent,
     )
     return assembleServer(plan, reactor)
-
-
-#: Whether twistd without C{-n} runs as a daemon (not on Windows).
-DAEMONIZES = sys.platform != "win32"
