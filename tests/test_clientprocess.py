@@ -239,8 +239,13 @@ class EntryPointTests(ClientProcessTestCase):
         )
 
     async def test_consoleScript(self) -> None:
-        script = os.path.join(os.path.dirname(sys.executable), "names-client")
-        if not os.path.exists(script):
+        # Beside python: a venv's bin/ or Scripts\; or, for a Windows Python
+        # that is no venv, its Scripts\ folder.
+        folder = os.path.dirname(sys.executable)
+        name = "names-client.exe" if sys.platform == "win32" else "names-client"
+        candidates = [os.path.join(folder, name), os.path.join(folder, "Scripts", name)]
+        script = next((path for path in candidates if os.path.exists(path)), None)
+        if script is None:
             raise SkipTest("names-client is not installed next to this Python")
         port = await self.serve()
         client = spawn(self, "names-client", [script, "-p", str(port), "-n", "Ana"])

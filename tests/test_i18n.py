@@ -117,7 +117,7 @@ class ChosenLanguageTests(SynchronousTestCase):
     def test_notWindows(self) -> None:
         """Elsewhere there is no UI language to ask."""
         if sys.platform == "win32":
-            raise self.skipTest("Windows")
+            raise self.skipTest("Windows has a display language to ask (tested above, faked)")
         self.assertIsNone(i18n.windowsUILanguage())
 
     def test_loadFallsBackToEnglish(self) -> None:
