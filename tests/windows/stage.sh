@@ -148,15 +148,16 @@ for g in 0 1; do
     (winpy tests/windows/trial.py --temp-directory "$W/trial/_trial_temp$g" ${groups[$g]} \
         </dev/null 2>&1 | cat >"$W/trial$g.log") &
 done
-wait
-tail -n 1 "$W/trial0.log" "$W/trial1.log"
 
 # -- end to end: Windows programs with Linux ones ---------------------------
-echo "== end to end, Windows and Linux programs ($SECONDS s)"
-set +e
-"$PYTHON" tests/windows/endtoend.py --windows-python "$PY/python.exe" --linux-bin "$LINUX_BIN" \
-    2>&1 | tee "$W/endtoend.log"
-set -e
+# Beside the tests (each side mostly waits for Wine to start programs): the
+# stage's time is the longer of the two, not their sum.
+echo "== end to end, Windows and Linux programs, beside the tests ($SECONDS s)"
+("$PYTHON" tests/windows/endtoend.py --windows-python "$PY/python.exe" --linux-bin "$LINUX_BIN" \
+    >"$W/endtoend.log" 2>&1 || true) &
+wait
+tail -n 1 "$W/trial0.log" "$W/trial1.log"
+cat "$W/endtoend.log"
 
 echo "== the Windows stage took ${SECONDS} s"
 "$PYTHON" tests/windows/counts.py "$W/trial0.log" "$W/trial1.log" "$W/endtoend.log"
