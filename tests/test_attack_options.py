@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import errno
 import os
+import sys
 import tempfile
 
 from twisted.python import usage
@@ -106,7 +107,10 @@ class TraceFileSeekTests(SynchronousTestCase):
             return realSeek(fd, position, how)
 
         self.patch(os, "lseek", lseek)
-        opened = os.listdir("/proc/self/fd") if os.path.isdir("/proc/self/fd") else None
+        # Linux's count of this process's descriptors (under Wine, /proc is
+        # Wine's own process, whose descriptors are not Python's).
+        proc = sys.platform != "win32" and os.path.isdir("/proc/self/fd")
+        opened = os.listdir("/proc/self/fd") if proc else None
         with self.assertRaises(usage.UsageError) as caught:
             tracefile.openTraceFile(path)
         self.assertTrue(str(caught.exception).startswith(f'--trace-file: cannot write "{path}": '))
