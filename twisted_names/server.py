@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from time import time
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
@@ -55,14 +56,25 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     characters in a peer's name from reaching a terminal or a log file raw.
     The text is L{EXCHANGE} formatted, in English; the event's format
     carries L{EXCHANGE} for the console to translate (L{Preformatted}).
+
+    The event is the one C{log.info} would make, handed to the logger's
+    observer directly: L{Logger.emit} checks the level by sorting all the
+    levels, each event (docs/performance.md, "Instructions per exchange").
     """
-    log.info(
-        _EXCHANGE_EVENT,
-        exchange=f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
-        peer=peer,
-        name=name,
-        reply=reply,
-        duration=duration,
+    log.observer(
+        {
+            "exchange": f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
+            "peer": peer,
+            "name": name,
+            "reply": reply,
+            "duration": duration,
+            "log_logger": log,
+            "log_level": LogLevel.info,
+            "log_namespace": log.namespace,
+            "log_source": None,
+            "log_format": _EXCHANGE_EVENT,
+            "log_time": time(),
+        }
     )
 
 

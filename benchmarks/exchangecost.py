@@ -1,0 +1,109 @@
+"""
+Instructions per exchange of the server protocol with its log, counted by
+callgrind (issue 18; docs/performance.md, "Instructions per exchange").
+
+A loop of N exchanges as C{twistd names-server --name Bob -l FILE} makes
+them, without sockets: the protocol on a C{StringTransport}, a name, its
+reply, the close; the log observer twistd would be given (the batched file
+observer behind the rate limit) writing to C{/dev/null}, its batches
+flushed as the reactor would.  Instructions are counted, not seconds: the
+count is the same however loaded the machine is.
+
+    python benchmarks/exchangecost.py --callgrind [--log each|summary|none]
+
+runs the loop under C{valgrind --tool=callgrind} twice (N1 and N2
+exchanges) and prints (I(N2) - I(N1)) / (N2 - N1): start-up cancels out.
+Without C{--callgrind}, it runs the loop once, for a profiler.  Run it
+against another checkout with C{PYTHONPATH=that/checkout}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+from twisted.internet import epollreactor
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
+from twisted.internet.testing import StringTransport
+from twisted.logger import globalLogPublisher
+from twisted.python.failure import Failure
+
+ADDRESS = IPv4Address("TCP", "127.0.0.1", 50000)
+HOST = IPv4Address("TCP", "127.0.0.1", 5000)
+
+
+def loop(count: int, logMode: str) -> None:
+    """C{count} exchanges, the log as C{logMode} says."""
+    from twisted_names.logs.limit import RateLimitedObserver
+    from twisted_names.logs.observers import BatchedFileLogObserver
+    from twisted_names.replies import FixedReply
+    from twisted_names.server import NameServerFactory, ServerSettings
+
+    for observer in list(globalLogPublisher._observers):
+        globalLogPublisher.removeObserver(observer)
+    reactor = epollreactor.EPollReactor()
+    reactor.running = True  # The observer batches, as under twistd.
+    settings = ServerSettings()
+    if logMode == "summary":
+        settings = ServerSettings(exchangeLog="summary")  # type: ignore[call-arg]
+    if logMode != "none":
+        with open(os.devnull, "w") as devnull:
+            observer = BatchedFileLogObserver(devnull, reactor)  # type: ignore[arg-type]
+            globalLogPublisher.addObserver(RateLimitedObserver(observer, reactor))
+    factory = NameServerFactory(FixedReply("Bob"), reactor, settings)
+    done = Failure(ConnectionDone())
+    for turn in range(count):
+        protocol = factory.buildProtocol(ADDRESS)
+        protocol.makeConnection(StringTransport(hostAddress=HOST, peerAddress=ADDRESS))
+        protocol.dataReceived(b"bench\n")
+        protocol.connectionLost(done)
+        if turn % 3 == 0:
+            reactor.runUntilCurrent()
+
+
+def counted(count: int, logMode: str) -> int:
+    """Instructions callgrind counts for a whole run of C{count} exchanges."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = os.path.join(scratch, "callgrind.out")
+        subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                __file__,
+                "--exchanges",
+                str(count),
+                "--log",
+                logMode,
+            ],
+            check=True,
+            capture_output=True,
+        )
+        with open(out) as f:
+            summary = re.search(r"^summary: (\d+)", f.read(), re.MULTILINE)
+    assert summary is not None
+    return int(summary.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--exchanges", type=int, default=2000)
+    parser.add_argument("--log", choices=("each", "summary", "none"), default="each")
+    parser.add_argument("--callgrind", action="store_true")
+    args = parser.parse_args()
+    if not args.callgrind:
+        loop(args.exchanges, args.log)
+        return
+    small, large = args.exchanges // 4, args.exchanges
+    per = (counted(large, args.log) - counted(small, args.log)) / (large - small)
+    print(f"log {args.log}: {per / 1000:.1f}k instructions an exchange")
+
+
+if __name__ == "__main__":
+    main()
