@@ -32,7 +32,7 @@ from zope.interface import implementer
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.i18n import N_, Preformatted
-from twisted_names.replies import Departure, NoReply, ReplySource
+from twisted_names.replies import Departure, FixedReply, NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -298,7 +298,11 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             self.stopMessages()  # One-shot: the name is all we read.
         self._name, self._ending = message.text, message.ending
         self._started = self.clock.seconds()
-        asking = self._asking = self.factory.replies.ask(message.text, self.peer)
+        replies = self.factory.replies
+        if type(replies) is FixedReply:  # No Deferred: docs/performance.md, "Instructions".
+            self._reply(replies.reply)
+            return
+        asking = self._asking = replies.ask(message.text, self.peer)
         asking.addBoth(self._answered)
 
     def _answered(self, result: str | Failure) -> None:
