@@ -25,6 +25,8 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import deque
+from typing import Any
 
 from twisted.internet import epollreactor
 from twisted.internet.address import IPv4Address
@@ -37,8 +39,11 @@ ADDRESS = IPv4Address("TCP", "127.0.0.1", 50000)
 HOST = IPv4Address("TCP", "127.0.0.1", 5000)
 
 
-def loop(count: int, logMode: str) -> None:
-    """C{count} exchanges, the log as C{logMode} says."""
+def loop(count: int, logMode: str, concurrent: int) -> None:
+    """
+    C{count} exchanges, the log as C{logMode} says, C{concurrent} connections
+    open at once (each new one connects before the oldest sends its name).
+    """
     from twisted_names.logs.limit import RateLimitedObserver
     from twisted_names.logs.observers import BatchedFileLogObserver
     from twisted_names.replies import FixedReply
@@ -57,16 +62,21 @@ def loop(count: int, logMode: str) -> None:
             globalLogPublisher.addObserver(RateLimitedObserver(observer, reactor))
     factory = NameServerFactory(FixedReply("Bob"), reactor, settings)
     done = Failure(ConnectionDone())
-    for turn in range(count):
-        protocol = factory.buildProtocol(ADDRESS)
-        protocol.makeConnection(StringTransport(hostAddress=HOST, peerAddress=ADDRESS))
-        protocol.dataReceived(b"bench\n")
-        protocol.connectionLost(done)
+    inFlight: deque[Any] = deque()
+    for turn in range(count + concurrent - 1):
+        if turn < count:
+            protocol = factory.buildProtocol(ADDRESS)
+            protocol.makeConnection(StringTransport(hostAddress=HOST, peerAddress=ADDRESS))
+            inFlight.append(protocol)
+        if len(inFlight) == concurrent or turn >= count:
+            protocol = inFlight.popleft()
+            protocol.dataReceived(b"bench\n")
+            protocol.connectionLost(done)
         if turn % 3 == 0:
             reactor.runUntilCurrent()
 
 
-def counted(count: int, logMode: str) -> int:
+def counted(count: int, logMode: str, concurrent: int) -> int:
     """Instructions callgrind counts for a whole run of C{count} exchanges."""
     with tempfile.TemporaryDirectory() as scratch:
         out = os.path.join(scratch, "callgrind.out")
@@ -81,6 +91,8 @@ def counted(count: int, logMode: str) -> int:
                 str(count),
                 "--log",
                 logMode,
+                "--concurrent",
+                str(concurrent),
             ],
             check=True,
             capture_output=True,
@@ -95,14 +107,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exchanges", type=int, default=2000)
     parser.add_argument("--log", choices=("each", "summary", "none"), default="each")
+    parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--callgrind", action="store_true")
     args = parser.parse_args()
     if not args.callgrind:
-        loop(args.exchanges, args.log)
+        loop(args.exchanges, args.log, args.concurrent)
         return
     small, large = args.exchanges // 4, args.exchanges
-    per = (counted(large, args.log) - counted(small, args.log)) / (large - small)
-    print(f"log {args.log}: {per / 1000:.1f}k instructions an exchange")
+    per = (
+        counted(large, args.log, args.concurrent) - counted(small, args.log, args.concurrent)
+    ) / (large - small)
+    print(f"log {args.log}, {args.concurrent} at once: {per / 1000:.1f}k instructions an exchange")
 
 
 if __name__ == "__main__":

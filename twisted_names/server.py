@@ -10,7 +10,6 @@ L{twisted_names.console.plain} through the reply queue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from time import time
@@ -25,7 +24,6 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger, LogLevel
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -207,8 +205,63 @@ class Notices:
             log.warn(self.more, **{**self._fields, "count": count})
 
 
+class NameDeadlines:
+    """
+    When each connection's name (chat: next line) is due, on one timer for
+    all of them, instead of a L{DelayedCall} each (as L{TimeoutMixin} has):
+    that cost about a tenth of an exchange's instructions
+    (docs/performance.md, "Instructions per exchange").
+
+    Every deadline is set C{period} seconds ahead, so the order deadlines
+    are set in is the order they fall due in: an insertion-ordered dict
+    holds them, the earliest first, and the one timer waits for the head.
+    A connection whose deadline is set again moves to the end.  The timer
+    is cancelled when no deadline is left.
+    """
+
+    #: A deadline this close ahead counts as due: the timer's own time is
+    #: the clock's now plus a delay, which can round a hair short of it.
+    _SLACK = 1e-6
+
+    def __init__(self, clock: IReactorTime, period: float) -> None:
+        self.clock = clock
+        self.period = period
+        self._due: dict[NameServerProtocol, float] = {}
+        self._timer: IDelayedCall | None = None
+
+    def set(self, protocol: NameServerProtocol) -> None:
+        """Give C{protocol} until C{period} seconds from now (again)."""
+        due = self._due
+        if due:
+            due.pop(protocol, None)
+        due[protocol] = self.clock.seconds() + self.period
+        if self._timer is None:
+            self._timer = self.clock.callLater(self.period, self._expire)
+
+    def clear(self, protocol: NameServerProtocol) -> None:
+        """C{protocol} has no deadline any more."""
+        due = self._due
+        if due.pop(protocol, None) is not None and not due:
+            timer, self._timer = self._timer, None
+            if timer is not None and timer.active():
+                timer.cancel()
+
+    def _expire(self) -> None:
+        """Time out the connections due, then wait for the next one."""
+        self._timer = None
+        due = self._due
+        while due:
+            protocol, when = next(iter(due.items()))
+            wait = when - self.clock.seconds()
+            if wait > self._SLACK:
+                self._timer = self.clock.callLater(wait, self._expire)
+                return
+            del due[protocol]
+            protocol.timeoutConnection()
+
+
 @implementer(IHalfCloseableProtocol, IPushProducer)
-class NameServerProtocol(MessageReceiver, TimeoutMixin):
+class NameServerProtocol(MessageReceiver):
     """
     One client: read its name, ask the reply source, send the reply, close
     (or, in chat mode, wait for the next line).
@@ -243,9 +296,16 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         #: Once we closed gracefully: the abort if the peer does not let go.
         self._closing: IDelayedCall | None = None
 
-    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
-        """L{TimeoutMixin}'s timer, on the factory's clock."""
-        return self.clock.callLater(period, func)
+    def setTimeout(self, period: float | None) -> None:
+        """
+        Start the name timeout again if C{period} (the factory's
+        C{nameTimeout}, or 0 or C{None} for none), else stop it.  What
+        L{TimeoutMixin.setTimeout} did, on the factory's L{NameDeadlines}.
+        """
+        if period:
+            self.factory.deadlines.set(self)
+        else:
+            self.factory.deadlines.clear(self)
 
     def connectionMade(self) -> None:
         self.peer = describeAddress(self.transport.getPeer())
@@ -527,6 +587,8 @@ class NameServerFactory(ServerFactory):
         self.clock = clock
         self.settings = settings or ServerSettings()
         self.clients: set[NameServerProtocol] = set()
+        #: The name timeout of every connection, on one timer.
+        self.deadlines = NameDeadlines(clock, self.settings.nameTimeout)
         self._perAddress: dict[str, int] = {}
         #: By address (C{None}: UNIX sockets), the connections that have sent
         #: no name yet, the longest-silent first (a dict as an ordered set).
