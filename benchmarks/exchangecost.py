@@ -47,7 +47,7 @@ def loop(count: int, logMode: str, concurrent: int) -> None:
     from twisted_names.logs.limit import RateLimitedObserver
     from twisted_names.logs.observers import BatchedFileLogObserver
     from twisted_names.replies import FixedReply
-    from twisted_names.server import NameServerFactory, ServerSettings
+    from twisted_names.server import ExchangeLog, NameServerFactory, ServerSettings
 
     for observer in list(globalLogPublisher._observers):
         globalLogPublisher.removeObserver(observer)
@@ -55,7 +55,7 @@ def loop(count: int, logMode: str, concurrent: int) -> None:
     reactor.running = True  # The observer batches, as under twistd.
     settings = ServerSettings()
     if logMode == "summary":
-        settings = ServerSettings(exchangeLog="summary")  # type: ignore[call-arg]
+        settings = ServerSettings(exchangeLog=ExchangeLog.SUMMARY)
     if logMode != "none":
         with open(os.devnull, "w") as devnull:
             observer = BatchedFileLogObserver(devnull, reactor)  # type: ignore[arg-type]

@@ -76,6 +76,57 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     )
 
 
+class ExchangeLog(Enum):
+    """What the log says of exchanges (C{--exchange-log})."""
+
+    #: One line an exchange (L{logExchange}): what a teacher reads afterwards.
+    EACH = "each"
+    #: One line a second with something in it (L{ExchangeSummary}): for a busy
+    #: server, whose lines would cost more than its exchanges.
+    SUMMARY = "summary"
+
+
+#: The summary's format (L{ExchangeSummary}): counts, never plurals to agree with.
+SUMMARY = N_(
+    "in the last second, connections answered: {answered}; closed without a reply:"
+    " {unanswered}; refused: {refused}"
+)
+
+
+class ExchangeSummary:
+    """
+    The exchanges of each second, counted, and logged as one event when the
+    second ends: connections answered, closed without a reply, refused.  A
+    quiet second logs nothing and keeps no timer.  What else is logged (why
+    a connection was closed, refusals, warnings) is logged as before.
+    """
+
+    #: Seconds counted in one event.
+    PERIOD = 1.0
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.answered = 0
+        self.unanswered = 0
+        self.refused = 0
+        self._timer: IDelayedCall | None = None
+
+    def count(self) -> None:
+        """Something was counted: log it at the end of this second."""
+        if self._timer is None:
+            self._timer = self.clock.callLater(self.PERIOD, self.flush)
+
+    def flush(self) -> None:
+        """Log what was counted, if anything; start a new second."""
+        timer, self._timer = self._timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        answered, unanswered, refused = self.answered, self.unanswered, self.refused
+        if answered or unanswered or refused:
+            self.answered = self.unanswered = self.refused = 0
+            log.info(SUMMARY, answered=answered, unanswered=unanswered, refused=refused)
+
+
 #: How many lines a chat client may send ahead of the operator's replies.
 CHAT_BACKLOG = 16
 
@@ -112,6 +163,7 @@ class ServerSettings:
         another address closes the longest-silent connection (no name sent
         yet) of the address holding the most such connections, rather than
         being refused (see L{NameServerFactory.buildProtocol}).
+    @ivar exchangeLog: a log line an exchange, or a summary a second.
     """
 
     maxLength: int = DEFAULT_MAX_LENGTH
@@ -122,6 +174,7 @@ class ServerSettings:
     maxClients: int = 1000
     maxPerAddress: int = 0
     evictSilent: bool = True
+    exchangeLog: ExchangeLog = ExchangeLog.EACH
 
 
 class Phase(Enum):
@@ -380,7 +433,12 @@ class NameServerProtocol(MessageReceiver):
     def _reply(self, reply: str) -> None:
         self._exchanges += 1
         self.transport.write(encodeLine(reply, self._ending))
-        logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
+        summary = self.factory.summary
+        if summary is None:
+            logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
+        elif self._exchanges == 1:
+            summary.answered += 1
+            summary.count()
         if self._backlog is None:
             # One reply of at most --max-length bytes, the only write: the
             # kernel's send buffer takes it whole, so the close cannot wait
@@ -589,6 +647,10 @@ class NameServerFactory(ServerFactory):
         self.clients: set[NameServerProtocol] = set()
         #: The name timeout of every connection, on one timer.
         self.deadlines = NameDeadlines(clock, self.settings.nameTimeout)
+        #: With C{--exchange-log summary}: the counts logged each second.
+        self.summary = (
+            ExchangeSummary(clock) if self.settings.exchangeLog is ExchangeLog.SUMMARY else None
+        )
         self._perAddress: dict[str, int] = {}
         #: By address (C{None}: UNIX sockets), the connections that have sent
         #: no name yet, the longest-silent first (a dict as an ordered set).
@@ -619,6 +681,9 @@ class NameServerFactory(ServerFactory):
                 silent.evict(describeAddress(addr))
         if refusal is not None:
             self._refused += 1
+            if self.summary is not None:
+                self.summary.refused += 1
+                self.summary.count()
             if self._refused == 1:
                 form, fields = refusal
                 log.warn(form, peer=describeAddress(addr), **fields)
@@ -705,6 +770,9 @@ class NameServerFactory(ServerFactory):
         if protocol.silent:
             self.spoke(protocol)
         self.clients.discard(protocol)
+        if self.summary is not None and not protocol._exchanges:
+            self.summary.unanswered += 1
+            self.summary.count()
         host = protocol.hostForLimit
         if host is not None:
             left = self._perAddress[host] - 1
@@ -718,6 +786,8 @@ class NameServerFactory(ServerFactory):
         self._reportRefused()
         self.silentClosed.flush()
         self.evictions.flush()
+        if self.summary is not None:
+            self.summary.flush()
 
     def closeAll(self) -> int:
         """Close every client's connection (at shutdown); return how many."""
