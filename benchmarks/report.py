@@ -296,7 +296,7 @@ def print_summary(results: dict[str, Any], targets: list[Target], out: IO[str]) 
                 )
                 saturated.append(f"{LABELS[key]} c={concurrency}")
             out.write(
-                f"{LABELS[key]:<16} c={concurrency:<3} {s['exchanges_per_s']['median']:8.0f}"
+                f"{LABELS[key]:<25} c={concurrency:<3} {s['exchanges_per_s']['median']:8.0f}"
                 f" exch/s  p99 {s['p99_ms']['median']:7.2f} ms  CPU {cpu:6.1f} us/exch"
                 f"  loadgen {s['loadgen_core_use']['median']:4.0%} core{flag}\n"
             )
