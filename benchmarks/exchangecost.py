@@ -9,12 +9,14 @@ observer behind the rate limit) writing to C{/dev/null}, its batches
 flushed as the reactor would.  Instructions are counted, not seconds: the
 count is the same however loaded the machine is.
 
-    python benchmarks/exchangecost.py --callgrind [--log each|summary|none]
+    python benchmarks/exchangecost.py --callgrind [--log each|summary|none|bare]
 
 runs the loop under C{valgrind --tool=callgrind} twice (N1 and N2
 exchanges) and prints (I(N2) - I(N1)) / (N2 - N1): start-up cancels out.
-Without C{--callgrind}, it runs the loop once, for a profiler.  Run it
-against another checkout with C{PYTHONPATH=that/checkout}.
+C{--log bare} runs bare Twisted's protocol (L{baseline_twisted.Answer})
+in the same loop, for the floor.  Without C{--callgrind}, it runs the loop
+once, for a profiler.  Run it against another checkout with
+C{PYTHONPATH=that/checkout} (the callgrind runs inherit it).
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def loop(count: int, logMode: str, concurrent: int) -> None:
     from twisted_names.logs.limit import RateLimitedObserver
     from twisted_names.logs.observers import BatchedFileLogObserver
     from twisted_names.replies import FixedReply
-    from twisted_names.server import ExchangeLog, NameServerFactory, ServerSettings
+    from twisted_names.server import NameServerFactory, ServerSettings
 
     for observer in list(globalLogPublisher._observers):
         globalLogPublisher.removeObserver(observer)
@@ -55,12 +57,19 @@ def loop(count: int, logMode: str, concurrent: int) -> None:
     reactor.running = True  # The observer batches, as under twistd.
     settings = ServerSettings()
     if logMode == "summary":
+        from twisted_names.server import ExchangeLog  # type: ignore[attr-defined,unused-ignore]
+
         settings = ServerSettings(exchangeLog=ExchangeLog.SUMMARY)
     if logMode != "none":
-        with open(os.devnull, "w") as devnull:
-            observer = BatchedFileLogObserver(devnull, reactor)  # type: ignore[arg-type]
-            globalLogPublisher.addObserver(RateLimitedObserver(observer, reactor))
-    factory = NameServerFactory(FixedReply("Bob"), reactor, settings)
+        devnull = open(os.devnull, "w")  # noqa: SIM115 (open until the process ends)
+        observer = BatchedFileLogObserver(devnull, reactor)  # type: ignore[arg-type]
+        globalLogPublisher.addObserver(RateLimitedObserver(observer, reactor))
+    factory: Any = NameServerFactory(FixedReply("Bob"), reactor, settings)
+    if logMode == "bare":  # The floor: benchmarks/baseline_twisted.py's protocol.
+        from baseline_twisted import Answer
+        from twisted.internet.protocol import ServerFactory
+
+        factory = ServerFactory.forProtocol(Answer)
     done = Failure(ConnectionDone())
     inFlight: deque[Any] = deque()
     for turn in range(count + concurrent - 1):
@@ -106,7 +115,7 @@ def counted(count: int, logMode: str, concurrent: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--exchanges", type=int, default=2000)
-    parser.add_argument("--log", choices=("each", "summary", "none"), default="each")
+    parser.add_argument("--log", choices=("each", "summary", "none", "bare"), default="each")
     parser.add_argument("--concurrent", type=int, default=50)
     parser.add_argument("--callgrind", action="store_true")
     args = parser.parse_args()

@@ -94,7 +94,7 @@ class OneTimerTests(TestCase):
         """The timer goes with the last deadline."""
         client = Client(self.factory)
         client.send(b"Ana\n")
-        timers = [c.func for c in self.clock.getDelayedCalls()]
+        timers = [c.func for c in self.clock.getDelayedCalls()]  # type: ignore[attr-defined]
         self.assertNotIn(self.factory.deadlines._expire, timers)
         self.assertEqual(len(timers), 1)  # The reply queue's own.
 
@@ -144,10 +144,7 @@ class SummaryTests(TestCase):
         self.clock.advance(ExchangeSummary.PERIOD)
         self.assertEqual(
             self.summaries(),
-            [
-                "in the last second, connections answered: 3; closed without a reply: 1;"
-                " refused: 1"
-            ],
+            ["in the last second, connections answered: 3; closed without a reply: 1; refused: 1"],
         )
 
     def test_quietSecondSaysNothing(self) -> None:
