@@ -442,8 +442,12 @@ class NameServerProtocol(MessageReceiver):
         if self._backlog is None:
             # One reply of at most --max-length bytes, the only write: the
             # kernel's send buffer takes it whole, so the close cannot wait
-            # on the peer, and an exchange saves the bound's timer.
-            self._close(None, bounded=False)
+            # on the peer, and an exchange saves the bound's timer.  What
+            # _close(None, bounded=False) does here, where _ask already left
+            # the silent ones, stopped reading and the name timeout, and no
+            # question is pending (docs/performance.md, "Instructions per exchange").
+            self.phase = Phase.CLOSED
+            self.transport.loseConnection()
         elif self._backlog:  # Owed, even after an empty line ended the chat.
             self._ask(self._backlog.popleft())
         elif self.phase is Phase.ENDING:
