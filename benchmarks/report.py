@@ -178,8 +178,9 @@ def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
         " the pairs; *: other work shared the machine in at least one of them.",
         "",
         "| clients in flight | figure | names-server ÷ bare Twisted"
+        " | names-server ÷ Twisted + text log | names-server, summary log ÷ bare Twisted"
         " | names-server ÷ asyncio | bare Twisted ÷ asyncio |",
-        "| ---: | --- | ---: | ---: | ---: |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     figure_names = {
         "exchanges_per_s": "exchanges/s",
@@ -192,6 +193,8 @@ def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
             lines.append(
                 f"| {concurrency} | {figure_names[figure]}"
                 f" | {_fmt_ratio(r['names_vs_twisted'])}"
+                f" | {_fmt_ratio(r.get('names_vs_twisted_log'))}"
+                f" | {_fmt_ratio(r.get('summary_vs_twisted'))}"
                 f" | {_fmt_ratio(r['names_vs_asyncio'])}"
                 f" | {_fmt_ratio(r['twisted_vs_asyncio'])} |"
             )
