@@ -185,3 +185,20 @@ class ExchangeLogOptionTests(TestCase):
             usage.UsageError, options.parseOptions, ["--name", "Bob", "--exchange-log", "few"]
         )
         self.assertIn("'few' is not 'each' or 'summary'", str(error))
+
+
+class OneTimerFailureTests(TestCase):
+    """A connection whose timeout fails does not keep the others open."""
+
+    def test_othersStillClosed(self) -> None:
+        clock = Clock()
+        factory = NameServerFactory(ReplyQueue(clock, 300), clock, ServerSettings(nameTimeout=30))
+        broken, other = Client(factory, port=1), Client(factory, port=2)
+
+        def fail() -> None:
+            raise RuntimeError("broken")
+
+        broken.protocol.timeoutConnection = fail  # type: ignore[method-assign]
+        clock.advance(30)
+        self.assertTrue(other.closed)
+        self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)

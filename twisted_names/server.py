@@ -310,7 +310,10 @@ class NameDeadlines:
                 self._timer = self.clock.callLater(wait, self._expire)
                 return
             del due[protocol]
-            protocol.timeoutConnection()
+            try:
+                protocol.timeoutConnection()
+            except Exception:  # One connection's failure must not strand the others'.
+                log.failure(N_("{peer}: closing at the name timeout failed"), peer=protocol.peer)
 
 
 @implementer(IHalfCloseableProtocol, IPushProducer)
