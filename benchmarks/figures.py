@@ -53,6 +53,8 @@ RATIO_FIGURES = ("exchanges_per_s", "p50_ms", "p99_ms", "server_cpu_us_per_excha
 COMPARISONS = {
     "names_vs_twisted": ("names", "twisted"),
     "names_vs_asyncio": ("names", "asyncio"),
+    "names_vs_twisted_log": ("names", "twisted-log"),
+    "summary_vs_twisted": ("names-summary", "twisted"),
     "twisted_vs_asyncio": ("twisted", "asyncio"),
 }
 

@@ -178,8 +178,9 @@ def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
         " the pairs; *: other work shared the machine in at least one of them.",
         "",
         "| clients in flight | figure | names-server ÷ bare Twisted"
+        " | names-server ÷ Twisted + text log | names-server, summary log ÷ bare Twisted"
         " | names-server ÷ asyncio | bare Twisted ÷ asyncio |",
-        "| ---: | --- | ---: | ---: | ---: |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     figure_names = {
         "exchanges_per_s": "exchanges/s",
@@ -192,6 +193,8 @@ def render_markdown(results: dict[str, Any], targets: list[Target]) -> str:
             lines.append(
                 f"| {concurrency} | {figure_names[figure]}"
                 f" | {_fmt_ratio(r['names_vs_twisted'])}"
+                f" | {_fmt_ratio(r.get('names_vs_twisted_log'))}"
+                f" | {_fmt_ratio(r.get('summary_vs_twisted'))}"
                 f" | {_fmt_ratio(r['names_vs_asyncio'])}"
                 f" | {_fmt_ratio(r['twisted_vs_asyncio'])} |"
             )
@@ -296,7 +299,7 @@ def print_summary(results: dict[str, Any], targets: list[Target], out: IO[str]) 
                 )
                 saturated.append(f"{LABELS[key]} c={concurrency}")
             out.write(
-                f"{LABELS[key]:<16} c={concurrency:<3} {s['exchanges_per_s']['median']:8.0f}"
+                f"{LABELS[key]:<25} c={concurrency:<3} {s['exchanges_per_s']['median']:8.0f}"
                 f" exch/s  p99 {s['p99_ms']['median']:7.2f} ms  CPU {cpu:6.1f} us/exch"
                 f"  loadgen {s['loadgen_core_use']['median']:4.0%} core{flag}\n"
             )

@@ -69,6 +69,7 @@ from server_commands import (
     TWISTD,
     asyncio_argv,
     names_server_argv,
+    names_summary_argv,
     probe_names_server,
     twisted_argv,
 )
@@ -99,7 +100,9 @@ def measure_all(plan: Plan, keys: list[str], generator_choice: str, twistd: str)
 
         every: dict[str, Callable[[int, Path], list[str]]] = {
             "names": lambda port, logfile: names_server_argv(support, port, BENCH_NAME, logfile),
+            "names-summary": lambda port, logfile: names_summary_argv(support, port, logfile),
             "twisted": lambda port, logfile: twisted_argv(port),
+            "twisted-log": lambda port, logfile: twisted_argv(port, logfile=logfile),
             "asyncio": lambda port, logfile: asyncio_argv(port),
         }
         servers = {key: every[key] for key in keys}
@@ -160,7 +163,7 @@ def twistd_path(text: str) -> str:
 
 
 def server_keys(text: str) -> list[str]:
-    """C{--servers}: a comma-separated subset of names,twisted,asyncio, in that order."""
+    """C{--servers}: a comma-separated subset of L{SERVERS}, in that order."""
     asked = {part.strip() for part in text.split(",") if part.strip()}
     unknown = asked - set(SERVERS)
     if unknown or "names" not in asked:
@@ -195,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         "--servers",
         type=server_keys,
         default=list(SERVERS),
-        help="servers to load, comma-separated (default: names,twisted,asyncio)",
+        help=f"servers to load, comma-separated (default: all of {','.join(SERVERS)})",
     )
     parser.add_argument(
         "--twistd",

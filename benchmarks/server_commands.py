@@ -41,6 +41,8 @@ NAMES_SERVER_OPTIONS: dict[str, str] = {
     "--reply-timeout": "600",
     "--max-clients": "20000",
 }
+#: What names-server is given, besides those, for its summary log (issue 18).
+SUMMARY_OPTIONS = ["--exchange-log", "summary"]
 #: The name names-server answers with under load.
 BENCH_NAME = "bench"
 
@@ -119,9 +121,19 @@ def names_server_argv(
     return argv
 
 
-def twisted_argv(port: int, hold: bool = False) -> list[str]:
-    """The bare Twisted baseline."""
-    return [PYTHON, str(HERE / "baseline_twisted.py"), str(port), *(["--hold"] if hold else [])]
+def names_summary_argv(support: NamesServerSupport, port: int, logfile: Path | None) -> list[str]:
+    """names-server with C{--exchange-log summary}: a log line a second, not an exchange."""
+    return [*names_server_argv(support, port, BENCH_NAME, logfile), *SUMMARY_OPTIONS]
+
+
+def twisted_argv(port: int, hold: bool = False, logfile: Path | None = None) -> list[str]:
+    """The bare Twisted baseline; with C{logfile}, logging each exchange there."""
+    argv = [PYTHON, str(HERE / "baseline_twisted.py"), str(port)]
+    if hold:
+        argv.append("--hold")
+    if logfile is not None:
+        argv += ["--log", str(logfile)]
+    return argv
 
 
 def asyncio_argv(port: int) -> list[str]:

@@ -21,10 +21,12 @@ HOST = "127.0.0.1"
 #: Written as an escape: a literal en dash in source trips ruff (RUF001).
 DASH = "\N{EN DASH}"
 
-SERVERS = ("names", "twisted", "asyncio")
+SERVERS = ("names", "names-summary", "twisted", "twisted-log", "asyncio")
 LABELS = {
     "names": "names-server",
+    "names-summary": "names-server, summary log",
     "twisted": "bare Twisted",
+    "twisted-log": "Twisted + text log",
     "asyncio": "asyncio streams",
 }
 

@@ -266,6 +266,8 @@ class MessageReceiver(LineReceiver):
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         # isinstance, not Failure.check: that builds qualified names, a
         # measurable part of an exchange (benchmarks/tracecost.py).
+        if not self.line_mode and self._nextTurn is None:
+            return  # Nothing to deliver (docs/performance.md, "Instructions per exchange").
         clean = isinstance(reason.value, ConnectionDone)
         if self._nextTurn is not None:
             self._cancelNextTurn()

@@ -10,9 +10,9 @@ L{twisted_names.console.plain} through the reply queue.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from time import time
 
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
@@ -24,14 +24,13 @@ from twisted.internet.interfaces import (
 )
 from twisted.internet.protocol import Protocol, ServerFactory, connectionDone
 from twisted.logger import Logger, LogLevel
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from twisted_names.display import describeAddress
 from twisted_names.framing import MessageReceiver
 from twisted_names.i18n import N_, Preformatted
-from twisted_names.replies import Departure, NoReply, ReplySource
+from twisted_names.replies import Departure, FixedReply, NoReply, ReplySource
 from twisted_names.wire import DEFAULT_MAX_LENGTH, DEFAULT_QUIET_PERIOD, Message, encodeLine
 
 log = Logger(namespace="names")
@@ -55,15 +54,77 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     characters in a peer's name from reaching a terminal or a log file raw.
     The text is L{EXCHANGE} formatted, in English; the event's format
     carries L{EXCHANGE} for the console to translate (L{Preformatted}).
+
+    The event is the one C{log.info} would make, handed to the logger's
+    observer directly: L{Logger.emit} checks the level by sorting all the
+    levels, each event (docs/performance.md, "Instructions per exchange").
     """
-    log.info(
-        _EXCHANGE_EVENT,
-        exchange=f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
-        peer=peer,
-        name=name,
-        reply=reply,
-        duration=duration,
+    log.observer(
+        {
+            "exchange": f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
+            "peer": peer,
+            "name": name,
+            "reply": reply,
+            "duration": duration,
+            "log_logger": log,
+            "log_level": LogLevel.info,
+            "log_namespace": log.namespace,
+            "log_source": None,
+            "log_format": _EXCHANGE_EVENT,
+            "log_time": time(),
+        }
     )
+
+
+class ExchangeLog(Enum):
+    """What the log says of exchanges (C{--exchange-log})."""
+
+    #: One line an exchange (L{logExchange}): what a teacher reads afterwards.
+    EACH = "each"
+    #: One line a second with something in it (L{ExchangeSummary}): for a busy
+    #: server, whose lines would cost more than its exchanges.
+    SUMMARY = "summary"
+
+
+#: The summary's format (L{ExchangeSummary}): counts, never plurals to agree with.
+SUMMARY = N_(
+    "in the last second, connections answered: {answered}; closed without a reply:"
+    " {unanswered}; refused: {refused}"
+)
+
+
+class ExchangeSummary:
+    """
+    The exchanges of each second, counted, and logged as one event when the
+    second ends: connections answered, closed without a reply, refused.  A
+    quiet second logs nothing and keeps no timer.  What else is logged (why
+    a connection was closed, refusals, warnings) is logged as before.
+    """
+
+    #: Seconds counted in one event.
+    PERIOD = 1.0
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.answered = 0
+        self.unanswered = 0
+        self.refused = 0
+        self._timer: IDelayedCall | None = None
+
+    def count(self) -> None:
+        """Something was counted: log it at the end of this second."""
+        if self._timer is None:
+            self._timer = self.clock.callLater(self.PERIOD, self.flush)
+
+    def flush(self) -> None:
+        """Log what was counted, if anything; start a new second."""
+        timer, self._timer = self._timer, None
+        if timer is not None and timer.active():
+            timer.cancel()
+        answered, unanswered, refused = self.answered, self.unanswered, self.refused
+        if answered or unanswered or refused:
+            self.answered = self.unanswered = self.refused = 0
+            log.info(SUMMARY, answered=answered, unanswered=unanswered, refused=refused)
 
 
 #: How many lines a chat client may send ahead of the operator's replies.
@@ -102,6 +163,7 @@ class ServerSettings:
         another address closes the longest-silent connection (no name sent
         yet) of the address holding the most such connections, rather than
         being refused (see L{NameServerFactory.buildProtocol}).
+    @ivar exchangeLog: a log line an exchange, or a summary a second.
     """
 
     maxLength: int = DEFAULT_MAX_LENGTH
@@ -112,6 +174,7 @@ class ServerSettings:
     maxClients: int = 1000
     maxPerAddress: int = 0
     evictSilent: bool = True
+    exchangeLog: ExchangeLog = ExchangeLog.EACH
 
 
 class Phase(Enum):
@@ -195,8 +258,66 @@ class Notices:
             log.warn(self.more, **{**self._fields, "count": count})
 
 
+class NameDeadlines:
+    """
+    When each connection's name (chat: next line) is due, on one timer for
+    all of them, instead of a L{DelayedCall} each (as L{TimeoutMixin} has):
+    that cost about a tenth of an exchange's instructions
+    (docs/performance.md, "Instructions per exchange").
+
+    Every deadline is set C{period} seconds ahead, so the order deadlines
+    are set in is the order they fall due in: an insertion-ordered dict
+    holds them, the earliest first, and the one timer waits for the head.
+    A connection whose deadline is set again moves to the end.  The timer
+    is cancelled when no deadline is left.
+    """
+
+    #: A deadline this close ahead counts as due: the timer's own time is
+    #: the clock's now plus a delay, which can round a hair short of it.
+    _SLACK = 1e-6
+
+    def __init__(self, clock: IReactorTime, period: float) -> None:
+        self.clock = clock
+        self.period = period
+        self._due: dict[NameServerProtocol, float] = {}
+        self._timer: IDelayedCall | None = None
+
+    def set(self, protocol: NameServerProtocol) -> None:
+        """Give C{protocol} until C{period} seconds from now (again)."""
+        due = self._due
+        if due:
+            due.pop(protocol, None)
+        due[protocol] = self.clock.seconds() + self.period
+        if self._timer is None:
+            self._timer = self.clock.callLater(self.period, self._expire)
+
+    def clear(self, protocol: NameServerProtocol) -> None:
+        """C{protocol} has no deadline any more."""
+        due = self._due
+        if due.pop(protocol, None) is not None and not due:
+            timer, self._timer = self._timer, None
+            if timer is not None and timer.active():
+                timer.cancel()
+
+    def _expire(self) -> None:
+        """Time out the connections due, then wait for the next one."""
+        self._timer = None
+        due = self._due
+        while due:
+            protocol, when = next(iter(due.items()))
+            wait = when - self.clock.seconds()
+            if wait > self._SLACK:
+                self._timer = self.clock.callLater(wait, self._expire)
+                return
+            del due[protocol]
+            try:
+                protocol.timeoutConnection()
+            except Exception:  # One connection's failure must not strand the others'.
+                log.failure(N_("{peer}: closing at the name timeout failed"), peer=protocol.peer)
+
+
 @implementer(IHalfCloseableProtocol, IPushProducer)
-class NameServerProtocol(MessageReceiver, TimeoutMixin):
+class NameServerProtocol(MessageReceiver):
     """
     One client: read its name, ask the reply source, send the reply, close
     (or, in chat mode, wait for the next line).
@@ -231,9 +352,16 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
         #: Once we closed gracefully: the abort if the peer does not let go.
         self._closing: IDelayedCall | None = None
 
-    def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
-        """L{TimeoutMixin}'s timer, on the factory's clock."""
-        return self.clock.callLater(period, func)
+    def setTimeout(self, period: float | None) -> None:
+        """
+        Start the name timeout again if C{period} (the factory's
+        C{nameTimeout}, or 0 or C{None} for none), else stop it.  What
+        L{TimeoutMixin.setTimeout} did, on the factory's L{NameDeadlines}.
+        """
+        if period:
+            self.factory.deadlines.set(self)
+        else:
+            self.factory.deadlines.clear(self)
 
     def connectionMade(self) -> None:
         self.peer = describeAddress(self.transport.getPeer())
@@ -286,7 +414,11 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
             self.stopMessages()  # One-shot: the name is all we read.
         self._name, self._ending = message.text, message.ending
         self._started = self.clock.seconds()
-        asking = self._asking = self.factory.replies.ask(message.text, self.peer)
+        replies = self.factory.replies
+        if type(replies) is FixedReply:  # No Deferred: docs/performance.md, "Instructions".
+            self._reply(replies.reply)
+            return
+        asking = self._asking = replies.ask(message.text, self.peer)
         asking.addBoth(self._answered)
 
     def _answered(self, result: str | Failure) -> None:
@@ -304,12 +436,21 @@ class NameServerProtocol(MessageReceiver, TimeoutMixin):
     def _reply(self, reply: str) -> None:
         self._exchanges += 1
         self.transport.write(encodeLine(reply, self._ending))
-        logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
+        summary = self.factory.summary
+        if summary is None:
+            logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
+        elif self._exchanges == 1:
+            summary.answered += 1
+            summary.count()
         if self._backlog is None:
             # One reply of at most --max-length bytes, the only write: the
             # kernel's send buffer takes it whole, so the close cannot wait
-            # on the peer, and an exchange saves the bound's timer.
-            self._close(None, bounded=False)
+            # on the peer, and an exchange saves the bound's timer.  What
+            # _close(None, bounded=False) does here, where _ask already left
+            # the silent ones, stopped reading and the name timeout, and no
+            # question is pending (docs/performance.md, "Instructions per exchange").
+            self.phase = Phase.CLOSED
+            self.transport.loseConnection()
         elif self._backlog:  # Owed, even after an empty line ended the chat.
             self._ask(self._backlog.popleft())
         elif self.phase is Phase.ENDING:
@@ -511,6 +652,12 @@ class NameServerFactory(ServerFactory):
         self.clock = clock
         self.settings = settings or ServerSettings()
         self.clients: set[NameServerProtocol] = set()
+        #: The name timeout of every connection, on one timer.
+        self.deadlines = NameDeadlines(clock, self.settings.nameTimeout)
+        #: With C{--exchange-log summary}: the counts logged each second.
+        self.summary = (
+            ExchangeSummary(clock) if self.settings.exchangeLog is ExchangeLog.SUMMARY else None
+        )
         self._perAddress: dict[str, int] = {}
         #: By address (C{None}: UNIX sockets), the connections that have sent
         #: no name yet, the longest-silent first (a dict as an ordered set).
@@ -541,6 +688,9 @@ class NameServerFactory(ServerFactory):
                 silent.evict(describeAddress(addr))
         if refusal is not None:
             self._refused += 1
+            if self.summary is not None:
+                self.summary.refused += 1
+                self.summary.count()
             if self._refused == 1:
                 form, fields = refusal
                 log.warn(form, peer=describeAddress(addr), **fields)
@@ -627,6 +777,9 @@ class NameServerFactory(ServerFactory):
         if protocol.silent:
             self.spoke(protocol)
         self.clients.discard(protocol)
+        if self.summary is not None and not protocol._exchanges:
+            self.summary.unanswered += 1
+            self.summary.count()
         host = protocol.hostForLimit
         if host is not None:
             left = self._perAddress[host] - 1
@@ -640,6 +793,8 @@ class NameServerFactory(ServerFactory):
         self._reportRefused()
         self.silentClosed.flush()
         self.evictions.flush()
+        if self.summary is not None:
+            self.summary.flush()
 
     def closeAll(self) -> int:
         """Close every client's connection (at shutdown); return how many."""

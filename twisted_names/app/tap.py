@@ -19,6 +19,7 @@ from twisted_names.app.options import (
     COUNT,
     COUNT_OR_ZERO,
     SECONDS,
+    BadValue,
     checkEndpoint,
     checkNameOption,
     checkPort,
@@ -34,12 +35,22 @@ from twisted_names.app.serveroptions import (
 )
 from twisted_names.app.services import CannotListen, NamesServerService
 from twisted_names.i18n import N_, _
-from twisted_names.server import ServerSettings
+from twisted_names.server import ExchangeLog, ServerSettings
 
 __all__ = ["CannotListen", "Options", "makeService"]
 
 #: The defaults of the options, from the objects that use them.
 SERVER = ServerSettings()
+
+
+def exchangeLogMode(value: str) -> str:
+    """C{--exchange-log}'s coerce function: C{each} or C{summary}."""
+    if value not in {mode.value for mode in ExchangeLog}:
+        raise BadValue(_("{value} is not 'each' or 'summary'").format(value=repr(value)), value)
+    return value
+
+
+exchangeLogMode.coerceDoc = ""  # type: ignore[attr-defined]
 
 
 class Options(ServerPluginOptions):
@@ -148,6 +159,17 @@ class Options(ServerPluginOptions):
             COUNT_OR_ZERO,
         ],
         LISTENING_OPTIONS["backlog"],
+        [
+            "exchange-log",
+            None,
+            ExchangeLog.EACH.value,
+            N_(
+                "What the log says of exchanges: 'each', a line an exchange; 'summary',"
+                " a line a second with how many were answered, closed without a reply"
+                " and refused (for a busy server)."
+            ),
+            exchangeLogMode,
+        ],
         TRACE_FILE_OPTION,
     ]
 
@@ -200,6 +222,7 @@ def makeService(options: Options, reactor: Any = None) -> NamesServerService:
         maxPerAddress=options["max-per-address"],
         replyTimeout=options["reply-timeout"],
         evictSilent=not options["no-evict"],
+        exchangeLog=ExchangeLog(options["exchange-log"]),
     )
     plan = ServerPlan(
         settings,
