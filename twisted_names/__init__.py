@@ -22,6 +22,7 @@ logic):
   - L{twisted_names.errors}: the named errors, each worded for a person.
   - L{twisted_names.oserrors}: the operating system's reasons, in our words.
   - L{twisted_names.i18n}: gettext: the language, the catalog, numbers.
+  - L{twisted_names.ttys}: whether a descriptor is a terminal (on Windows, a console).
 
 L{twisted_names.console}: what the operator sees and types.  The console's
 one model (the reply queue's observer), its two views (a line editor on a

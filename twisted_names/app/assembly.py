@@ -137,7 +137,8 @@ def terminalFds() -> tuple[int, int] | None:
     pipes, files and C{/dev/null} get plain lines.
     """
     if sys.platform == "win32":
-        from twisted_names.console.wincon import consoleFds, isConsole
+        from twisted_names.console.wincon import consoleFds
+        from twisted_names.ttys import isConsole
 
         return consoleFds(standardFds(), isConsole)
     stdin, stdout = standardFds()

@@ -574,15 +574,6 @@ if sys.platform == "win32":
             window = info.srWindow
             return window.Right - window.Left + 1, window.Bottom - window.Top + 1
 
-    def isConsole(fd: int) -> bool:
-        """Whether C{fd} is a console handle (C{GetConsoleMode} succeeds)."""
-        try:
-            handle = msvcrt.get_osfhandle(fd)
-        except OSError:
-            return False
-        mode = wintypes.DWORD()
-        return bool(_kernel32.GetConsoleMode(wintypes.HANDLE(handle), ctypes.byref(mode)))
-
     def attachEditor(
         editor: OperatorEditor, reactor: Any, stdin: int = 0, stdout: int = 1
     ) -> tuple[ConsoleTransport, ConsoleTerminal]:

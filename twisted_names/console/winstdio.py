@@ -401,7 +401,7 @@ if sys.platform == "win32":
     import msvcrt
     from ctypes import wintypes
 
-    from twisted_names.console.wincon import isConsole
+    from twisted_names.ttys import isConsole
 
     _kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
 

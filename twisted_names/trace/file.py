@@ -33,6 +33,7 @@ from twisted_names.trace.events import Connected, Role, TraceEvent
 from twisted_names.trace.ladder import Ladder
 from twisted_names.trace.mermaid import Diagram, fileHeading, skippedNote, truncatedNote
 from twisted_names.trace.wrapper import LiveTrace, Tracer, TraceSink
+from twisted_names.ttys import isConsole
 
 log = Logger(namespace="names")
 
@@ -459,11 +460,7 @@ def _isTerminal(fd: int) -> bool:
     Whether C{fd} is a terminal a person reads (on Windows, the console:
     C{os.isatty} is also true of C{NUL}, which is fine to write to).
     """
-    if sys.platform == "win32":
-        from twisted_names.console.wincon import isConsole
-
-        return isConsole(fd)
-    return os.isatty(fd)
+    return isConsole(fd)
 
 
 def _refusal(path: str) -> str:
