@@ -42,7 +42,8 @@ from twisted.python.failure import Failure
 from twisted.test.iosim import FakeTransport, IOPump, connect
 
 from twisted_names.app.cli import main
-from twisted_names.console.plain import PlainOperator
+from twisted_names.console.model import Discipline, Operator
+from twisted_names.console.plain import PlainLines
 from twisted_names.console.terminal import Terminal
 from twisted_names.logs.limit import RateLimitedObserver
 from twisted_names.logs.observers import TerminalLogObserver
@@ -190,9 +191,15 @@ class Network:
         self.terminal = Terminal(_ignore, _nothing)
         self._stdout = StringTransport()
         self.terminal.makeConnection(self._stdout)
-        self.console: PlainOperator | None = None
+        self.console: Operator | None = None
         if self.queue is not None:
-            self.console = PlainOperator(self.queue, self.terminal.show, self.settings.maxLength)
+            self.console = Operator(
+                self.queue,
+                PlainLines(self.terminal.show),
+                self.queue.clock,
+                self.settings.maxLength,
+                discipline=Discipline.PIPE,
+            )
             self.terminal.onLine = self.console.lineTyped
             self.terminal.onEnd = self.console.inputEnded
         logs = TerminalLogObserver(None)

@@ -31,8 +31,8 @@ from twisted_names.app.serveroptions import (
     twistdOptionHint,
 )
 from twisted_names.app.services import ListeningService, NamesServerService
-from twisted_names.console.model import Operator
-from twisted_names.console.plain import PlainLines, PlainOperator
+from twisted_names.console.model import Discipline, Operator
+from twisted_names.console.plain import PlainLines
 from twisted_names.replies import FixedReply, ReplyQueue
 from twisted_names.server import NameServerFactory, ServerSettings
 
@@ -55,7 +55,8 @@ class AssembleServerTests(SynchronousTestCase):
         server = assembleServer(plan(reactor, where="127.0.0.1:0"), reactor)
         self.assertEqual([s.name for s in server], ["terminal", "listening", "operator"])
         operator = server.getServiceNamed("operator")
-        self.assertIsInstance(operator.console, PlainOperator)
+        self.assertIs(operator.console.discipline, Discipline.PIPE)
+        self.assertIsInstance(operator.console.view, PlainLines)
         self.assertIsInstance(operator.console, Operator)
         self.assertIs(operator.queue.observer, operator.console)
         terminal = server.getServiceNamed("terminal").terminal
@@ -115,7 +116,9 @@ class PieceTests(SynchronousTestCase):
         clock = Clock()
         queue = ReplyQueue(clock)
         lines: list[str] = []
-        operator = PlainOperator(queue, lines.append, 10)
+        operator = Operator(
+            queue, PlainLines(lines.append), queue.clock, 10, discipline=Discipline.PIPE
+        )
         self.assertIs(operator.clock, clock)
 
 

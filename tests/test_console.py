@@ -6,7 +6,8 @@ from twisted.internet.defer import CancelledError
 from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
-from twisted_names.console.plain import PlainOperator
+from twisted_names.console.model import Discipline, Operator
+from twisted_names.console.plain import PlainLines
 from twisted_names.display import unsafeCharacters
 from twisted_names.replies import OperatorGone, ReplyQueue, ReplyTimedOut
 
@@ -16,7 +17,13 @@ class ConsoleTests(SynchronousTestCase):
         self.clock = Clock()
         self.queue = ReplyQueue(self.clock, timeout=300)
         self.lines: list[str] = []
-        self.console = PlainOperator(self.queue, self.lines.append, maxLength=20)
+        self.console = Operator(
+            self.queue,
+            PlainLines(self.lines.append),
+            self.clock,
+            maxLength=20,
+            discipline=Discipline.PIPE,
+        )
 
     def said(self) -> list[str]:
         lines, self.lines[:] = list(self.lines), []

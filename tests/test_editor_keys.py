@@ -20,6 +20,7 @@ from tests.test_server import Client, ServerTestCase
 from twisted_names.console.editor import EscapeStrings
 from twisted_names.console.lineedit import displayWidth, promptRoom
 from twisted_names.console.model import Operator
+from twisted_names.console.words import EditorLines
 from twisted_names.replies import Departure, Dismissed, ReplyQueue
 
 UP = b"\x1b[A"
@@ -211,7 +212,9 @@ class ChatDepartureTests(SynchronousTestCase):
         self.clock = Clock()
         self.queue = ReplyQueue(self.clock, timeout=300)
         self.notices: list[str] = []
-        self.op = Operator(self.queue, self, self.clock, 100, stop=lambda: None, chat=True)
+        self.op = Operator(
+            self.queue, EditorLines(self, chat=True), self.clock, 100, stop=lambda: None, chat=True
+        )
         self.server = ServerTestCase()
         self.server.clock, self.server.queue = self.clock, self.queue
 
@@ -341,7 +344,14 @@ class ChatNarrowPromptTests(OperatorTestCase):
         """From 34 columns up, as without --chat; with an IPv6 address too."""
         for peer in ("127.0.0.1:42652", "[2001:db8::1234:5678]:54321"):
             queue = ReplyQueue(self.clock, timeout=300)
-            op = Operator(queue, self.view, self.clock, 20, stop=lambda: None, chat=True)
+            op = Operator(
+                queue,
+                EditorLines(self.view, chat=True),
+                self.clock,
+                20,
+                stop=lambda: None,
+                chat=True,
+            )
             queue.ask("uma linha de conversa", peer)
             for width in range(34, 120):
                 prompt = op.prompt(promptRoom(width))

@@ -49,8 +49,9 @@ from tests.test_i18n import portuguese
 from tests.test_operator import FakeView
 from twisted_names import i18n
 from twisted_names.app.tap import Options
-from twisted_names.console.model import Entered, Operator
-from twisted_names.console.plain import PlainOperator
+from twisted_names.console.model import Discipline, Entered, Operator
+from twisted_names.console.plain import PlainLines
+from twisted_names.console.words import EditorLines
 from twisted_names.logs.observers import BatchedFileLogObserver, TerminalLogObserver
 from twisted_names.replies import ReplyQueue
 from twisted_names.server import Why, logExchange
@@ -72,7 +73,9 @@ class OperatorInPortugueseTests(InPortuguese):
         self.clock = Clock()
         self.queue = ReplyQueue(self.clock, timeout=300)
         self.view = FakeView()
-        self.op = Operator(self.queue, self.view, self.clock, maxLength=20, stop=lambda: None)
+        self.op = Operator(
+            self.queue, EditorLines(self.view), self.clock, maxLength=20, stop=lambda: None
+        )
         self.view.operator = self.op
 
     def enter(self, line: str) -> Entered:
@@ -156,7 +159,9 @@ class PlainConsoleInPortugueseTests(InPortuguese):
     def test_exchange(self) -> None:
         lines: list[str] = []
         queue = ReplyQueue(Clock(), timeout=0)
-        console = PlainOperator(queue, lines.append, maxLength=20)
+        console = Operator(
+            queue, PlainLines(lines.append), queue.clock, maxLength=20, discipline=Discipline.PIPE
+        )
         console.greet("127.0.0.1:5000")
         queue.ask("José", "127.0.0.1:1")
         iris = queue.ask("Íris", "127.0.0.1:2")

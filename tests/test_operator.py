@@ -7,6 +7,7 @@ from twisted.internet.task import Clock
 from twisted.trial.unittest import SynchronousTestCase
 
 from twisted_names.console.model import LIST_MAX, Entered, Operator
+from twisted_names.console.words import EditorLines
 from twisted_names.replies import Dismissed, OperatorGone, ReplyQueue, ReplyTimedOut
 
 
@@ -45,7 +46,7 @@ class OperatorTestCase(SynchronousTestCase):
         self.stops: list[None] = []
         self.op = Operator(
             self.queue,
-            self.view,
+            EditorLines(self.view, chat=self.chat),
             self.clock,
             maxLength=20,
             stop=lambda: self.stops.append(None),

@@ -34,8 +34,8 @@ from twisted_names.app.services import (
     standardFds,
 )
 from twisted_names.console.editor import OperatorEditor
-from twisted_names.console.model import Operator
-from twisted_names.console.plain import PlainOperator
+from twisted_names.console.model import Discipline, Operator
+from twisted_names.console.plain import PlainLines
 from twisted_names.console.terminal import Terminal
 from twisted_names.i18n import N_
 from twisted_names.logs.limit import RateLimitedObserver
@@ -275,7 +275,10 @@ def _operator(
     settings: ServerSettings,
     stop: Callable[[], object],
 ) -> Operator:
-    """The console model, with the view the terminal has: the editor, or plain lines."""
+    """
+    The console model, with the discipline and the view the terminal has:
+    the editor's, or a pipe's (plain lines).
+    """
     if console.editor is not None:
         operator = Operator(
             queue, console.editor, reactor, settings.maxLength, stop=stop, chat=settings.chat
@@ -283,7 +286,13 @@ def _operator(
         console.editor.operator = operator
         return operator
     assert console.terminal is not None  # chooseConsole gives an operator a terminal.
-    plain = PlainOperator(queue, console.terminal.show, settings.maxLength)
+    plain = Operator(
+        queue,
+        PlainLines(console.terminal.show),
+        queue.clock,
+        settings.maxLength,
+        discipline=Discipline.PIPE,
+    )
     console.terminal.onLine, console.terminal.onEnd = plain.lineTyped, plain.inputEnded
     return plain
 

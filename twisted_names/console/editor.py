@@ -30,8 +30,9 @@ from twisted.conch.recvline import HistoricRecvLine
 from twisted.python.failure import Failure
 
 from twisted_names.console.lineedit import LineBuffer, fitLine, promptRoom, wrap
-from twisted_names.console.model import Entered, Operator
+from twisted_names.console.model import Entered, Notice, Operator
 from twisted_names.console.terminal import OutputFlow
+from twisted_names.console.words import editorText
 from twisted_names.i18n import ngettext
 
 CTRL_A = b"\x01"
@@ -267,6 +268,10 @@ class OperatorEditor(HistoricRecvLine):
             self.onClosed()
 
     # What the model calls (OperatorView).
+
+    def tell(self, notice: Notice) -> None:
+        """Show C{notice} in the editor's words (L{editorText}) above the input line."""
+        self.notice(editorText(notice, self.operator.chat))
 
     def notice(self, text: str) -> None:
         """Write C{text} above the input line; what is typed stays as it was."""

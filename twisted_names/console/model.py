@@ -1,11 +1,13 @@
 """
-The operator's console on a terminal, as a pure model: who the line being
-typed answers, what each event is called, and what each line or command does.
+The operator's console as a pure model: who the line being typed answers,
+what each line or command does, and what happened, as notices.
 
-It is the one console model, with two views: the line editor
-(L{twisted_names.console.editor}) when stdin and stdout are a terminal, plain
-lines (L{twisted_names.console.plain}) on a pipe.  Three rules come from
-real use (issue 8):
+It is the one console model, with two views that word its notices: the line
+editor (L{twisted_names.console.editor}, in the words of
+L{twisted_names.console.words}) when stdin and stdout are a terminal, plain
+lines (L{twisted_names.console.plain}) on a pipe.  Which rules a line follows
+is the model's L{Discipline}, chosen when it is built.  The editor's rules
+come from real use (issue 8):
 
   - A line goes only to the client the prompt named when typing began, unless
     the operator saw the change: if the head of the queue changes while text
@@ -16,21 +18,26 @@ real use (issue 8):
     the prompt and dropped by another (C{/drop}).
   - Each event is said once, in plain words.
 
-No I/O: it talks to the screen through an L{OperatorView}, so it is tested
-with a list of notices and a L{twisted.internet.task.Clock}.
+On a pipe every line answers the next client in order (one read while nobody
+waits is kept for the next), with no commands and no confirmation.
+
+No I/O and no words for events: it tells an L{OperatorView} what happened (a
+L{Notice}), so it is tested with a list of notices and a
+L{twisted.internet.task.Clock}.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Protocol, Union
 
 from twisted.internet.interfaces import IReactorTime
 
 from twisted_names.console.lineedit import clip, clipStart, displayWidth
 from twisted_names.display import quoted
-from twisted_names.i18n import N_, _, ngettext
+from twisted_names.i18n import _, ngettext
 from twisted_names.replies import Departure, ReplyQueue, SilentObserver, Waiter
 from twisted_names.wire import InvalidName, checkName
 
@@ -41,27 +48,229 @@ PROMPT_CLIPS = (PROMPT_NAME, 16, 10, 6, 3)
 #: How many waiting clients C{/who} lists.
 LIST_MAX = 20
 
-HELP = N_(
-    """\
-Type a reply and press Enter: it goes to the client the prompt names.
-Commands:
-  /who          list the clients waiting (position, name, address, how long)
-  /close        close the client at the head of the line without a reply
-  /keep REPLY   keep REPLY for the next client to arrive (only while nobody waits)
-  /kept         show the kept replies
-  /drop         forget the kept replies
-  /stop         stop the server (as Ctrl-C does)
-  /help         this text
-A reply that starts with / is typed with two: //reply sends /reply.
-Keys: Ctrl-D on an empty line: no more replies.  Ctrl-C: stop.  Ctrl-L: redraw."""
-)
+
+class Discipline(Enum):
+    """What a line the operator enters does: the console's rules."""
+
+    #: A line editor: a line answers the client the prompt named when typing
+    #: began (a change is confirmed), C{/commands}, replies kept only by C{/keep}.
+    EDITOR = "editor"
+    #: A pipe: every line answers the next client in order, one read while
+    #: nobody waits is kept (typed ahead); no commands, no confirmation.
+    PIPE = "pipe"
+
+
+# What happened: the notices the model gives its view to word.
+
+
+@dataclass(frozen=True)
+class Now:
+    """
+    The console after an event: who the next line answers.
+
+    @ivar head: the client at the head of the line, or C{None}.
+    @ivar waiting: how many clients wait.
+    @ivar retargeted: the line being typed (editor) now answers C{head}, not
+        the client it was begun for: the operator is told once.
+    """
+
+    head: Waiter | None
+    waiting: int
+    retargeted: bool = False
+
+
+@dataclass(frozen=True)
+class Greeting:
+    """The server listens at C{where}: how to use the console."""
+
+    where: str
+
+
+@dataclass(frozen=True)
+class Arrived:
+    """C{waiter} came, at C{position} in line (1: it is the head)."""
+
+    waiter: Waiter
+    position: int
+    now: Now
+
+
+@dataclass(frozen=True)
+class Answered:
+    """C{waiter} was answered C{reply}; C{typedAhead}: a kept reply, C{keptLeft} more kept."""
+
+    waiter: Waiter
+    reply: str
+    typedAhead: bool
+    keptLeft: int
+    now: Now
+
+
+@dataclass(frozen=True)
+class Kept:
+    """C{reply} is kept for the next client; C{count} are kept."""
+
+    reply: str
+    count: int
+    now: Now
+
+
+@dataclass(frozen=True)
+class Left:
+    """C{waiter} left the line unanswered, for C{reason}."""
+
+    waiter: Waiter
+    reason: Departure
+    now: Now
+
+
+@dataclass(frozen=True)
+class InputClosed:
+    """No more replies: C{dropped} waiting clients were closed, C{kept} kept replies stay."""
+
+    dropped: int
+    kept: int
+    now: Now
+
+
+@dataclass(frozen=True)
+class RefusedClosed:
+    """C{waiter} came after the input closed and was closed."""
+
+    waiter: Waiter
+    now: Now
+
+
+@dataclass(frozen=True)
+class Ended:
+    """Chat: C{peer}, between turns, is gone for C{reason}."""
+
+    peer: str
+    reason: Departure
+    now: Now
+
+
+@dataclass(frozen=True)
+class Stopping:
+    """The server is stopping; C{closed} connections were closed."""
+
+    closed: int
+
+
+@dataclass(frozen=True)
+class ReplyRefused:
+    """
+    A reply was not valid, for C{reason} (already worded by L{InvalidName}).
+
+    @ivar kept: it came with C{/keep} (the line was cleared).
+    """
+
+    reason: str
+    kept: bool
+    now: Now
+
+
+@dataclass(frozen=True)
+class NobodyToAnswer:
+    """Editor: C{reply} was entered while nobody waits: not sent."""
+
+    reply: str
+
+
+@dataclass(frozen=True)
+class Confirm:
+    """
+    Editor: the line was begun for C{target} (C{None}: while nobody waited)
+    and would go to C{head}: not sent yet, Enter again sends it.
+    """
+
+    target: Waiter | None
+    head: Waiter
+
+
+@dataclass(frozen=True)
+class UnknownCommand:
+    """Editor: C{word} is no command."""
+
+    word: str
+
+
+@dataclass(frozen=True)
+class KeepWhileWaiting:
+    """Editor: C{/keep} while C{head} waits: not kept."""
+
+    head: Waiter
+
+
+@dataclass(frozen=True)
+class WaitingList:
+    """Editor: C{/who}: the clients waiting, in order, at time C{at}."""
+
+    waiters: tuple[Waiter, ...]
+    at: float
+
+
+@dataclass(frozen=True)
+class KeptList:
+    """Editor: C{/kept}: the kept replies, in order."""
+
+    replies: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """Editor: C{/drop} forgot C{count} kept replies."""
+
+    count: int
+
+
+class Said(Enum):
+    """Editor: the notices that carry nothing but what they are."""
+
+    #: A reply entered after the input closed.
+    INPUT_CLOSED = "input closed"
+    #: C{/who} or C{/close} with nobody waiting.
+    NOBODY_WAITING = "nobody waiting"
+    #: C{/close} with nobody waiting.
+    NOBODY_TO_CLOSE = "nobody to close"
+    #: C{/kept} or C{/drop} with nothing kept.
+    NOTHING_KEPT = "nothing kept"
+    #: C{/keep} with no reply.
+    KEEP_NEEDS_REPLY = "keep needs a reply"
+    #: C{/keep} after the input closed.
+    KEEP_INPUT_CLOSED = "keep, input closed"
+    #: C{/help}.
+    HELP = "help"
+
+
+#: Everything the model tells its view.
+Notice = Union[
+    Greeting,
+    Arrived,
+    Answered,
+    Kept,
+    Left,
+    InputClosed,
+    RefusedClosed,
+    Ended,
+    Stopping,
+    ReplyRefused,
+    NobodyToAnswer,
+    Confirm,
+    UnknownCommand,
+    KeepWhileWaiting,
+    WaitingList,
+    KeptList,
+    Dropped,
+    Said,
+]
 
 
 class OperatorView(Protocol):
-    """The screen, as the model sees it."""
+    """The screen, as the model sees it: it words each notice its own way."""
 
-    def notice(self, text: str) -> None:
-        """Show C{text} (one or more lines) above the input line."""
+    def tell(self, notice: Notice) -> None:
+        """Say what C{notice} says happened."""
 
     def promptChanged(self) -> None:
         """L{Operator.prompt} has changed: draw it again."""
@@ -90,7 +299,7 @@ def stoppingText(closed: int) -> str:
 
 
 def departureText(reason: Departure) -> str:
-    """Why a client left the line, with a C{{who}} placeholder for it."""
+    """Why a client left the line, with a C{{who}} placeholder for it.  Both views say it."""
     if reason is Departure.TIMED_OUT:
         return _("{who} waited too long for a reply and was closed.")
     if reason is Departure.DISMISSED:
@@ -98,23 +307,17 @@ def departureText(reason: Departure) -> str:
     return _("{who} left before your reply.")
 
 
-def _duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    if seconds < 60:
-        return _("{seconds} s").format(seconds=seconds)
-    return _("{minutes} min {seconds} s").format(minutes=seconds // 60, seconds=seconds % 60)
-
-
-def _more(count: int) -> str:
-    """The last row of a list cut at L{LIST_MAX}."""
-    return ngettext("… and {count} more.", "… and {count} more.", count).format(count=count)
+def _noCommands() -> None:
+    """A pipe's lines are replies, never commands: nothing stops the server from there."""
 
 
 class Operator:
     """
-    The model of the operator's console: the L{ReplyQueue}'s observer, and
-    what the editor asks for its prompt and tells of each line.
+    The model of the operator's console: the L{ReplyQueue}'s observer, what
+    a view asks for its prompt and tells of each line, and what happened,
+    told to the view as notices.
 
+    @ivar discipline: what a line does (the editor's rules, or the pipe's).
     @ivar typing: whether the input line holds text.
     @ivar target: the client the line being typed was begun for (C{None}:
         begun while nobody waited).
@@ -126,8 +329,9 @@ class Operator:
         view: OperatorView,
         clock: IReactorTime,
         maxLength: int,
-        stop: Callable[[], object],
+        stop: Callable[[], object] = _noCommands,
         chat: bool = False,
+        discipline: Discipline = Discipline.EDITOR,
     ) -> None:
         self.queue = queue
         self.view = view
@@ -135,6 +339,7 @@ class Operator:
         self.maxLength = maxLength
         self.stop = stop
         self.chat = chat
+        self.discipline = discipline
         self.typing = False
         self.target: Waiter | None = None
         # The head the operator was last told of while typing.
@@ -144,14 +349,6 @@ class Operator:
         # after the last, so a line begun among them answers this one.
         self._shown: Waiter | None = None
         queue.observer = self
-
-    # How clients are named.
-
-    def who(self, waiter: Waiter) -> str:
-        """A client as the notices name it: its name (in chat: its line) and address."""
-        if self.chat:
-            return waiter.peer
-        return f"{quoted(waiter.name)} ({waiter.peer})"
 
     def prompt(self, width: int | None = None) -> str:
         """
@@ -220,7 +417,7 @@ class Operator:
     def _mustConfirm(self) -> bool:
         return self.typing and self.target is not self.queue.head
 
-    # The editor's side.
+    # The operator's side.
 
     def typingChanged(self, typing: bool) -> None:
         """
@@ -234,13 +431,11 @@ class Operator:
 
     def greet(self, where: str) -> None:
         """Say where the server listens and how to use the console."""
-        self.view.notice(
-            _(
-                "names-server: listening on {where}.\n"
-                "Clients' names appear here; type a reply and press Enter."
-                " /help lists the commands."
-            ).format(where=where)
-        )
+        self.view.tell(Greeting(where))
+
+    def lineTyped(self, line: str) -> None:
+        """A line read whole (a pipe's): entered, as L{lineEntered}."""
+        self.lineEntered(line)
 
     def lineEntered(self, line: str) -> Entered:
         """
@@ -248,6 +443,8 @@ class Operator:
         is no longer being typed: what it sets off (the next head) needs no
         confirmation.
         """
+        if self.discipline is Discipline.PIPE:
+            return self._piped(line)
         typing, target = self.typing, self.target
         self.typing, self.target = False, None
         outcome = self._entered(line, target)
@@ -257,6 +454,18 @@ class Operator:
                 self.target = target
         return outcome
 
+    def _piped(self, line: str) -> Entered:
+        """The pipe's discipline: every line, once checked, is the next reply."""
+        if not line.strip():
+            return Entered.DONE
+        try:
+            reply = checkName(line, self.maxLength)
+        except InvalidName as e:
+            self.view.tell(ReplyRefused(e.forReply, kept=False, now=self._now()))
+            return Entered.DONE
+        self.queue.answer(reply)
+        return Entered.DONE
+
     def _entered(self, line: str, target: Waiter | None) -> Entered:
         if not line.strip():
             return Entered.DONE
@@ -264,31 +473,14 @@ class Operator:
             return self._command(line)
         reply = line[1:] if line.startswith("//") else line
         if self.queue.closed:
-            self.view.notice(_("Not sent: the input is closed, no more replies. Ctrl-C stops."))
+            self.view.tell(Said.INPUT_CLOSED)
             return Entered.DONE
         head = self.queue.head
         if head is None:
-            self.view.notice(
-                _(
-                    "Not sent: nobody is waiting. To keep it for the next client: /keep {reply}"
-                    " (↑ brings the line back)."
-                ).format(reply=reply)
-            )
+            self.view.tell(NobodyToAnswer(reply))
             return Entered.DONE
         if head is not target:
-            if target is None:
-                text = _(
-                    "Not sent yet: this line was begun while nobody waited; it would go to"
-                    " {who}. Press Enter again to send it, or Ctrl-U to clear it."
-                )
-            else:
-                text = _(
-                    "Not sent yet: this line was begun for {target}; it would go to {who}."
-                    " Press Enter again to send it, or Ctrl-U to clear it."
-                )
-            self.view.notice(
-                text.format(target=self.who(target) if target else "", who=self.who(head))
-            )
+            self.view.tell(Confirm(target, head))
             self.target = self._warnedOf = head
             self.view.promptChanged()
             return Entered.KEEP
@@ -313,21 +505,11 @@ class Operator:
         try:
             return checkName(reply, self.maxLength)
         except InvalidName as e:
-            reason = e.forReply
-            if kept:
-                self.view.notice(
-                    _("Not kept: {reason}. The line was cleared; ↑ brings it back.").format(
-                        reason=reason
-                    )
-                )
-            else:
-                self.view.notice(
-                    _("Not sent: {reason}. The line stays, for you to fix.").format(reason=reason)
-                )
+            self.view.tell(ReplyRefused(e.forReply, kept=kept, now=self._now()))
             return None
 
     def inputEnded(self) -> None:
-        """Ctrl-D on an empty line: no more replies."""
+        """Ctrl-D on an empty line (on a pipe: its end): no more replies."""
         self.queue.close()
         self.view.promptChanged()
 
@@ -337,9 +519,9 @@ class Operator:
         instead of each client as if it had left.
         """
         self.queue.observer = SilentObserver()
-        self.view.notice(stoppingText(closed))
+        self.view.tell(Stopping(closed))
 
-    # Commands.
+    # Commands (the editor's).
 
     def _command(self, line: str) -> Entered:
         word, _sep, rest = line.partition(" ")
@@ -354,69 +536,37 @@ class Operator:
             "/stop": self._stop,
         }.get(word.lower())
         if command is None:
-            self.view.notice(
-                _(
-                    "Unknown command {command}: /help lists the commands."
-                    " A reply that starts with / is typed //. The line was cleared;"
-                    " ↑ brings it back."
-                ).format(command=quoted(word))
-            )
+            self.view.tell(UnknownCommand(word))
             return Entered.DONE
         return command(rest.strip())
 
     def _help(self, rest: str) -> Entered:
-        self.view.notice(_(HELP))
+        self.view.tell(Said.HELP)
         return Entered.DONE
 
     def _who(self, rest: str) -> Entered:
         waiters = self.queue.waiters()
         if not waiters:
-            self.view.notice(_("Nobody is waiting."))
-            return Entered.DONE
-        now = self.clock.seconds()
-        row = (
-            _("{position}. {who} says {name}, waiting {duration}")
-            if self.chat
-            else _("{position}. {who}, waiting {duration}")
-        )
-        rows = [
-            row.format(
-                position=i, who=self.who(w), name=quoted(w.name), duration=_duration(now - w.since)
-            )
-            for i, w in enumerate(waiters[:LIST_MAX], 1)
-        ]
-        if len(waiters) > LIST_MAX:
-            rows.append(_more(len(waiters) - LIST_MAX))
-        count = len(waiters)
-        title = ngettext("{count} client waiting:", "{count} clients waiting:", count)
-        self.view.notice("\n".join([title.format(count=count), *rows]))
+            self.view.tell(Said.NOBODY_WAITING)
+        else:
+            self.view.tell(WaitingList(tuple(waiters), self.clock.seconds()))
         return Entered.DONE
 
     def _close(self, rest: str) -> Entered:
         if self.queue.dismiss() is None:
-            self.view.notice(_("Nobody is waiting: nobody to close."))
+            self.view.tell(Said.NOBODY_TO_CLOSE)
         return Entered.DONE
 
     def _keep(self, rest: str) -> Entered:
         if not rest:
-            self.view.notice(
-                _(
-                    "/keep needs the reply to keep: /keep REPLY."
-                    " The line was cleared; ↑ brings it back."
-                )
-            )
+            self.view.tell(Said.KEEP_NEEDS_REPLY)
             return Entered.DONE
         if self.queue.closed:
-            self.view.notice(_("Not kept: the input is closed."))
+            self.view.tell(Said.KEEP_INPUT_CLOSED)
             return Entered.DONE
         head = self.queue.head
         if head is not None:
-            self.view.notice(
-                _(
-                    "Not kept: {who} is waiting now; type the reply without /keep."
-                    " The line was cleared; ↑ brings it back."
-                ).format(who=self.who(head))
-            )
+            self.view.tell(KeepWhileWaiting(head))
             return Entered.DONE
         checked = self._check(rest, kept=True)
         if checked is not None:
@@ -424,120 +574,69 @@ class Operator:
         return Entered.DONE
 
     def _kept(self, rest: str) -> Entered:
-        kept = list(self.queue.typedAhead)
-        if not kept:
-            self.view.notice(_("No replies are kept."))
-        else:
-            rows = [f"{i}. {quoted(r)}" for i, r in enumerate(kept[:LIST_MAX], 1)]
-            if len(kept) > LIST_MAX:
-                rows.append(_more(len(kept) - LIST_MAX))
-            title = _("Kept for the next clients, in order (/drop forgets them):")
-            self.view.notice("\n".join([title, *rows]))
+        kept = tuple(self.queue.typedAhead)
+        self.view.tell(KeptList(kept) if kept else Said.NOTHING_KEPT)
         return Entered.DONE
 
     def _drop(self, rest: str) -> Entered:
         dropped = self.queue.dropTypedAhead()
         if dropped:
-            count = len(dropped)
-            self.view.notice(
-                ngettext(
-                    "Dropped {count} kept reply.", "Dropped {count} kept replies.", count
-                ).format(count=count)
-            )
+            self.view.tell(Dropped(len(dropped)))
             self.view.promptChanged()
         else:
-            self.view.notice(_("No replies are kept."))
+            self.view.tell(Said.NOTHING_KEPT)
         return Entered.DONE
 
     def _stop(self, rest: str) -> Entered:
         self.stop()
         return Entered.DONE
 
-    # The queue's side (ReplyObserver): each event said once.
+    # The queue's side (ReplyObserver): each event told once.
 
-    def _told(self, text: str) -> None:
-        """Show C{text}, and say if it changed whom the line being typed answers."""
+    def _now(self, event: bool = False) -> Now:
+        """
+        Who the next line answers; and, after a queue C{event}, once per
+        change, whether the line being typed (editor) now answers someone
+        other than it was begun for.
+        """
         head = self.queue.head
-        if self.typing and head is not self.target and head is not self._warnedOf:
+        retargeted = False
+        if (
+            event
+            and self.discipline is Discipline.EDITOR
+            and self.typing
+            and head is not self.target
+            and head is not self._warnedOf
+        ):
             self._warnedOf = head
-            if head is None:
-                more = _("Nobody is waiting now: your line will not be sent.")
-            else:
-                more = _("Your line now answers {who}: Enter asks you to confirm.").format(
-                    who=self.who(head)
-                )
-            text = f"{text} {more}"
-        self.view.notice(text)
+            retargeted = True
+        return Now(head, len(self.queue), retargeted)
+
+    def _told(self, notice: Notice) -> None:
+        """Tell C{notice}, and draw the prompt again."""
+        self.view.tell(notice)
         self.view.promptChanged()
 
     def waiting(self, waiter: Waiter) -> None:
-        if self.chat:
-            text = _("{peer} says {name}.").format(peer=waiter.peer, name=quoted(waiter.name))
-        elif waiter is self.queue.head:
-            text = _("{who} is asking for your name.").format(who=self.who(waiter))
-        else:
-            text = _("{who} is waiting too ({count} in line).").format(
-                who=self.who(waiter), count=len(self.queue)
-            )
-        self._told(text)
+        self._told(Arrived(waiter, len(self.queue), self._now(event=True)))
 
     def answered(self, waiter: Waiter, reply: str, typedAhead: bool) -> None:
-        who, quotedReply = self.who(waiter), quoted(reply)
-        left = len(self.queue.typedAhead)
-        if typedAhead and left:
-            text = ngettext(
-                "{who} got the kept reply {reply} ({count} more kept).",
-                "{who} got the kept reply {reply} ({count} more kept).",
-                left,
-            )
-        elif typedAhead:
-            text = _("{who} got the kept reply {reply}.")
-        else:
-            text = _("Sent {reply} to {who}.")
-        self._told(text.format(who=who, reply=quotedReply, count=left))
+        self._told(
+            Answered(waiter, reply, typedAhead, len(self.queue.typedAhead), self._now(event=True))
+        )
 
     def kept(self, reply: str) -> None:
-        count = len(self.queue.typedAhead)
-        self._told(
-            ngettext(
-                "Kept {reply} for the next client ({count} kept; /drop forgets them).",
-                "Kept {reply} for the next client ({count} kept; /drop forgets them).",
-                count,
-            ).format(reply=quoted(reply), count=count)
-        )
+        self._told(Kept(reply, len(self.queue.typedAhead), self._now(event=True)))
 
     def left(self, waiter: Waiter, reason: Departure) -> None:
-        self._told(departureText(reason).format(who=self.who(waiter)))
+        self._told(Left(waiter, reason, self._now(event=True)))
 
     def closed(self, dropped: list[Waiter]) -> None:
-        kept = len(self.queue.typedAhead)
-        sentences = [_("Input closed: no more replies.")]
-        if dropped:
-            count = len(dropped)
-            sentences.append(
-                ngettext(
-                    "Closed {count} waiting client.", "Closed {count} waiting clients.", count
-                ).format(count=count)
-            )
-        if kept:
-            sentences.append(
-                ngettext(
-                    "{count} kept reply will answer the next clients.",
-                    "{count} kept replies will answer the next clients.",
-                    kept,
-                ).format(count=kept)
-            )
-        self._told(" ".join(sentences))
+        self._told(InputClosed(len(dropped), len(self.queue.typedAhead), self._now(event=True)))
 
     def refused(self, waiter: Waiter) -> None:
-        self._told(
-            _("{who} was closed: no more replies (input closed).").format(who=self.who(waiter))
-        )
+        self._told(RefusedClosed(waiter, self._now(event=True)))
 
     def ended(self, peer: str, reason: Departure) -> None:
         """Chat: a client between turns is gone, told as a waiting one's leaving is."""
-        if reason is Departure.TIMED_OUT:
-            text = _("{peer} was closed: it did not go on with the conversation in time.")
-        else:
-            text = _("{peer} left the conversation.")
-        self._told(text.format(peer=peer))
+        self._told(Ended(peer, reason, self._now(event=True)))
