@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -59,7 +61,7 @@ def firstLine(process: subprocess.Popen[str], pattern: str) -> re.Match[str]:
 def case(serverMode: str, clientMode: str, expected: str, ladder: list[str]) -> bool:
     server = start([sys.executable, os.path.join(HERE, "servidor.py"), "0", serverMode])
     serverPort = int(firstLine(server, r"^escutando (\d+)").group(1))
-    traceFile = os.path.abspath(f"check-proxy-{serverMode}.md")
+    traceFile = os.path.join(tempfile.mkdtemp(prefix="check-proxy-"), f"{serverMode}.md")
     argv = [sys.executable, "-c", TWISTD, "-n"]
     if sys.platform != "win32":
         argv.append("--pidfile=")  # Windows' twistd writes none and refuses the option.
@@ -85,6 +87,7 @@ def case(serverMode: str, clientMode: str, expected: str, ladder: list[str]) -> 
     ok = client.stdout.startswith(expected) and all(re.search(p, drawn, re.M) for p in ladder)
     with open(traceFile, encoding="utf-8") as f:
         ok = ok and f.read().count("```mermaid") == 1
+    shutil.rmtree(os.path.dirname(traceFile), ignore_errors=True)
     print("OK" if ok else "NOT AS EXPECTED")
     return ok
 

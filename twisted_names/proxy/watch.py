@@ -18,7 +18,7 @@ from twisted.logger import Logger
 
 from twisted_names.display import describeAddress
 from twisted_names.i18n import N_
-from twisted_names.proxy.relay import NoUpstream, RelayServer, Side
+from twisted_names.proxy.relay import NoUpstream, NoWatcher, RelayServer, Side
 from twisted_names.trace.events import (
     IdleTimedOut,
     NoServer,
@@ -124,19 +124,14 @@ NO_SERVER_LOG = {
 }
 
 
-class LoggingWatcher:
-    """The relay untraced: a server that cannot be reached is one log line."""
+class LoggingWatcher(NoWatcher):
+    """
+    The relay untraced: a server that cannot be reached, and an idle
+    timeout, are one log line each; the rest is L{NoWatcher}'s silence.
+    """
 
     def __init__(self, server: str) -> None:
         self.server = server
-
-    def begun(self, relay: RelayServer) -> None:
-        pass
-
-    def upstream(
-        self, relay: RelayServer, endpoint: IStreamClientEndpoint
-    ) -> IStreamClientEndpoint:
-        return endpoint
 
     def upstreamFailed(
         self, relay: RelayServer, why: NoUpstream, took: float, detail: str
