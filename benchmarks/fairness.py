@@ -19,16 +19,15 @@ names-server (the plugin imports `twisted_names` from `PYTHONPATH`).
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from servers import start_checkout_server
 
 HOST = "127.0.0.1"
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -99,28 +98,8 @@ class Attacker:
 
 
 def startServer(scratch: str, checkout: Path, trace: bool) -> tuple[subprocess.Popen[bytes], int]:
-    twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
-    log = Path(scratch, "server.log")
-    env = dict(os.environ, PYTHONPATH=str(checkout))
-    argv = [twistd, "-n", "--pidfile=", f"--logfile={log}", "names-server", "-p", "0"]
-    argv += ["--chat", "--name", "X"] + (["--trace"] if trace else [])
-    server = subprocess.Popen(
-        argv,
-        cwd=scratch,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,  # The trace, when on: written, then discarded.
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace") if log.exists() else ""
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
-        if match:
-            return server, int(match.group(1))
-        time.sleep(0.02)
-    server.kill()
-    raise SystemExit("the server did not start")
+    options = ["--chat", "--name", "X"] + (["--trace"] if trace else [])
+    return start_checkout_server(scratch, checkout, options)
 
 
 def ms(values: list[float], q: float) -> float:

@@ -8,6 +8,7 @@ within a bounded time whatever happens.
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import socket
@@ -176,3 +177,35 @@ def running(argv: Sequence[str], port: int, workdir: Path, tag: str) -> Iterator
         yield server
     finally:
         server.stop()
+
+
+def start_checkout_server(
+    scratch: str, checkout: Path, options: Sequence[str]
+) -> tuple[subprocess.Popen[bytes], int]:
+    """
+    C{twistd -n names-server -p 0 OPTIONS} of this Python, running the code of
+    C{checkout} (first on C{PYTHONPATH}), its log in C{scratch}; its port read
+    back from that log (at most 20 s).  What it prints is discarded.  For the
+    scripts that measure one behaviour against a checkout (fairness.py,
+    silentflood.py).
+    """
+    twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
+    log = Path(scratch, "server.log")
+    argv = [twistd, "-n", "--pidfile=", f"--logfile={log}", "names-server", "-p", "0"]
+    server = subprocess.Popen(
+        [*argv, *options],
+        cwd=scratch,
+        env=dict(os.environ, PYTHONPATH=str(checkout)),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,  # The trace, when on: written, then discarded.
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
+        if match:
+            return server, int(match.group(1))
+        time.sleep(0.02)
+    server.kill()
+    raise SystemExit("the server did not start")

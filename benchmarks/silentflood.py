@@ -18,16 +18,15 @@ FLOOD sockets, PROBE_TIMEOUT per probe.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+from servers import start_checkout_server
 
 CHECKOUT = Path(__file__).resolve().parent.parent
 PROBE_TIMEOUT = 5.0
@@ -36,26 +35,7 @@ PROBE_TIMEOUT = 5.0
 def startServer(
     scratch: str, checkout: Path, options: list[str]
 ) -> tuple[subprocess.Popen[bytes], int]:
-    twistd = os.path.join(os.path.dirname(sys.executable), "twistd")
-    log = Path(scratch, "server.log")
-    argv = [twistd, "-n", "--pidfile=", f"--logfile={log}", "names-server", "-p", "0"]
-    server = subprocess.Popen(
-        [*argv, "--name", "Bob", *options],
-        cwd=scratch,
-        env=dict(os.environ, PYTHONPATH=str(checkout)),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        text = log.read_text(errors="replace") if log.exists() else ""
-        match = re.search(r"listening on 127\.0\.0\.1:(\d+)", text)
-        if match:
-            return server, int(match.group(1))
-        time.sleep(0.02)
-    server.kill()
-    raise SystemExit("the server did not start")
+    return start_checkout_server(scratch, checkout, ["--name", "Bob", *options])
 
 
 class Flood:
