@@ -202,3 +202,137 @@ class OneTimerFailureTests(TestCase):
         clock.advance(30)
         self.assertTrue(other.closed)
         self.assertEqual(len(self.flushLoggedErrors(RuntimeError)), 1)
+
+
+class OneReadTests(TestCase):
+    """
+    A name that arrives alone in one read is framed without LineReceiver's
+    loop and, with a fixed reply, answered in one call: everything it does
+    is what the general path does for the same bytes arriving a byte a read.
+    """
+
+    INPUTS = (
+        b"Ana\n",
+        b"Ana\r\n",
+        "João\n".encode(),
+        b"\xffAna\n",  # Invalid UTF-8: a warning too.
+        b"  \n",  # Blank: closed without a reply.
+        b"\n",
+        b"Ana\r\r\n",
+        b"A" * 6 + b"\n",  # Longer than --max-length 5.
+        b"A" * 5 + b"\n",  # Exactly --max-length.
+        b"A" * 5 + b"\r\n",
+        # (Not b"A" * 6 + b"\r\n": LineReceiver itself counts its size
+        # differently a byte a read; it never takes the one-read path.)
+    )
+
+    def exchange(self, data: bytes, whole: bool, **settings: object) -> tuple[object, ...]:
+        """What the server does with C{data} sent at once or a byte a read."""
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        clock = Clock()
+        factory = NameServerFactory(
+            FixedReply("Bob"),
+            clock,
+            ServerSettings(maxLength=5, **settings),  # type: ignore[arg-type]
+        )
+        client = Client(factory)
+        if whole:
+            client.send(data)
+        else:
+            for i in range(len(data)):
+                client.send(data[i : i + 1])
+        sent, closed = client.received, client.closed
+        client.finishClosing()
+        fields = ("name", "reply")
+        logged = [
+            (e["log_level"], formatEvent(e), {k: v for k, v in e.items() if k in fields})
+            for e in events
+        ]
+        return (
+            sent,
+            closed,
+            logged,
+            len(factory.clients),
+            factory._silent,
+            dict(factory.deadlines._due),
+        )
+
+    def test_sameAsAByteARead(self) -> None:
+        for chat in (False, True):
+            for data in self.INPUTS:
+                self.assertEqual(
+                    self.exchange(data, whole=True, chat=chat),
+                    self.exchange(data, whole=False, chat=chat),
+                    (data, chat),
+                )
+
+    def test_summary(self) -> None:
+        """In a summary, the same counts."""
+        for data in self.INPUTS:
+            self.assertEqual(
+                self.exchange(data, whole=True, exchangeLog=ExchangeLog.SUMMARY),
+                self.exchange(data, whole=False, exchangeLog=ExchangeLog.SUMMARY),
+                data,
+            )
+
+    def test_framingObserverSeesTheLine(self) -> None:
+        """With the trace's observer on, the line is still a noted message."""
+        from twisted_names.framing import Decision, FramingNote
+
+        clock = Clock()
+        factory = NameServerFactory(FixedReply("Bob"), clock, ServerSettings())
+        client = Client(factory)
+        notes: list[FramingNote] = []
+        client.protocol.framingObserver = notes.append
+        client.send(b"Ana\r\n")
+        self.assertEqual([n.decision for n in notes], [Decision.LINE])
+        self.assertEqual(notes[0].ending, b"\r\n")
+        self.assertEqual(client.received, b"Bob\r\n")
+
+    def test_peerDescribedWhenSaid(self) -> None:
+        """The peer is described from the address buildProtocol was given."""
+        from twisted.internet.address import IPv4Address
+
+        factory = NameServerFactory(FixedReply("Bob"), Clock(), ServerSettings())
+        protocol = factory.buildProtocol(IPv4Address("TCP", "10.0.0.7", 4242))
+        self.assertEqual(protocol.peer, "10.0.0.7:4242")  # type: ignore[attr-defined]
+
+
+class ClassicTextTests(TestCase):
+    """L{ClassicText} writes what Twisted's classic text says, formats remembered or not."""
+
+    def events(self) -> list[dict[str, object]]:
+        from twisted_names.server import _EXCHANGE_EVENT
+
+        return [
+            {
+                "log_format": _EXCHANGE_EVENT,
+                "exchange": "1.2.3.4:5 'Ana' answered 'Bob' in 0.000 s",
+                "log_level": LogLevel.info,
+                "log_namespace": "names",
+                "log_time": 1e9,
+            },
+            {"log_format": "{a}{b}", "a": "x", "b": "y", "log_level": LogLevel.warn},
+            {"log_format": "{}", "log_level": LogLevel.info, "log_time": 1e9},
+            {"log_format": "{text}", "text": "two\nlines", "log_time": 1e9},
+            {"log_format": "{n}", "n": 3, "log_system": "sys", "log_time": 1e9},
+            {"log_format": None, "log_time": 1e9},
+            {"log_format": "plain words", "log_time": 1e9},
+        ]
+
+    def test_sameAsTwisted(self) -> None:
+        from twisted.logger import formatEventAsClassicLogText, formatTime
+
+        from twisted_names.logs.observers import ClassicText
+
+        for kept in (1024, 1):
+            text = ClassicText()
+            self.patch(ClassicText, "_FORMATS_KEPT", kept)
+            for _ in range(2):  # The second time, from what was remembered.
+                for event in self.events():
+                    self.assertEqual(
+                        text(event),
+                        formatEventAsClassicLogText(event, formatTime=formatTime),
+                        (kept, event),
+                    )
+            self.assertLessEqual(len(text._fieldOf), kept)

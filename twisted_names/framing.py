@@ -39,8 +39,10 @@ from twisted.protocols.basic import LineReceiver
 from twisted.python.failure import Failure
 
 from twisted_names.wire import (
+    CRLF,
     DEFAULT_MAX_LENGTH,
     DEFAULT_QUIET_PERIOD,
+    LF,
     UNTERMINATED,
     Message,
     decodeMessage,
@@ -159,11 +161,11 @@ class MessageReceiver(LineReceiver):
         Deliver no more messages: what is buffered is dropped, and what
         arrives later goes to L{ignoredDataReceived}, unparsed.
         """
-        self._cancelQuiet()
-        self.setRawMode()
-        dropped = self.clearLineBuffer()
-        if dropped:
-            self._ignored(dropped)
+        if self._quietCall is not None:
+            self._cancelQuiet()
+        self.line_mode = 0  # LineReceiver.setRawMode, without the call.
+        if self._buffer:
+            self._ignored(self.clearLineBuffer())
 
     @property
     def takingMessages(self) -> bool:
@@ -177,6 +179,28 @@ class MessageReceiver(LineReceiver):
         if not self.line_mode:
             self._ignored(data)
             return None
+        if (
+            data
+            and data[-1] == 10  # b"\n"
+            and not self._buffer
+            and self._nextTurn is None
+            and not self.paused
+            and not self._busyReceiving
+        ):
+            line = data[:-1]
+            if b"\n" not in line and len(line) <= self.MAX_LENGTH:
+                # One whole line, alone in this read, nothing held before it
+                # (a name, most of the time): what LineReceiver would do,
+                # without its loop (docs/performance.md, "Instructions per
+                # exchange").
+                self._delivered = 1
+                if line[-1:] == b"\r":
+                    self.lineDelivered(line[:-1], CRLF)
+                else:
+                    self.lineDelivered(line, LF)
+                if self._quietCall is not None:
+                    self._cancelQuiet()
+                return None
         if data and self._nextTurn is None:
             self._delivered = 0  # New bytes: a new turn.
         why = super().dataReceived(data)
@@ -226,9 +250,18 @@ class MessageReceiver(LineReceiver):
             return
         self._deliverBuffered()
 
+    def lineDelivered(self, content: bytes, ending: bytes) -> None:
+        """
+        Deliver one line: C{content}, its bytes without the line ending,
+        and C{ending}, L{LF} or L{CRLF}.  Decodes it into the L{Message} for
+        L{messageReceived}; a subclass may answer some lines here without
+        building one (L{twisted_names.server.NameServerProtocol} does).
+        """
+        self._deliver(content, ending)
+
     def lineReceived(self, line: bytes) -> None:
         content, ending = splitEnding(line)
-        self._deliver(content, ending)
+        self.lineDelivered(content, ending)
         self._delivered += 1
         if (
             self._delivered >= MESSAGES_PER_TURN

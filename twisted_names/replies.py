@@ -103,6 +103,8 @@ class FixedReply:
 
     def __init__(self, reply: str) -> None:
         self.reply = reply
+        #: The reply's bytes, without a line ending.
+        self.encoded = reply.encode("utf-8")
 
     def ask(self, name: str, peer: str) -> Deferred[str]:
         return succeed(self.reply)

@@ -194,6 +194,13 @@ class Phase(Enum):
     GONE = "gone"
 
 
+#: The phases an exchange's hot path tests and sets, as module names: an
+#: enum member looked up on its class goes through the enum's metaclass, 63 ns
+#: against 6 ns for a global on CPython 3.11 (docs/performance.md,
+#: "Instructions per exchange").
+_READING, _ASKING, _CLOSED, _GONE = Phase.READING, Phase.ASKING, Phase.CLOSED, Phase.GONE
+
+
 class Why:
     """
     Why a connection is closed: the log event's whole format, in English,
@@ -334,23 +341,54 @@ class NameServerProtocol(MessageReceiver):
     #: newcomer when the server is full (L{NameServerFactory.spoke}).
     silent = True
 
-    def __init__(self, factory: NameServerFactory) -> None:
+    #: The client's address as buildProtocol was given it, until described.
+    _address: IAddress | None = None
+    #: The client's address described (L{peer}), once it was.
+    _peer: str | None = None
+    phase = Phase.READING
+    #: Replies sent.
+    _exchanges = 0
+    _asking: Deferred[str] | None = None
+    # What the pending question was, to answer it the same way and log it.
+    _name = ""
+    _ending = b""
+    _started = 0.0
+    #: Chat only: lines sent ahead of the replies (at most CHAT_BACKLOG).
+    _backlog: deque[Message] | None = None
+    #: Warnings already logged for this connection: each at most once.
+    _warned: set[str] | None = None
+    #: Once we closed gracefully: the abort if the peer does not let go.
+    _closing: IDelayedCall | None = None
+
+    def __init__(self, factory: NameServerFactory, address: IAddress) -> None:
+        """
+        The state a connection starts in is the class attributes above,
+        each set on the instance only when it changes: a connection's own
+        dictionary holds what is its own (docs/performance.md,
+        "Instructions per exchange").
+        """
         settings = factory.settings
         self.factory = factory
         self.clock = factory.clock
-        self.setLimits(settings.maxLength, settings.quietPeriod)
-        self.peer = "?"
-        self.phase = Phase.READING
-        self._exchanges = 0
-        self._asking: Deferred[str] | None = None
-        # What the pending question was, to answer it the same way and log it.
-        self._name, self._ending, self._started = "", b"", 0.0
-        #: Chat only: lines sent ahead of the replies (at most CHAT_BACKLOG).
-        self._backlog: deque[Message] | None = deque() if settings.chat else None
-        #: Warnings already logged for this connection: each at most once.
-        self._warned: set[str] | None = None
-        #: Once we closed gracefully: the abort if the peer does not let go.
-        self._closing: IDelayedCall | None = None
+        self._address = address
+        if factory.ownLimits:
+            self.setLimits(settings.maxLength, settings.quietPeriod)
+        if settings.chat:
+            self._backlog = deque()
+
+    @property
+    def peer(self) -> str:
+        """
+        The client's address, escaped (L{describeAddress}): described the
+        first time something says it, as an exchange logged only in a
+        summary never does (docs/performance.md, "Instructions per
+        exchange").
+        """
+        peer = self._peer
+        if peer is None:
+            peer = self._peer = describeAddress(self._address)
+            self._address = None  # Its text is all that is needed now.
+        return peer
 
     def setTimeout(self, period: float | None) -> None:
         """
@@ -364,10 +402,53 @@ class NameServerProtocol(MessageReceiver):
             self.factory.deadlines.clear(self)
 
     def connectionMade(self) -> None:
-        self.peer = describeAddress(self.transport.getPeer())
+        # The peer is described from the address buildProtocol was given.
         if self._backlog is not None:
             self.transport.registerProducer(self, True)  # type: ignore[attr-defined]
-        self.setTimeout(self.factory.settings.nameTimeout or None)
+        if self.factory.settings.nameTimeout:
+            self.factory.deadlines.set(self)
+
+    def lineDelivered(self, content: bytes, ending: bytes) -> None:
+        """
+        A whole line.  A one-shot connection's name, valid and not blank, is
+        answered here when the reply is fixed (C{--name}), without building a
+        L{Message} and going through L{_ask} and L{_reply}: the exchange most
+        servers make, in one call (docs/performance.md, "Instructions per
+        exchange").  Everything else is a message, as the framing makes it.
+        """
+        factory = self.factory
+        replies = factory.replies
+        if (
+            self.phase is _READING
+            and self._backlog is None
+            and type(replies) is FixedReply
+            and self.framingObserver is None
+            and len(content) <= self.maxLength
+        ):
+            try:
+                name = content.decode("utf-8")
+            except UnicodeDecodeError:
+                pass  # A message, and a warning.
+            else:
+                if name and not name.isspace():
+                    # What _ask and _reply do for it, in their order.
+                    self.phase = _ASKING
+                    factory.deadlines.clear(self)
+                    if self.silent:
+                        factory.spoke(self)
+                    self.stopMessages()
+                    self._exchanges = 1
+                    self.transport.write(replies.encoded + ending)
+                    summary = factory.summary
+                    if summary is None:
+                        logExchange(self.peer, name, replies.reply, 0.0)
+                    else:
+                        summary.answered += 1
+                        summary.count()
+                    self.phase = _CLOSED
+                    self.transport.loseConnection()
+                    return
+        super().lineDelivered(content, ending)
 
     def messageReceived(self, message: Message) -> None:
         if message.replaced:
@@ -382,7 +463,7 @@ class NameServerProtocol(MessageReceiver):
                 name=message.text,
             )
             self.stopMessages()  # One line, whatever else was buffered.
-        elif not message.text.strip():
+        elif message.text.isspace() or not message.text:  # Nothing but blanks.
             self._emptyLine()
         elif phase is Phase.READING:
             self._ask(message)
@@ -405,19 +486,22 @@ class NameServerProtocol(MessageReceiver):
             self.stopMessages()
 
     def _ask(self, message: Message) -> None:
+        factory = self.factory
         if self.phase is Phase.READING:
             self.phase = Phase.ASKING
-            self.setTimeout(None)
+            factory.deadlines.clear(self)
             if self.silent:
-                self.factory.spoke(self)
+                factory.spoke(self)
         if self._backlog is None:
             self.stopMessages()  # One-shot: the name is all we read.
+        replies = factory.replies
+        if type(replies) is FixedReply:
+            # Answered in this call: no Deferred, no clock (docs/performance.md,
+            # "Instructions per exchange").
+            self._reply(replies.reply, message.text, message.ending, 0.0)
+            return
         self._name, self._ending = message.text, message.ending
         self._started = self.clock.seconds()
-        replies = self.factory.replies
-        if type(replies) is FixedReply:  # No Deferred: docs/performance.md, "Instructions".
-            self._reply(replies.reply)
-            return
         asking = self._asking = replies.ask(message.text, self.peer)
         asking.addBoth(self._answered)
 
@@ -426,19 +510,20 @@ class NameServerProtocol(MessageReceiver):
         if self.phase in (Phase.CLOSED, Phase.GONE):
             return  # We withdrew the question (CancelledError), or closed.
         if not isinstance(result, Failure):
-            self._reply(result)
+            self._reply(result, self._name, self._ending, self.clock.seconds() - self._started)
         elif isinstance(result.value, NoReply):
             self._close(result.value.logFormat, **result.value.logFields())
         else:
             log.failure(N_("{peer}: the reply source failed"), result, peer=self.peer)
             self._close(Why.REPLY_FAILED, level=LogLevel.error)
 
-    def _reply(self, reply: str) -> None:
+    def _reply(self, reply: str, name: str, ending: bytes, duration: float) -> None:
+        """Send C{reply} to C{name} (ended with C{ending}), asked C{duration} s ago."""
         self._exchanges += 1
-        self.transport.write(encodeLine(reply, self._ending))
+        self.transport.write(encodeLine(reply, ending))
         summary = self.factory.summary
         if summary is None:
-            logExchange(self.peer, self._name, reply, self.clock.seconds() - self._started)
+            logExchange(self.peer, name, reply, duration)
         elif self._exchanges == 1:
             summary.answered += 1
             summary.count()
@@ -607,6 +692,18 @@ class NameServerProtocol(MessageReceiver):
             asking.cancel()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        if (
+            self.phase is _CLOSED
+            and self._closing is None
+            and not self.line_mode
+            and self._nextTurn is None
+        ):
+            # Answered and closed by us (_reply): nothing was left to read,
+            # deliver or bound; forget it (docs/performance.md, "Instructions
+            # per exchange").
+            self.phase = _GONE
+            self.factory.clientLeft(self)
+            return
         left = self.phase is not Phase.CLOSED  # Else _close did the rest.
         betweenTurns = self.phase is Phase.READING
         self.phase = Phase.GONE
@@ -652,12 +749,18 @@ class NameServerFactory(ServerFactory):
         self.clock = clock
         self.settings = settings or ServerSettings()
         self.clients: set[NameServerProtocol] = set()
+        #: Whether the protocol's framing limits differ from its defaults.
+        self.ownLimits = (self.settings.maxLength, self.settings.quietPeriod) != (
+            NameServerProtocol.maxLength,
+            NameServerProtocol.quietPeriod,
+        )
         #: The name timeout of every connection, on one timer.
         self.deadlines = NameDeadlines(clock, self.settings.nameTimeout)
         #: With C{--exchange-log summary}: the counts logged each second.
         self.summary = (
             ExchangeSummary(clock) if self.settings.exchangeLog is ExchangeLog.SUMMARY else None
         )
+        #: Connections open by IP address, counted only while --max-per-address is set.
         self._perAddress: dict[str, int] = {}
         #: By address (C{None}: UNIX sockets), the connections that have sent
         #: no name yet, the longest-silent first (a dict as an ordered set).
@@ -678,6 +781,31 @@ class NameServerFactory(ServerFactory):
 
     def buildProtocol(self, addr: IAddress) -> Protocol:  # type: ignore[override]
         host = getattr(addr, "host", None)
+        settings = self.settings
+        if len(self.clients) >= settings.maxClients or settings.maxPerAddress:
+            refused = self._overLimit(addr, host)
+            if refused is not None:
+                return refused
+        if self._refused:
+            self._reportRefused()
+        protocol = NameServerProtocol(self, addr)
+        self.clients.add(protocol)
+        if host is not None:
+            protocol.hostForLimit = host
+            if settings.maxPerAddress:  # Counted only for the limit that reads it.
+                self._perAddress[host] = self._perAddress.get(host, 0) + 1
+        sameHost = self._silent.get(host)
+        if sameHost is None:
+            sameHost = self._silent[host] = {}
+        sameHost[protocol] = None
+        return protocol
+
+    def _overLimit(self, addr: IAddress, host: str | None) -> Protocol | None:
+        """
+        The server is full, or connections are limited by address: a
+        L{Refused} protocol if C{addr} is refused (after closing a silent
+        connection for it, if one is fair to close), else C{None}.
+        """
         full = len(self.clients) >= self.settings.maxClients
         refusal = self._refusal(host, full=False)
         if refusal is None and full:
@@ -686,26 +814,16 @@ class NameServerFactory(ServerFactory):
                 refusal = self._refusal(host, full=True)
             else:
                 silent.evict(describeAddress(addr))
-        if refusal is not None:
-            self._refused += 1
-            if self.summary is not None:
-                self.summary.refused += 1
-                self.summary.count()
-            if self._refused == 1:
-                form, fields = refusal
-                log.warn(form, peer=describeAddress(addr), **fields)
-            return Refused()
-        self._reportRefused()
-        protocol = NameServerProtocol(self)
-        self.clients.add(protocol)
-        if host is not None:
-            self._perAddress[host] = self._perAddress.get(host, 0) + 1
-        protocol.hostForLimit = host
-        sameHost = self._silent.get(host)
-        if sameHost is None:
-            sameHost = self._silent[host] = {}
-        sameHost[protocol] = None
-        return protocol
+        if refusal is None:
+            return None
+        self._refused += 1
+        if self.summary is not None:
+            self.summary.refused += 1
+            self.summary.count()
+        if self._refused == 1:
+            form, fields = refusal
+            log.warn(form, peer=describeAddress(addr), **fields)
+        return Refused()
 
     def _longestSilent(self, host: str | None) -> NameServerProtocol | None:
         """
@@ -771,17 +889,19 @@ class NameServerFactory(ServerFactory):
 
     def clientLeft(self, protocol: NameServerProtocol) -> None:
         """Forget a client that disconnected."""
-        self._reportRefused()
-        if protocol not in self.clients:
-            return
+        if self._refused:
+            self._reportRefused()
+        try:
+            self.clients.remove(protocol)
+        except KeyError:
+            return  # Refused, or forgotten already.
         if protocol.silent:
             self.spoke(protocol)
-        self.clients.discard(protocol)
         if self.summary is not None and not protocol._exchanges:
             self.summary.unanswered += 1
             self.summary.count()
         host = protocol.hostForLimit
-        if host is not None:
+        if host is not None and self.settings.maxPerAddress:
             left = self._perAddress[host] - 1
             if left:
                 self._perAddress[host] = left

@@ -54,9 +54,15 @@ class ClassicText:
     exchange event's is) skips Twisted's formatter.
     """
 
+    #: Most formats remembered (L{_singleFieldText}): format strings are the
+    #: code's own, but a legacy C{log.msg} could make any text one.
+    _FORMATS_KEPT = 1024
+
     def __init__(self) -> None:
         self._second: int | None = None
         self._stamp = "-"
+        #: Per format string: the field it is made of alone (C{"{field}"}), else C{None}.
+        self._fieldOf: dict[str, str | None] = {}
 
     def formatTime(self, when: float | None) -> str:
         """L{formatTime}, remembered for the second it falls in."""
@@ -69,7 +75,7 @@ class ClassicText:
 
     def __call__(self, event: LogEvent) -> str | None:
         """The event as a line of text (ending in a newline), or C{None}."""
-        text = _singleFieldText(event)
+        text = self._singleFieldText(event)
         if text is None:
             return formatEventAsClassicLogText(event, formatTime=self.formatTime)
         system = event.get("log_system")
@@ -78,16 +84,28 @@ class ClassicText:
             system = f"{event.get('log_namespace', '-')}#{level.name if level else '-'}"
         return f"{self.formatTime(event.get('log_time'))} [{system}] {text}\n"
 
-
-def _singleFieldText(event: LogEvent) -> str | None:
-    """The text of an event formatted as C{"{field}"} with a one-line str field."""
-    form = event.get("log_format")
-    if not form or form[0] != "{" or form[-1] != "}" or "log_failure" in event:
-        return None
-    value = event.get(form[1:-1])
-    if type(value) is not str or "\n" in value:
-        return None
-    return value
+    def _singleFieldText(self, event: LogEvent) -> str | None:
+        """
+        The text of an event formatted as C{"{field}"} with a one-line str
+        field, else C{None}.  Which field a format is made of is worked out
+        once a format (docs/performance.md, "Instructions per exchange").
+        """
+        form = event.get("log_format")
+        if not isinstance(form, str):
+            return None
+        fieldOf = self._fieldOf
+        try:
+            field = fieldOf[form]
+        except KeyError:
+            field = form[1:-1] if len(form) > 2 and form[0] == "{" and form[-1] == "}" else None
+            if len(fieldOf) < self._FORMATS_KEPT:
+                fieldOf[form] = field
+        if field is None or "log_failure" in event:
+            return None
+        value = event.get(field)
+        if type(value) is not str or "\n" in value:
+            return None
+        return value
 
 
 #: The levels a plain terminal log shows, and how it says them.
