@@ -4,13 +4,22 @@ answered) holding many idle clients that each sent a name, against the bare
 Twisted server with C{--hold}.  While they wait, a late client must still be
 accepted, and one line on names-server's stdin must answer the head of the
 queue promptly.
+
+C{run.py} runs it once.  Alone, for a change that concerns memory only (each
+round starts both servers afresh; the figure is RSS, so rounds agree within
+some 20 bytes a client):
+
+    python benchmarks/memory.py [--clients 10000] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
 import select
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from contextlib import suppress
@@ -18,9 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import loadgen
-from server_commands import NamesServerSupport, names_server_argv, twisted_argv
+from server_commands import (
+    TWISTD,
+    NamesServerSupport,
+    names_server_argv,
+    probe_names_server,
+    twisted_argv,
+)
 from servers import Server, free_port, running
-from suite import HOST, LABELS, BenchmarkError, Plan, log
+from suite import FULL_PLAN, HOST, LABELS, BenchmarkError, Plan, log
 
 # Bounds on every wait for the held clients.
 HOLD_CONNECT_TIMEOUT = 120.0
@@ -200,3 +215,32 @@ def run_memory(
             )
         )
     return memory
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The memory benchmark alone, C{--rounds} times; bytes per client of each round."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=FULL_PLAN.memory_clients)
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--twistd", default=TWISTD, help="the twistd to measure")
+    args = parser.parse_args(argv)
+    plan = dataclasses.replace(FULL_PLAN, memory_clients=args.clients)
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="names-memory-") as scratch:
+        workdir = Path(scratch)
+        try:
+            support = probe_names_server(workdir, args.twistd)
+        except BenchmarkError as e:
+            sys.stderr.write(f"memory.py: {e}\n")
+            return 2
+        for round_ in range(1, args.rounds + 1):
+            memory = run_memory(plan, support, workdir, failures)
+            figures = ", ".join(
+                f"{LABELS[key]} {m['bytes_per_client']:.0f}" for key, m in memory.items()
+            )
+            print(f"round {round_}: bytes per waiting client: {figures}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

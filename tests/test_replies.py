@@ -314,3 +314,26 @@ class AnswerOrderTests(SynchronousTestCase):
         self.assertEqual(
             observer.events[1:], [("answered", "Ana", "Bob", False), ("waiting", "Ana again")]
         )
+
+
+class WaiterIsItsDeferredTests(SynchronousTestCase):
+    """
+    A waiting client is one object: the L{Waiter} is the L{Deferred} that
+    C{ask} returns (docs/performance.md, "Memory per waiting client (issue 18)").
+    """
+
+    def test_askReturnsTheWaiter(self) -> None:
+        """The Deferred the protocol holds is the queue's record of the client."""
+        queue, _, _ = makeQueue()
+        asked = queue.ask("Ana", "peer")
+        self.assertIs(asked, queue.head)
+        self.assertIsInstance(asked, Waiter)
+
+    def test_cancelWithdrawsAndFailsWithCancelled(self) -> None:
+        """Cancelling withdraws the client; its Deferred fails as any cancelled one."""
+        queue, _, observer = makeQueue()
+        asked = queue.ask("Ana", "peer")
+        asked.cancel()
+        self.failureResultOf(asked, CancelledError)
+        self.assertIsNone(queue.head)
+        self.assertEqual(observer.events[-1], ("left", "Ana", "left"))

@@ -124,23 +124,30 @@ class Departure(Enum):
     DISMISSED = "dismissed"
 
 
-class Waiter:
-    """A client waiting for the operator's reply."""
+class Waiter(Deferred[str]):
+    """
+    A client waiting for the operator's reply: the L{Deferred} the reply
+    fires, and who it is for.  Cancelling it withdraws the client.
 
-    __slots__ = ("deferred", "done", "name", "peer", "queue", "since")
+    One object, not a L{Deferred} beside a record with a bound method as its
+    canceller (docs/performance.md, "Memory per waiting client (issue 18)").
+    """
+
+    __slots__ = ("done", "name", "peer", "queue", "since")
 
     def __init__(self, queue: ReplyQueue, name: str, peer: str, since: float) -> None:
+        super().__init__(_withdrawn)
         self.queue = queue
         self.name = name
         self.peer = peer
         self.since = since
         self.done = False
-        #: Fires with the reply; cancelling it withdraws the client.
-        self.deferred: Deferred[str] = Deferred(self.withdraw)
 
-    def withdraw(self, deferred: Deferred[str]) -> None:
-        """The canceller of L{deferred}: the client left."""
-        self.queue._withdraw(self)
+
+def _withdrawn(waiter: Deferred[Any]) -> None:
+    """The canceller of every L{Waiter}: the client left."""
+    if isinstance(waiter, Waiter):
+        waiter.queue._withdraw(waiter)
 
 
 class ReplyObserver(Protocol):
@@ -255,7 +262,7 @@ class ReplyQueue:
         self._count += 1
         self._armTimer()
         self.observer.waiting(waiter)
-        return waiter.deferred
+        return waiter
 
     def ended(self, peer: str, reason: Departure) -> None:
         """Chat: a client between turns is gone; the observer is told."""
@@ -277,7 +284,7 @@ class ReplyQueue:
             return
         self._remove(head)
         self.observer.answered(head, reply, typedAhead=False)
-        head.deferred.callback(reply)
+        head.callback(reply)
 
     def close(self) -> None:
         """
@@ -294,7 +301,7 @@ class ReplyQueue:
         self._waiting.clear()
         self.observer.closed(dropped)
         for waiter in dropped:
-            waiter.deferred.errback(OperatorGone())
+            waiter.errback(OperatorGone())
 
     def dismiss(self) -> Waiter | None:
         """
@@ -308,7 +315,7 @@ class ReplyQueue:
             return None
         self._remove(head)
         self.observer.left(head, Departure.DISMISSED)
-        head.deferred.errback(Dismissed())
+        head.errback(Dismissed())
         return head
 
     def dropTypedAhead(self) -> list[str]:
@@ -364,5 +371,5 @@ class ReplyQueue:
         while (head := self.head) is not None and head.since + timeout <= now:
             self._remove(head)
             self.observer.left(head, Departure.TIMED_OUT)
-            head.deferred.errback(ReplyTimedOut(timeout))
+            head.errback(ReplyTimedOut(timeout))
         self._armTimer()
