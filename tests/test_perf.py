@@ -336,3 +336,38 @@ class ClassicTextTests(TestCase):
                         (kept, event),
                     )
             self.assertLessEqual(len(text._fieldOf), kept)
+
+
+class SharedKeysTests(TestCase):
+    """
+    A connection sets no attribute that its constructor did not (CPython
+    3.11 would then give it a dictionary of its own: docs/performance.md,
+    "Memory per waiting client").
+    """
+
+    def newAttributes(self, replies: object, data: bytes, advance: float = 0) -> set[str]:
+        from twisted.internet.address import IPv4Address
+        from twisted.internet.testing import StringTransport
+
+        from twisted_names.server import NameServerProtocol
+
+        clock = Clock()
+        factory = NameServerFactory(replies, clock, ServerSettings())  # type: ignore[arg-type]
+        address = IPv4Address("TCP", "127.0.0.1", 50000)
+        names = set(vars(NameServerProtocol(factory, address)))
+        protocol = factory.buildProtocol(address)
+        protocol.makeConnection(StringTransport(peerAddress=address))
+        protocol.dataReceived(data)
+        clock.advance(advance)
+        return set(vars(protocol)) - names
+
+    def test_waiting(self) -> None:
+        """A client waiting for the operator's reply."""
+        self.assertEqual(self.newAttributes(ReplyQueue(Clock(), 300), b"Ana\n"), set())
+
+    def test_waitingUnterminated(self) -> None:
+        """A course-style client: its name has no line ending."""
+        self.assertEqual(self.newAttributes(ReplyQueue(Clock(), 300), b"Ana", advance=1), set())
+
+    def test_answeredAtOnce(self) -> None:
+        self.assertEqual(self.newAttributes(FixedReply("Bob"), b"Ana\n"), set())
