@@ -43,6 +43,10 @@ EXCHANGE = N_("{peer} {name!r} answered {reply!r} in {duration:.3f} s")
 _EXCHANGE_EVENT = Preformatted("exchange", EXCHANGE)
 
 
+#: The duration of an answer sent at once, as L{EXCHANGE} writes it.
+_AT_ONCE = f"{0.0:.3f}"
+
+
 def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     """
     Log one exchange as one event, with C{peer}, C{name}, C{reply} and
@@ -59,9 +63,11 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     observer directly: L{Logger.emit} checks the level by sorting all the
     levels, each event (docs/performance.md, "Instructions per exchange").
     """
+    # A fixed reply's duration is 0.0: its text made once (docs/performance.md).
+    seconds = _AT_ONCE if duration == 0.0 else f"{duration:.3f}"
     log.observer(
         {
-            "exchange": f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
+            "exchange": f"{peer} {name!r} answered {reply!r} in {seconds} s",
             "peer": peer,
             "name": name,
             "reply": reply,
@@ -375,7 +381,7 @@ class NameServerProtocol(MessageReceiver):
         self._peer = None
         self.hostForLimit = None
         self.silent = True
-        self.phase = Phase.READING
+        self.phase = _READING
         self._exchanges = 0
         self._backlog = deque() if settings.chat else None
         self._asking = None

@@ -54,7 +54,7 @@ class ClassicText:
     exchange event's is) skips Twisted's formatter.
     """
 
-    #: Most formats remembered (L{_singleFieldText}): format strings are the
+    #: Most formats remembered (L{__call__}): format strings are the
     #: code's own, but a legacy C{log.msg} could make any text one.
     _FORMATS_KEPT = 1024
 
@@ -74,38 +74,41 @@ class ClassicText:
         return self._stamp
 
     def __call__(self, event: LogEvent) -> str | None:
-        """The event as a line of text (ending in a newline), or C{None}."""
-        text = self._singleFieldText(event)
+        """
+        The event as a line of text (ending in a newline), or C{None}.
+
+        An event formatted as C{"{field}"} with a one-line str field (the
+        exchange's) is written as that text, in this one call: which field
+        a format is made of is worked out once a format, and the time stamp
+        once a second (docs/performance.md, "Instructions per exchange").
+        """
+        form = event.get("log_format")
+        text = None
+        if isinstance(form, str):
+            fieldOf = self._fieldOf
+            try:
+                field = fieldOf[form]
+            except KeyError:
+                alone = len(form) > 2 and form[0] == "{" and form[-1] == "}"
+                field = form[1:-1] if alone else None
+                if len(fieldOf) < self._FORMATS_KEPT:
+                    fieldOf[form] = field
+            if field is not None and "log_failure" not in event:
+                value = event.get(field)
+                if type(value) is str and "\n" not in value:
+                    text = value
         if text is None:
             return formatEventAsClassicLogText(event, formatTime=self.formatTime)
         system = event.get("log_system")
         if system is None:
             level = event.get("log_level")
             system = f"{event.get('log_namespace', '-')}#{level.name if level else '-'}"
-        return f"{self.formatTime(event.get('log_time'))} [{system}] {text}\n"
-
-    def _singleFieldText(self, event: LogEvent) -> str | None:
-        """
-        The text of an event formatted as C{"{field}"} with a one-line str
-        field, else C{None}.  Which field a format is made of is worked out
-        once a format (docs/performance.md, "Instructions per exchange").
-        """
-        form = event.get("log_format")
-        if not isinstance(form, str):
-            return None
-        fieldOf = self._fieldOf
-        try:
-            field = fieldOf[form]
-        except KeyError:
-            field = form[1:-1] if len(form) > 2 and form[0] == "{" and form[-1] == "}" else None
-            if len(fieldOf) < self._FORMATS_KEPT:
-                fieldOf[form] = field
-        if field is None or "log_failure" in event:
-            return None
-        value = event.get(field)
-        if type(value) is not str or "\n" in value:
-            return None
-        return value
+        when = event.get("log_time")
+        if when is not None and int(when) == self._second:
+            stamp = self._stamp
+        else:
+            stamp = self.formatTime(when)
+        return f"{stamp} [{system}] {text}\n"
 
 
 #: The levels a plain terminal log shows, and how it says them.
@@ -185,13 +188,15 @@ class BatchedFileLogObserver:
         self.logFile = logFile
         self._reactor = reactor
         self._text = ClassicText()
+        #: The text's bound method: calling an instance costs a lookup more.
+        self._line = self._text.__call__
         self._pending: list[str] = []
         self._timer: Any = None
         self.lost = 0
         self._whyLost = ""
 
     def __call__(self, event: LogEvent) -> None:
-        text = self._text(event)
+        text = self._line(event)
         if text is None:
             return
         pending = self._pending
