@@ -297,10 +297,12 @@ class NameDeadlines:
 
     def set(self, protocol: NameServerProtocol) -> None:
         """Give C{protocol} until C{period} seconds from now (again)."""
-        due = self._due
-        if due:
-            due.pop(protocol, None)
-        due[protocol] = self.clock.seconds() + self.period
+        self._due.pop(protocol, None)
+        self.start(protocol)
+
+    def start(self, protocol: NameServerProtocol) -> None:
+        """L{set} for a new connection, which has no deadline yet."""
+        self._due[protocol] = self.clock.seconds() + self.period
         if self._timer is None:
             self._timer = self.clock.callLater(self.period, self._expire)
 
@@ -365,7 +367,9 @@ class NameServerProtocol(MessageReceiver):
     #: Once we closed gracefully: the abort if the peer does not let go.
     _closing: IDelayedCall | None
 
-    def __init__(self, factory: NameServerFactory, address: IAddress) -> None:
+    def __init__(
+        self, factory: NameServerFactory, address: IAddress, host: str | None = None
+    ) -> None:
         """
         Every attribute an exchange sets, its own and those of the classes
         it inherits from, is set here, always in the same order: then
@@ -379,7 +383,7 @@ class NameServerProtocol(MessageReceiver):
         self.clock = factory.clock
         self._address = address
         self._peer = None
-        self.hostForLimit = None
+        self.hostForLimit = host
         self.silent = True
         self.phase = _READING
         self._exchanges = 0
@@ -429,7 +433,7 @@ class NameServerProtocol(MessageReceiver):
         if self._backlog is not None:
             self.transport.registerProducer(self, True)  # type: ignore[attr-defined]
         if self.factory.settings.nameTimeout:
-            self.factory.deadlines.set(self)
+            self.factory.deadlines.start(self)
 
     def lineDelivered(self, content: bytes, ending: bytes) -> None:
         """
@@ -811,12 +815,10 @@ class NameServerFactory(ServerFactory):
                 return refused
         if self._refused:
             self._reportRefused()
-        protocol = NameServerProtocol(self, addr)
+        protocol = NameServerProtocol(self, addr, host)
         self.clients.add(protocol)
-        if host is not None:
-            protocol.hostForLimit = host
-            if settings.maxPerAddress:  # Counted only for the limit that reads it.
-                self._perAddress[host] = self._perAddress.get(host, 0) + 1
+        if host is not None and settings.maxPerAddress:  # Counted only for the limit.
+            self._perAddress[host] = self._perAddress.get(host, 0) + 1
         sameHost = self._silent.get(host)
         if sameHost is None:
             sameHost = self._silent[host] = {}
