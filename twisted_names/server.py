@@ -468,7 +468,9 @@ class NameServerProtocol(MessageReceiver):
                     self.transport.write(replies.encoded + ending)
                     summary = factory.summary
                     if summary is None:
-                        logExchange(self.peer, name, replies.reply, 0.0)
+                        # The peer's text, without keeping it: the connection is closing.
+                        peer = self._peer or describeAddress(self._address)
+                        logExchange(peer, name, replies.reply, 0.0)
                     else:
                         summary.answered += 1
                         summary.count()
