@@ -371,18 +371,3 @@ class SharedKeysTests(TestCase):
 
     def test_answeredAtOnce(self) -> None:
         self.assertEqual(self.newAttributes(FixedReply("Bob"), b"Ana\n"), set())
-
-
-class DescribeIPv4Tests(TestCase):
-    """An IPv4 peer is described in one call, as the general path describes it."""
-
-    def test_sameAsGeneral(self) -> None:
-        from twisted.internet.address import IPv4Address
-
-        from twisted_names.display import describeAddress, hostAndPort, visible
-
-        for host in ("127.0.0.1", "10.0.0.7", "::1", 'a"b', "a\\b", "a\x1bb", "é"):
-            address = IPv4Address("TCP", host, 5000)
-            self.assertEqual(
-                describeAddress(address), visible(hostAndPort(host, 5000)), repr(host)
-            )

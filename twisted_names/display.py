@@ -9,8 +9,6 @@ differently from what it is.  Everything here is pure and reactor-free.
 
 from __future__ import annotations
 
-from twisted.internet.address import IPv4Address
-
 #: Invisible characters that are harmless and needed for real names: the
 #: zero-width joiner and non-joiner (emoji sequences, Persian, Indic scripts).
 _ALLOWED_INVISIBLE = frozenset("\u200c\u200d")
@@ -117,11 +115,6 @@ def describeAddress(address: object) -> str:
     unnamed socket).  A UNIX-socket client chooses its own path (or abstract
     name, which starts with a NUL): it is escaped with L{visible}.
     """
-    if type(address) is IPv4Address and ":" not in address.host:  # Most peers, in one call.
-        text = f"{address.host}:{address.port}"
-        if text.isprintable() and "\\" not in text and '"' not in text:
-            return text
-        return visible(text)
     host = getattr(address, "host", None)
     port = getattr(address, "port", None)
     if host is not None and port is not None:

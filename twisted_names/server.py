@@ -43,10 +43,6 @@ EXCHANGE = N_("{peer} {name!r} answered {reply!r} in {duration:.3f} s")
 _EXCHANGE_EVENT = Preformatted("exchange", EXCHANGE)
 
 
-#: The duration of an answer sent at once, as L{EXCHANGE} writes it.
-_AT_ONCE = f"{0.0:.3f}"
-
-
 def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     """
     Log one exchange as one event, with C{peer}, C{name}, C{reply} and
@@ -63,11 +59,9 @@ def logExchange(peer: str, name: str, reply: str, duration: float) -> None:
     observer directly: L{Logger.emit} checks the level by sorting all the
     levels, each event (docs/performance.md, "Instructions per exchange").
     """
-    # A fixed reply's duration is 0.0: its text made once (docs/performance.md).
-    seconds = _AT_ONCE if duration == 0.0 else f"{duration:.3f}"
     log.observer(
         {
-            "exchange": f"{peer} {name!r} answered {reply!r} in {seconds} s",
+            "exchange": f"{peer} {name!r} answered {reply!r} in {duration:.3f} s",
             "peer": peer,
             "name": name,
             "reply": reply,
@@ -819,7 +813,8 @@ class NameServerFactory(ServerFactory):
             self._reportRefused()
         protocol = NameServerProtocol(self, addr, host)
         self.clients.add(protocol)
-        if host is not None and settings.maxPerAddress:  # Counted only for the limit.
+        # Counted only for the limit (docs/performance.md, "Instructions per exchange").
+        if host is not None and settings.maxPerAddress:
             self._perAddress[host] = self._perAddress.get(host, 0) + 1
         sameHost = self._silent.get(host)
         if sameHost is None:

@@ -61,9 +61,6 @@ class RateLimitedObserver:
         self, observer: ILogObserver, clock: Any, limit: int = LIMIT, period: float = PERIOD
     ) -> None:
         self.observer = observer
-        #: What the server's own info events are passed to: the observer's
-        #: C{__call__}, as calling an object costs a lookup more.
-        self._passOn = observer.__call__
         self._clock = clock
         self.limit = limit
         self.period = period
@@ -73,7 +70,7 @@ class RateLimitedObserver:
 
     def __call__(self, event: LogEvent) -> None:
         if event.get("log_level") is _INFO and event.get("log_namespace") == "names":
-            self._passOn(event)
+            self.observer(event)
             return
         if not getattr(self._clock, "running", True):
             self.report()

@@ -188,15 +188,13 @@ class BatchedFileLogObserver:
         self.logFile = logFile
         self._reactor = reactor
         self._text = ClassicText()
-        #: The text's bound method: calling an instance costs a lookup more.
-        self._line = self._text.__call__
         self._pending: list[str] = []
         self._timer: Any = None
         self.lost = 0
         self._whyLost = ""
 
     def __call__(self, event: LogEvent) -> None:
-        text = self._line(event)
+        text = self._text(event)
         if text is None:
             return
         pending = self._pending
