@@ -9,8 +9,9 @@ from twisted.internet.task import Clock
 from twisted.internet.testing import EventLoggingObserver
 from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 from twisted.python import usage
-from twisted.trial.unittest import TestCase
+from twisted.trial.unittest import SynchronousTestCase, TestCase
 
+from tests.test_framing import Recorder
 from tests.test_server import Client
 from twisted_names.app.tap import Options
 from twisted_names.replies import FixedReply, ReplyQueue
@@ -23,6 +24,7 @@ from twisted_names.server import (
     log,
     logExchange,
 )
+from twisted_names.wire import LF, UNTERMINATED, Message
 
 
 class ExchangeEventTests(TestCase):
@@ -217,7 +219,7 @@ class OneReadTests(TestCase):
         "João\n".encode(),
         b"\xffAna\n",  # Invalid UTF-8: a warning too.
         b"  \n",  # Blank: closed without a reply.
-        b"\n",
+        b"\r\n",  # (Not b"\n": a byte a read is one read then.)
         b"Ana\r\r\n",
         b"A" * 6 + b"\n",  # Longer than --max-length 5.
         b"A" * 5 + b"\n",  # Exactly --max-length.
@@ -318,6 +320,7 @@ class ClassicTextTests(TestCase):
             {"log_format": "{n}", "n": 3, "log_system": "sys", "log_time": 1e9},
             {"log_format": None, "log_time": 1e9},
             {"log_format": "plain words", "log_time": 1e9},
+            {"log_format": "{text}", "text": "a second later", "log_time": 1e9 + 1},
         ]
 
     def test_sameAsTwisted(self) -> None:
@@ -336,6 +339,12 @@ class ClassicTextTests(TestCase):
                         (kept, event),
                     )
             self.assertLessEqual(len(text._fieldOf), kept)
+        # The exchange's format was remembered, and its field is what is written.
+        from twisted_names.server import _EXCHANGE_EVENT
+
+        text = ClassicText()
+        text(self.events()[0])
+        self.assertEqual(text._fieldOf, {_EXCHANGE_EVENT: "exchange"})
 
 
 class SharedKeysTests(TestCase):
@@ -371,3 +380,79 @@ class SharedKeysTests(TestCase):
 
     def test_answeredAtOnce(self) -> None:
         self.assertEqual(self.newAttributes(FixedReply("Bob"), b"Ana\n"), set())
+
+
+class ReentrantRecorder(Recorder):
+    """Feeds itself more bytes from inside the first message's delivery."""
+
+    more = b"par"
+
+    def messageReceived(self, message: Message) -> None:
+        super().messageReceived(message)
+        if len(self.outcomes) == 1:
+            self.dataReceived(self.more)
+
+
+class ReentrantFramingTests(SynchronousTestCase):
+    """What LineReceiver does with bytes fed to it while it delivers a line."""
+
+    def test_unterminatedFedWhileDeliveringStillFlushedByQuiet(self) -> None:
+        r = ReentrantRecorder()
+        r.dataReceived(b"a\n")
+        r.fakeClock.advance(1)
+        self.assertEqual(r.outcomes, [Message("a", LF, 1), Message("par", UNTERMINATED, 3)])
+
+    def test_lineFedWhileDeliveringComesAfter(self) -> None:
+        """LineReceiver holds re-entrant bytes until the current line's delivery returns."""
+        events: list[str] = []
+
+        class Nested(Recorder):
+            def messageReceived(self, message: Message) -> None:
+                events.append("start " + message.text)
+                if message.text == "a":
+                    self.dataReceived(b"b\n")
+                events.append("end " + message.text)
+
+        r = Nested()
+        r.dataReceived(b"a\n")
+        self.assertEqual(events, ["start a", "end a", "start b", "end b"])
+
+
+class FusedAgainstGeneralTests(TestCase):
+    """
+    The fused answer (NameServerProtocol.lineDelivered) against the general
+    path (Message, messageReceived, _ask, _reply) for the same bytes: a
+    FixedReply subclass is not C{type(...) is FixedReply}, so it goes the
+    general way, through its Deferred.
+    """
+
+    def exchange(self, replies: FixedReply, data: bytes, **settings: object) -> tuple[object, ...]:
+        events = EventLoggingObserver.createWithCleanup(self, globalLogPublisher)
+        clock = Clock()
+        factory = NameServerFactory(
+            replies,
+            clock,
+            ServerSettings(maxLength=5, **settings),  # type: ignore[arg-type]
+        )
+        client = Client(factory)
+        client.send(data)
+        sent, closed = client.received, client.closed
+        state = (client.protocol.phase, client.protocol._exchanges, client.protocol.silent)
+        due = dict(factory.deadlines._due)
+        client.finishClosing()
+        clock.advance(1)  # The summary's second.
+        logged = [(e["log_level"], formatEvent(e)) for e in events]
+        return sent, closed, state, due, logged, len(factory.clients), factory._silent
+
+    def test_same(self) -> None:
+        class General(FixedReply):
+            pass
+
+        inputs = (b"Ana\n", b"Ana\r\n", b"\xffAna\n", b"  \n", b"A" * 6 + b"\n", b"Ana\r\r\n")
+        for settings in ({}, {"exchangeLog": ExchangeLog.SUMMARY}, {"nameTimeout": 0}):
+            for data in inputs:
+                self.assertEqual(
+                    self.exchange(FixedReply("Bob"), data, **settings),
+                    self.exchange(General("Bob"), data, **settings),
+                    (data, settings),
+                )

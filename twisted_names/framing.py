@@ -194,10 +194,18 @@ class MessageReceiver(LineReceiver):
                 # without its loop (docs/performance.md, "Instructions per
                 # exchange").
                 self._delivered = 1
-                if line[-1:] == b"\r":
-                    self.lineDelivered(line[:-1], CRLF)
-                else:
-                    self.lineDelivered(line, LF)
+                self._busyReceiving = True  # Bytes fed meanwhile wait, as in the loop.
+                try:
+                    if line[-1:] == b"\r":
+                        self.lineDelivered(line[:-1], CRLF)
+                    else:
+                        self.lineDelivered(line, LF)
+                finally:
+                    self._busyReceiving = False
+                if self._buffer:  # Fed while it was delivered: the loop takes them now.
+                    why = super().dataReceived(b"")
+                    self._armQuiet()
+                    return why
                 if self._quietCall is not None:
                     self._cancelQuiet()
                 return None

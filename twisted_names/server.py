@@ -463,7 +463,9 @@ class NameServerProtocol(MessageReceiver):
                     summary = factory.summary
                     if summary is None:
                         # The peer's text, without keeping it: the connection is closing.
-                        peer = self._peer or describeAddress(self._address)
+                        peer = self._peer
+                        if peer is None:
+                            peer = describeAddress(self._address)
                         logExchange(peer, name, replies.reply, 0.0)
                     else:
                         summary.answered += 1
