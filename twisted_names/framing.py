@@ -163,7 +163,7 @@ class MessageReceiver(LineReceiver):
         """
         if self._quietCall is not None:
             self._cancelQuiet()
-        self.line_mode = 0  # LineReceiver.setRawMode, without the call.
+        self.setRawMode()
         if self._buffer:
             self._ignored(self.clearLineBuffer())
 

@@ -103,12 +103,7 @@ class ClassicText:
         if system is None:
             level = event.get("log_level")
             system = f"{event.get('log_namespace', '-')}#{level.name if level else '-'}"
-        when = event.get("log_time")
-        if when is not None and int(when) == self._second:
-            stamp = self._stamp
-        else:
-            stamp = self.formatTime(when)
-        return f"{stamp} [{system}] {text}\n"
+        return f"{self.formatTime(event.get('log_time'))} [{system}] {text}\n"
 
 
 #: The levels a plain terminal log shows, and how it says them.
