@@ -161,11 +161,11 @@ class MessageReceiver(LineReceiver):
         Deliver no more messages: what is buffered is dropped, and what
         arrives later goes to L{ignoredDataReceived}, unparsed.
         """
-        if self._quietCall is not None:
-            self._cancelQuiet()
+        self._cancelQuiet()
         self.setRawMode()
-        if self._buffer:
-            self._ignored(self.clearLineBuffer())
+        dropped = self.clearLineBuffer()
+        if dropped:
+            self._ignored(dropped)
 
     @property
     def takingMessages(self) -> bool:
@@ -196,6 +196,8 @@ class MessageReceiver(LineReceiver):
                 self._delivered = 1
                 self._busyReceiving = True  # Bytes fed meanwhile wait, as in the loop.
                 try:
+                    # wire.splitEnding, inline: 1.6k instructions, 4.7% of an
+                    # exchange with the summary log (docs/performance.md).
                     if line[-1:] == b"\r":
                         self.lineDelivered(line[:-1], CRLF)
                     else:
@@ -206,8 +208,7 @@ class MessageReceiver(LineReceiver):
                     why = super().dataReceived(b"")
                     self._armQuiet()
                     return why
-                if self._quietCall is not None:
-                    self._cancelQuiet()
+                self._cancelQuiet()
                 return None
         if data and self._nextTurn is None:
             self._delivered = 0  # New bytes: a new turn.
